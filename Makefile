@@ -1,0 +1,45 @@
+# perceiverd: the two commands a new machine needs are `make test` and (with the server) `make serve`.
+# Each installs what is missing first: Debian -dev packages through apt-get, Python only for tools/.
+
+SWIFT        ?= swift
+APT_PACKAGES := libdnnl-dev libssl-dev zlib1g-dev
+SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+VENV         := .venv
+
+.PHONY: deps test build fixtures bench venv clean
+
+## deps: apt-get install the system libraries that are missing (oneDNN, OpenSSL, zlib).
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -q && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
+	fi
+
+## test: build and run every test (fixtures are committed; no Python needed).
+test: deps
+	$(SWIFT) test
+
+## build: release build of perceiverd and the benchmark.
+build: deps
+	$(SWIFT) build -c release
+
+## bench: forward-pass timings of the language-perceiver-sized model (random weights), medians.
+bench: build
+	.build/release/PerceiverBench --batch 1 --batch 8 --sequence 2048 --runs 5
+
+## venv: the Python environment for tools/ (transformers + torch CPU).
+venv: $(VENV)/.installed
+$(VENV)/.installed: tools/requirements.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q -r tools/requirements.txt
+	touch $@
+
+## fixtures: regenerate the golden tensors in Tests/PerceiverEngineTests/Fixtures with transformers.
+fixtures: venv
+	$(VENV)/bin/python tools/make_fixtures.py
+
+clean:
+	rm -rf .build

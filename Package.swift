@@ -1,0 +1,41 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "perceiverd",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "perceiverd", targets: ["perceiverd"]),
+        .library(name: "PerceiverEngine", targets: ["PerceiverEngine"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // System libraries: each is imported by exactly one Swift module (STYLE.md).
+        .systemLibrary(name: "CDNNL", path: "Sources/CDNNL"),
+        .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "openssl",
+                       providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"])]),
+
+        .target(name: "PerceiverEngine", dependencies: ["CDNNL"]),
+        .target(name: "ModelServer", dependencies: [
+            "PerceiverEngine",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "perceiverd", dependencies: [
+            "PerceiverEngine", "ModelServer",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "PerceiverBench", dependencies: [
+            "PerceiverEngine",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "PerceiverEngineTests", dependencies: ["PerceiverEngine"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "ModelServerTests", dependencies: ["ModelServer", "PerceiverEngine"]),
+    ]
+)
