@@ -1,0 +1,55 @@
+/// `PerceiverEncoder`: learned latents cross-attend once to the inputs, then a stack of self-attention
+/// layers applied `num_blocks` times with shared weights (PERCEIVER.md B.5).
+///
+/// Shapes: B batch, M input rows of C channels, N latents of D channels.
+struct PerceiverEncoder: Sendable {
+    let latents: WeightTensor            // (N, D) perceiver.embeddings.latents
+    let crossAttention: PerceiverLayer
+    let selfAttends: [PerceiverLayer]
+    let numBlocks: Int
+
+    var numLatents: Int { latents.shape[0] }
+    var latentChannels: Int { latents.shape[1] }
+
+    init(_ source: WeightSource, config: PerceiverConfig, inputChannels: Int) throws(ModelLoadError) {
+        latents = try source.tensor("perceiver.embeddings.latents", shape: [config.numLatents, config.dLatents])
+        crossAttention = try PerceiverLayer(source, "perceiver.encoder.cross_attention", .init(
+            isCross: true, queryDim: config.dLatents, keyValueDim: inputChannels,
+            qkChannels: config.qkChannels, vChannels: config.vChannels,
+            heads: config.numCrossAttentionHeads, wideningFactor: config.crossAttentionWideningFactor,
+            useQueryResidual: config.useQueryResidual, shapeForAttention: config.crossAttentionShapeForAttention))
+        var layers: [PerceiverLayer] = []
+        for i in 0..<config.numSelfAttendsPerBlock {
+            layers.append(try PerceiverLayer(source, "perceiver.encoder.self_attends.\(i)", .init(
+                isCross: false, queryDim: config.dLatents, keyValueDim: config.dLatents,
+                qkChannels: config.qkChannels, vChannels: config.vChannels,
+                heads: config.numSelfAttentionHeads, wideningFactor: config.selfAttentionWideningFactor,
+                useQueryResidual: true)))
+        }
+        selfAttends = layers
+        numBlocks = config.numBlocks
+    }
+
+    /// - Parameters:
+    ///   - inputs: `(B, M, C)` preprocessed inputs.
+    ///   - keyBias: `(B, M)` additive mask bias or nil.
+    /// - Returns: `z`, `(B, N, D)`.
+    func callAsFunction(_ inputs: PreparedInputs, context: ComputeContext) throws(InferenceError) -> [Float] {
+        let latentCount = latents.count
+        var z = uninitializedFloats(inputs.batch * latentCount)
+        z.withUnsafeMutableBufferPointer { dst in
+            for b in 0..<inputs.batch {
+                (dst.baseAddress! + b * latentCount).update(from: latents.data, count: latentCount)
+            }
+        }
+        z = try crossAttention(z, batch: inputs.batch, queryRows: numLatents, keyValues: inputs.values,
+                               keyRows: inputs.rows, keyBias: inputs.keyBias, context: context)
+        for _ in 0..<numBlocks {
+            for layer in selfAttends {
+                z = try layer(z, batch: inputs.batch, queryRows: numLatents, keyValues: nil, keyRows: numLatents,
+                              keyBias: nil, context: context)
+            }
+        }
+        return z
+    }
+}

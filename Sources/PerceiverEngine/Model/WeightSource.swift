@@ -1,0 +1,56 @@
+/// Where a model's tensors come from while it is built: a checkpoint on disk, or seeded random values.
+///
+/// Builders ask for every tensor by its exact `transformers` state-dict name and the shape the config
+/// implies; the source refuses a missing tensor or a wrong shape, and afterwards reports tensors nobody
+/// asked for.
+protocol WeightSource: AnyObject {
+    /// The float tensor `name`, which must have exactly `shape`. Buffers (BatchNorm running stats) are
+    /// not counted as parameters.
+    func tensor(_ name: String, shape: [Int], isBuffer: Bool) throws(ModelLoadError) -> WeightTensor
+    /// Accepts `name` as known but unused by inference (BatchNorm's `num_batches_tracked`).
+    func ignore(_ name: String)
+    /// Sum of the element counts of every parameter handed out so far.
+    var parameterCount: Int { get }
+}
+
+extension WeightSource {
+    func tensor(_ name: String, shape: [Int]) throws(ModelLoadError) -> WeightTensor {
+        try tensor(name, shape: shape, isBuffer: false)
+    }
+}
+
+/// Deterministic pseudo-random weights for benchmarks and tests that need a model of a real size without
+/// a checkpoint: linear weights uniform in ±1/sqrt(fan_in), layer-norm scales 1, the rest small.
+final class RandomWeights: WeightSource {
+    private var state: UInt64
+    private(set) var parameterCount = 0
+
+    init(seed: UInt64) {
+        state = seed &+ 0x9E37_79B9_7F4A_7C15
+    }
+
+    func tensor(_ name: String, shape: [Int], isBuffer: Bool) throws(ModelLoadError) -> WeightTensor {
+        let count = shape.reduce(1, *)
+        if !isBuffer { parameterCount += count }
+        let isNorm = name.contains("layernorm") || name.contains("batchnorm")
+        if isNorm && (name.hasSuffix(".weight") || name.hasSuffix("running_var")) {
+            return WeightTensor(shape: shape, values: [Float](repeating: 1, count: count))
+        }
+        let bound: Float = shape.count >= 2 ? 1 / Float(shape.dropFirst().reduce(1, *)).squareRoot() : 0.05
+        var values = [Float](repeating: 0, count: count)
+        for i in 0..<count { values[i] = (nextUnit() * 2 - 1) * bound }
+        return WeightTensor(shape: shape, values: values)
+    }
+
+    func ignore(_ name: String) {}
+
+    /// splitmix64, mapped to [0, 1).
+    private func nextUnit() -> Float {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        z ^= z >> 31
+        return Float(z >> 40) / Float(1 << 24)
+    }
+}
