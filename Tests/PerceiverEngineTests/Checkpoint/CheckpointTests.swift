@@ -17,7 +17,7 @@ func loadError<T>(_ body: () throws -> T) -> ModelLoadError? {
 }
 
 /// Writes `tensors` as `model.safetensors` into a new directory.
-func singleFileDirectory(_ tensors: [TensorSpec], dataAlignment: Int = 0) throws -> TemporaryDirectory {
+func singleFileDirectory(_ tensors: [WrittenTensor], dataAlignment: Int = 0) throws -> TemporaryDirectory {
     let directory = try TemporaryDirectory()
     try directory.write(SafeTensorsWriter.file(tensors, dataAlignment: dataAlignment), to: "model.safetensors")
     return directory
@@ -42,8 +42,8 @@ struct CheckpointTests {
     @Test func mapsAlignedF32WeightsWithoutCopying() throws {
         let values: [Float] = [1, -2.5, 0x1p-149, .greatestFiniteMagnitude, -0.0, 3.25]
         let directory = try singleFileDirectory([
-            TensorSpec("encoder.weight", "F32", [2, 3], littleEndianBytes(values)),
-            TensorSpec("encoder.bias", "F32", [3], littleEndianBytes([Float](repeating: 7, count: 3))),
+            WrittenTensor("encoder.weight", "F32", [2, 3], littleEndianBytes(values)),
+            WrittenTensor("encoder.bias", "F32", [3], littleEndianBytes([Float](repeating: 7, count: 3))),
         ])
         let checkpoint = try Checkpoint(directory: directory.path)
         let tensor = try checkpoint.floatTensor("encoder.weight")
@@ -61,7 +61,7 @@ struct CheckpointTests {
     }
 
     @Test func mappedTensorStaysReadableAfterCheckpointIsReleased() throws {
-        let directory = try singleFileDirectory([TensorSpec("w", "F32", [2], littleEndianBytes([Float(4), 5]))])
+        let directory = try singleFileDirectory([WrittenTensor("w", "F32", [2], littleEndianBytes([Float(4), 5]))])
         var checkpoint: Checkpoint? = try Checkpoint(directory: directory.path)
         let tensor = try #require(try checkpoint?.floatTensor("w"))
         checkpoint = nil
@@ -76,7 +76,7 @@ struct CheckpointTests {
             (0x7E00, .nan), (0x7C01, .nan), (0xFE00, .nan),
         ]
         let directory = try singleFileDirectory([
-            TensorSpec("h", "F16", [cases.count], littleEndianBytes(cases.map(\.bits)))
+            WrittenTensor("h", "F16", [cases.count], littleEndianBytes(cases.map(\.bits)))
         ])
         let values = try Checkpoint(directory: directory.path).floatTensor("h").values
         for (index, testCase) in cases.enumerated() {
@@ -99,7 +99,7 @@ struct CheckpointTests {
             (0x7FC0, .nan),
         ]
         let directory = try singleFileDirectory([
-            TensorSpec("b", "BF16", [cases.count], littleEndianBytes(cases.map(\.bits)))
+            WrittenTensor("b", "BF16", [cases.count], littleEndianBytes(cases.map(\.bits)))
         ])
         let checkpoint = try Checkpoint(directory: directory.path)
         let values = try checkpoint.floatTensor("b").values
@@ -113,7 +113,7 @@ struct CheckpointTests {
         let values: [Float] = [1.5, -0.0, .infinity, 0x1.fffffep-1, 42]
         // Data section starts at a file offset that is 2 mod 8, so the F32 bytes are misaligned.
         let directory = try singleFileDirectory(
-            [TensorSpec("w", "F32", [5], littleEndianBytes(values))], dataAlignment: 2)
+            [WrittenTensor("w", "F32", [5], littleEndianBytes(values))], dataAlignment: 2)
         let checkpoint = try Checkpoint(directory: directory.path)
         let tensor = try checkpoint.floatTensor("w")
         #expect(zip(tensor.values, values).allSatisfy { sameFloat($0, $1) })
@@ -123,8 +123,8 @@ struct CheckpointTests {
 
     @Test func convertsF16StoredAtOddOffset() throws {
         let directory = try singleFileDirectory([
-            TensorSpec("pad", "U8", [1], [0xAA]),
-            TensorSpec("h", "F16", [3], littleEndianBytes([UInt16(0x3C00), 0xC000, 0x0001])),
+            WrittenTensor("pad", "U8", [1], [0xAA]),
+            WrittenTensor("h", "F16", [3], littleEndianBytes([UInt16(0x3C00), 0xC000, 0x0001])),
         ])
         let tensor = try Checkpoint(directory: directory.path).floatTensor("h")
         #expect(tensor.values == [1, -2, 0x1p-24])
@@ -132,8 +132,8 @@ struct CheckpointTests {
 
     @Test func readsEmptyAndScalarTensors() throws {
         let directory = try singleFileDirectory([
-            TensorSpec("empty", "F32", [0, 4], []),
-            TensorSpec("scalar", "F32", [], littleEndianBytes([Float(9)])),
+            WrittenTensor("empty", "F32", [0, 4], []),
+            WrittenTensor("scalar", "F32", [], littleEndianBytes([Float(9)])),
         ])
         let checkpoint = try Checkpoint(directory: directory.path)
         #expect(try checkpoint.floatTensor("empty").count == 0)
@@ -143,7 +143,7 @@ struct CheckpointTests {
 
     @Test func floatTensorRejectsIntegerTensor() throws {
         let directory = try singleFileDirectory([
-            TensorSpec("position_ids", "I64", [2], littleEndianBytes([Int64(0), 1]))
+            WrittenTensor("position_ids", "I64", [2], littleEndianBytes([Int64(0), 1]))
         ])
         let checkpoint = try Checkpoint(directory: directory.path)
         let error = try #require(loadError { try checkpoint.floatTensor("position_ids") })
@@ -154,7 +154,7 @@ struct CheckpointTests {
     }
 
     @Test func floatTensorRejectsUnknownName() throws {
-        let directory = try singleFileDirectory([TensorSpec("w", "F32", [1], littleEndianBytes([Float(1)]))])
+        let directory = try singleFileDirectory([WrittenTensor("w", "F32", [1], littleEndianBytes([Float(1)]))])
         let checkpoint = try Checkpoint(directory: directory.path)
         let error = try #require(loadError { try checkpoint.floatTensor("decoder.weight") })
         #expect(error == .missingTensor("decoder.weight"))

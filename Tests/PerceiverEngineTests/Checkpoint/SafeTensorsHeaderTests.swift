@@ -64,7 +64,7 @@ struct SafeTensorsHeaderTests {
 
     @Test func acceptsSpacePaddedHeaderAndReadsMetadata() throws {
         let bytes = SafeTensorsWriter.file(
-            [TensorSpec("w", "F32", [2, 2], fourFloats)], metadata: ["format": "pt"])
+            [WrittenTensor("w", "F32", [2, 2], fourFloats)], metadata: ["format": "pt"])
         let header = try parse(bytes + [])
         #expect(header.metadata == ["format": "pt"])
         #expect(header.dataOffset % 8 == 0)
@@ -75,14 +75,14 @@ struct SafeTensorsHeaderTests {
     }
 
     @Test func rejectsOffsetsPastDataSection() throws {
-        let bytes = SafeTensorsWriter.file([TensorSpec("w", "F32", [4], fourFloats, offsets: (4, 20))])
+        let bytes = SafeTensorsWriter.file([WrittenTensor("w", "F32", [4], fourFloats, offsets: (4, 20))])
         let error = try parseError(bytes)
         #expect(error == .offsetsOutOfRange(tensor: "w", begin: 4, end: 20, dataSize: 16))
         #expect(error.description.contains("'w'"))
     }
 
     @Test func rejectsReversedOffsets() throws {
-        let bytes = SafeTensorsWriter.file([TensorSpec("w", "F32", [0], fourFloats, offsets: (16, 0))])
+        let bytes = SafeTensorsWriter.file([WrittenTensor("w", "F32", [0], fourFloats, offsets: (16, 0))])
         let error = try parseError(bytes)
         #expect(error == .offsetsOutOfRange(tensor: "w", begin: 16, end: 0, dataSize: 16))
         #expect(error.description.contains("'w'"))
@@ -90,9 +90,9 @@ struct SafeTensorsHeaderTests {
 
     @Test func rejectsOverlappingTensors() throws {
         let bytes = SafeTensorsWriter.file([
-            TensorSpec("a", "F32", [3], [], offsets: (0, 12)),
-            TensorSpec("b", "F32", [2], [], offsets: (16, 24)),
-            TensorSpec("c", "F32", [2], fourFloats + fourFloats, offsets: (8, 16)),
+            WrittenTensor("a", "F32", [3], [], offsets: (0, 12)),
+            WrittenTensor("b", "F32", [2], [], offsets: (16, 24)),
+            WrittenTensor("c", "F32", [2], fourFloats + fourFloats, offsets: (8, 16)),
         ])
         let error = try parseError(bytes)
         #expect(error == .overlappingTensors("a", "c"))
@@ -101,15 +101,15 @@ struct SafeTensorsHeaderTests {
 
     @Test func acceptsTouchingAndEmptyTensors() throws {
         let bytes = SafeTensorsWriter.file([
-            TensorSpec("a", "F32", [2], [], offsets: (0, 8)),
-            TensorSpec("b", "F32", [2], fourFloats, offsets: (8, 16)),
-            TensorSpec("empty", "F32", [0], [], offsets: (4, 4)),
+            WrittenTensor("a", "F32", [2], [], offsets: (0, 8)),
+            WrittenTensor("b", "F32", [2], fourFloats, offsets: (8, 16)),
+            WrittenTensor("empty", "F32", [0], [], offsets: (4, 4)),
         ])
         #expect(try parse(bytes).entries.map(\.name) == ["a", "b", "empty"])
     }
 
     @Test func rejectsByteLengthMismatch() throws {
-        let bytes = SafeTensorsWriter.file([TensorSpec("w", "F32", [3], fourFloats)])
+        let bytes = SafeTensorsWriter.file([WrittenTensor("w", "F32", [3], fourFloats)])
         let error = try parseError(bytes)
         #expect(error == .byteLengthMismatch(tensor: "w", expected: 12, actual: 16))
         #expect(error.description.contains("'w'"))
@@ -117,7 +117,7 @@ struct SafeTensorsHeaderTests {
 
     @Test(arguments: ["F8_E4M3", "XYZ", "f32", ""])
     func rejectsUnknownDTypeString(dtype: String) throws {
-        let error = try parseError(SafeTensorsWriter.file([TensorSpec("w", dtype, [4], fourFloats)]))
+        let error = try parseError(SafeTensorsWriter.file([WrittenTensor("w", dtype, [4], fourFloats)]))
         #expect(error == .unsupportedDType(tensor: "w", dtype: dtype))
         #expect(error.description.contains("'w'"))
     }
@@ -164,7 +164,7 @@ struct SafeTensorsHeaderTests {
 
     @Test func corruptedFilesThrowInsteadOfCrashing() {
         let valid = SafeTensorsWriter.file(
-            [TensorSpec("a", "F16", [2], [0, 0x3C, 0, 0xC0]), TensorSpec("b", "F32", [4], fourFloats)],
+            [WrittenTensor("a", "F16", [2], [0, 0x3C, 0, 0xC0]), WrittenTensor("b", "F32", [4], fourFloats)],
             metadata: ["k": "v"])
         var generator = SplitMix64(seed: 0x5EED)
         for _ in 0..<3000 {

@@ -1,7 +1,7 @@
 import Foundation
 
 /// One tensor to put in a test safetensors file.
-struct TensorSpec {
+struct WrittenTensor {
     /// Header key.
     var name: String
     /// `"dtype"` string, written verbatim (so unknown dtypes can be tested).
@@ -30,7 +30,7 @@ enum SafeTensorsWriter {
     /// starts at a file offset congruent to `dataAlignment` modulo 8; pass a value that is not a
     /// multiple of 4 to get unaligned F32 data.
     static func file(
-        _ tensors: [TensorSpec], metadata: [String: String]? = nil, dataAlignment: Int = 0
+        _ tensors: [WrittenTensor], metadata: [String: String]? = nil, dataAlignment: Int = 0
     ) -> [UInt8] {
         let (header, data) = layout(tensors, metadata: metadata)
         return file(header: header, data: data, dataAlignment: dataAlignment)
@@ -54,7 +54,7 @@ enum SafeTensorsWriter {
     }
 
     /// Header JSON and data section for `tensors` laid out back to back.
-    static func layout(_ tensors: [TensorSpec], metadata: [String: String]?) -> (String, [UInt8]) {
+    static func layout(_ tensors: [WrittenTensor], metadata: [String: String]?) -> (String, [UInt8]) {
         var fields: [String] = []
         if let metadata {
             let pairs = metadata.keys.sorted().map { "\(quoted($0)):\(quoted(metadata[$0] ?? ""))" }

@@ -20,11 +20,11 @@ private func shardedDirectory(weightMap: [String: String]? = nil) throws -> Temp
     let directory = try TemporaryDirectory()
     try directory.write(
         SafeTensorsWriter.file([
-            TensorSpec("a", "F32", [2], littleEndianBytes([Float(1), 2])),
-            TensorSpec("b", "BF16", [2], littleEndianBytes([UInt16(0x3F80), 0x4000])),
+            WrittenTensor("a", "F32", [2], littleEndianBytes([Float(1), 2])),
+            WrittenTensor("b", "BF16", [2], littleEndianBytes([UInt16(0x3F80), 0x4000])),
         ]), to: shard1)
     try directory.write(
-        SafeTensorsWriter.file([TensorSpec("c", "F16", [1], littleEndianBytes([UInt16(0xC400)]))]), to: shard2)
+        SafeTensorsWriter.file([WrittenTensor("c", "F16", [1], littleEndianBytes([UInt16(0xC400)]))]), to: shard2)
     let map = weightMap ?? ["a": shard1, "b": shard1, "c": shard2]
     try directory.write(text: indexJSON(map), to: indexName)
     return directory
@@ -85,8 +85,8 @@ struct ShardedCheckpointTests {
         let directory = try shardedDirectory()
         try directory.write(
             SafeTensorsWriter.file([
-                TensorSpec("a", "F32", [1], littleEndianBytes([Float(9)])),
-                TensorSpec("c", "F16", [1], littleEndianBytes([UInt16(0xC400)])),
+                WrittenTensor("a", "F32", [1], littleEndianBytes([Float(9)])),
+                WrittenTensor("c", "F16", [1], littleEndianBytes([UInt16(0xC400)])),
             ]), to: shard2)
         let error = try #require(loadError { try Checkpoint(directory: directory.path) })
         let reason = try #require(shardIndexReason(error, in: directory), "got \(error)")
