@@ -1,0 +1,45 @@
+import PerceiverEngine
+
+extension ModelInputs {
+    /// Engine inputs from KServe V2 tensors, each checked by name and datatype against `specs`
+    /// (a model's `inputSpecs`). Shapes are checked by the engine.
+    /// - Throws: `RequestError.badTensor` naming the tensor and what was expected.
+    public init(v2 tensors: [V2Tensor], specs: [TensorSpec]) throws(RequestError) {
+        self.init()
+        var seen: Set<String> = []
+        for tensor in tensors {
+            guard let spec = specs.first(where: { $0.name == tensor.name }) else {
+                let names = specs.map(\.name).joined(separator: ", ")
+                throw RequestError.badTensor(name: tensor.name, reason: "this model takes no such input (inputs: \(names))")
+            }
+            guard seen.insert(tensor.name).inserted else {
+                throw RequestError.badTensor(name: tensor.name, reason: "given more than once")
+            }
+            guard spec.datatypes.contains(tensor.datatype) else {
+                throw RequestError.badTensor(name: tensor.name, reason: "datatype \(tensor.datatype), expected "
+                                             + spec.datatypes.joined(separator: " or "))
+            }
+            try assign(tensor)
+        }
+        for spec in specs where !spec.isOptional && !seen.contains(spec.name) {
+            throw RequestError.badTensor(name: spec.name, reason: "required input is missing")
+        }
+    }
+
+    private mutating func assign(_ tensor: V2Tensor) throws(RequestError) {
+        switch (tensor.name, tensor.data) {
+        case ("input_ids", .integers(let values)):
+            inputIDs = IndexTensor(shape: tensor.shape, values: values)
+        case ("attention_mask", .integers(let values)):
+            attentionMask = IndexTensor(shape: tensor.shape, values: values)
+        case ("output_positions", .integers(let values)):
+            outputPositions = IndexTensor(shape: tensor.shape, values: values)
+        case ("pixel_values", .floats(let values)):
+            pixelValues = Tensor(shape: tensor.shape, scalars: values)
+        case ("queries", .floats(let values)):
+            queries = Tensor(shape: tensor.shape, scalars: values)
+        default:
+            throw RequestError.badTensor(name: tensor.name, reason: "datatype \(tensor.datatype) does not fit this input")
+        }
+    }
+}
