@@ -18,9 +18,11 @@ deps:
 	  $(SUDO) apt-get update -q && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
 	fi
 
-## test: build and run every test (fixtures are committed; no Python needed).
+## test: build and run every test (fixtures are committed; no Python needed), then the CLI tests.
 test: deps
+	$(SWIFT) build
 	$(SWIFT) test
+	Tests/cli/run.sh
 
 ## build: release build of perceiverd and the benchmark.
 build: deps

@@ -1,0 +1,25 @@
+import ArgumentParser
+import PerceiverEngine
+
+/// `perceiverd`: serve, inspect and run Perceiver IO models on CPU.
+@main
+struct Perceiverd: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "perceiverd",
+        abstract: "Serve, inspect and run Perceiver IO models (transformers checkpoints) on CPU with oneDNN.",
+        subcommands: [InspectCommand.self, PredictCommand.self])
+}
+
+/// Options every model-loading subcommand shares.
+struct EngineOptions: ParsableArguments {
+    @Option(help: "oneDNN threads per forward pass (default: all cores).")
+    var threads: Int?
+
+    @Option(help: "Matmul precision: f32 (exact parity with transformers) or bf16.")
+    var precision: String = "f32"
+
+    func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if Precision(rawValue: precision) == nil { throw ValidationError("--precision must be f32 or bf16") }
+    }
+}

@@ -1,0 +1,82 @@
+import ArgumentParser
+import Foundation
+import ModelServer
+import PerceiverEngine
+
+/// `perceiverd predict`: run a model once from the command line.
+struct PredictCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "predict",
+        abstract: "Run a model once: fill-mask or classify --text, or answer a KServe V2 request from --input.",
+        discussion: """
+        --text "The capital of France is [MASK][MASK][MASK][MASK][MASK]." prints the filled text and the top-k \
+        bytes per [MASK] (masked LM), or the top labels (text classifier).
+        --input REQUEST.json reads a KServe V2 inference request body ({"inputs":[{"name","shape","datatype","data"}]}) \
+        and prints the V2 response JSON. Inputs: input_ids (INT64/INT32) and attention_mask for text; \
+        pixel_values (FP32, B x 3 x H x W) for images; optional output_positions (INT64, B x K) and \
+        queries (FP32, B x O x E) on any model. Output: logits.
+        """)
+
+    @Option(help: "Model directory (config.json + model.safetensors).")
+    var model: String
+
+    @Option(help: "Text to fill ([MASK] marks a byte to predict) or to classify.")
+    var text: String?
+
+    @Option(help: "A KServe V2 inference request JSON file.")
+    var input: String?
+
+    @Option(name: .customLong("top-k"), help: "Candidates per masked position, or labels per item.")
+    var topK: Int = 5
+
+    @OptionGroup var engine: EngineOptions
+
+    func validate() throws {
+        guard (text == nil) != (input == nil) else { throw ValidationError("give exactly one of --text or --input") }
+        guard topK >= 1 else { throw ValidationError("--top-k must be at least 1") }
+    }
+
+    func run() throws {
+        let loaded = try loadModelOrExit(model, engine)
+        do {
+            if let text {
+                try predictText(text, loaded)
+            } else if let input {
+                try predictRequest(input, loaded)
+            }
+        } catch let error as RequestError {
+            printError("perceiverd: \(error)")
+            throw ExitCode.failure
+        }
+    }
+
+    private func predictText(_ text: String, _ loaded: PerceiverModel) throws {
+        switch loaded.architecture {
+        case .maskedLM:
+            let result = try FillMask(model: loaded, text: text, topK: topK)
+            print(result.filledText)
+            for prediction in result.predictions {
+                let candidates = prediction.candidates.map { "'\($0.token)' \(String(format: "%.4f", $0.score))" }
+                print("  position \(prediction.position): " + candidates.joined(separator: ", "))
+            }
+        case .sequenceClassification:
+            let result = try Classification(model: loaded, text: text, topK: topK)
+            for label in result.items[0] { print("\(label.label)\t\(String(format: "%.4f", label.score))") }
+        default:
+            printError("perceiverd: --text needs a text model; \(loaded.architecture.rawValue) takes pixel_values (use --input)")
+            throw ExitCode.failure
+        }
+    }
+
+    private func predictRequest(_ path: String, _ loaded: PerceiverModel) throws {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            printError("perceiverd: cannot read \(path)")
+            throw ExitCode.failure
+        }
+        let request = try V2InferenceRequest(json: data)
+        let name = URL(fileURLWithPath: model).lastPathComponent
+        let response = try V2Inference.run(request, model: loaded, modelName: name)
+        FileHandle.standardOutput.write(response.jsonData())
+        print()
+    }
+}
