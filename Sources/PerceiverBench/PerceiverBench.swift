@@ -1,0 +1,79 @@
+import ArgumentParser
+import Foundation
+import PerceiverEngine
+
+/// Times the engine's forward pass on real-sized Perceiver IO configs with random weights.
+///
+/// Prints one row per (config, batch): median, min and max over `--runs` timed runs after one warm-up.
+@main
+struct PerceiverBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "PerceiverBench",
+        abstract: "Time the forward pass of the language-perceiver-sized model (PERCEIVER.md D.1, random weights).")
+
+    @Option(name: .customLong("batch"), help: "Batch sizes to time (repeatable).")
+    var batches: [Int] = [1, 8]
+
+    @Option(help: "Sequence length.")
+    var sequence: Int = 2048
+
+    @Option(help: "Timed runs per row (the median is reported).")
+    var runs: Int = 5
+
+    @Option(help: "oneDNN threads (default: all cores).")
+    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    func validate() throws {
+        guard runs >= 1, sequence >= 1, sequence <= 2048, batches.allSatisfy({ $0 >= 1 }) else {
+            throw ValidationError("runs, batch >= 1 and 1 <= sequence <= 2048")
+        }
+    }
+
+    func run() throws {
+        let start = Date()
+        let model = try PerceiverModel.random(config: Self.languagePerceiver, seed: 1,
+                                              options: ExecutionOptions(threads: threads))
+        print("language-perceiver (random weights): \(model.parameterCount) parameters, built in "
+              + String(format: "%.2f s", Date().timeIntervalSince(start)))
+        print("oneDNN \(DNNLInfo.version), isa \(DNNLInfo.isa), threads \(threads), f32")
+        print("| config | batch | seq | median ms | min ms | max ms | sequences/s |")
+        print("|---|---|---|---|---|---|---|")
+        for batch in batches {
+            let inputs = Self.inputs(batch: batch, sequence: sequence)
+            _ = try model.predict(inputs)
+            var times: [Double] = []
+            for _ in 0..<runs {
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                _ = try model.predict(inputs)
+                times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
+            }
+            times.sort()
+            let median = times[times.count / 2]
+            print(String(format: "| language-perceiver | %d | %d | %.1f | %.1f | %.1f | %.2f |", batch, sequence,
+                         median, times[0], times[times.count - 1], Double(batch) / median * 1000))
+        }
+    }
+
+    /// `deepmind/language-perceiver`'s config (PERCEIVER.md D.1): 201,108,230 parameters.
+    static var languagePerceiver: PerceiverConfig {
+        var config = PerceiverConfig(architecture: "PerceiverForMaskedLM")
+        config.dModel = 768
+        config.dLatents = 1280
+        config.numLatents = 256
+        config.numBlocks = 1
+        config.numSelfAttendsPerBlock = 26
+        config.numSelfAttentionHeads = 8
+        config.numCrossAttentionHeads = 8
+        config.qkChannels = 256
+        config.vChannels = 1280
+        config.vocabSize = 262
+        config.maxPositionEmbeddings = 2048
+        return config
+    }
+
+    /// Deterministic byte tokens, every row the full length.
+    static func inputs(batch: Int, sequence: Int) -> ModelInputs {
+        let ids = (0..<(batch * sequence)).map { 6 + ($0 * 7919) % 256 }
+        return ModelInputs(inputIDs: IndexTensor(shape: [batch, sequence], values: ids))
+    }
+}
