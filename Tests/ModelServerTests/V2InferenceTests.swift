@@ -89,7 +89,7 @@ enum ServerFixtures {
         (#"{"inputs":[{"name":"input_ids","shape":[1,2],"datatype":"INT64","data":[4,999]}]}"#,
          "input 'input_ids': token id 999 is outside 0..<262"),
         (#"{"inputs":[{"name":"input_ids","shape":[1,1],"datatype":"INT64","data":[4]}],"outputs":[{"name":"probs"}]}"#,
-         "input 'probs': unknown output (outputs: logits)"),
+         "unknown output 'probs' (outputs: logits)"),
         (#"{"inputs":[{"name":"input_ids","shape":[4294967296,4294967296],"datatype":"INT64","data":[4]}]}"#,
          "input 'input_ids': shape [4294967296, 4294967296] is too large"),
     ])

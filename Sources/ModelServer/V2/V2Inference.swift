@@ -9,7 +9,7 @@ public enum V2Inference {
                            modelVersion: String? = "1") throws(RequestError) -> V2InferenceResponse {
         let outputNames = model.outputSpecs.map(\.name)
         for name in request.requestedOutputs ?? [] where !outputNames.contains(name) {
-            throw RequestError.badTensor(name: name, reason: "unknown output (outputs: \(outputNames.joined(separator: ", ")))")
+            throw RequestError.unknownOutput(name: name, available: outputNames)
         }
         let inputs = try ModelInputs(v2: request.inputs, specs: model.inputSpecs)
         let outputs: ModelOutputs
