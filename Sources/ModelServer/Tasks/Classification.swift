@@ -24,11 +24,7 @@ public struct Classification: Sendable, Equatable {
 
     /// Classifies `text` with a text classifier.
     public init(model: PerceiverModel, text: String, topK: Int) throws(RequestError) {
-        let ids = ByteTokenizer().encode(text)
-        guard ids.count <= model.config.maxPositionEmbeddings else {
-            throw RequestError.badTensor(name: "text", reason: "encodes to \(ids.count) tokens; the model takes at most "
-                                         + "\(model.config.maxPositionEmbeddings)")
-        }
+        let ids = try encodeText(text, for: model)
         do {
             let logits = try model.predict(ModelInputs(inputIDs: IndexTensor(shape: [1, ids.count], values: ids))).logits
             self.init(logits: logits, labels: model.config.labels, topK: topK)

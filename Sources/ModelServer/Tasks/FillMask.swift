@@ -26,13 +26,9 @@ public struct FillMask: Sendable {
     /// - Throws: `RequestError` when the text has no `[MASK]` or is too long for the model.
     public init(model: PerceiverModel, text: String, topK: Int) throws(RequestError) {
         let tokenizer = ByteTokenizer()
-        var ids = tokenizer.encode(text)
+        var ids = try encodeText(text, for: model)
         let masked = ids.indices.filter { ids[$0] == ByteTokenizer.maskID }
         guard !masked.isEmpty else { throw RequestError.badTensor(name: "text", reason: "contains no [MASK]") }
-        guard ids.count <= model.config.maxPositionEmbeddings else {
-            throw RequestError.badTensor(name: "text", reason: "encodes to \(ids.count) tokens; the model takes at most "
-                                         + "\(model.config.maxPositionEmbeddings)")
-        }
         let inputs = ModelInputs(inputIDs: IndexTensor(shape: [1, ids.count], values: ids),
                                  outputPositions: IndexTensor(shape: [1, masked.count], values: masked))
         let logits: Tensor

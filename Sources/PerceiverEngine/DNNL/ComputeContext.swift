@@ -10,10 +10,16 @@ final class ComputeContext: @unchecked Sendable {
     let threads: Int
     private let dnnl: DNNLEngine
     private let lock = NSLock()
-    // Guarded by `lock`.
-    private var matmuls: [MatMulSpec: Primitive] = [:]
-    private var layerNorms: [[Int]: Primitive] = [:]
-    private var softmaxes: [[Int]: Primitive] = [:]
+    // Guarded by `lock`: each primitive with the memory descriptors of its arguments, built once.
+    private var matmuls: [MatMulSpec: CachedPrimitive] = [:]
+    private var layerNorms: [[Int]: CachedPrimitive] = [:]
+    private var softmaxes: [[Int]: CachedPrimitive] = [:]
+
+    /// A primitive and, per execution argument, the descriptor its memory is wrapped with.
+    private struct CachedPrimitive {
+        let primitive: Primitive
+        let descriptors: [Int32: dnnl_memory_desc_t]
+    }
 
     init(threads: Int) throws(InferenceError) {
         self.threads = max(1, threads)
@@ -35,60 +41,78 @@ final class ComputeContext: @unchecked Sendable {
     /// `dst = epilogue(scale * src x weights + bias)` for the shapes in `spec`.
     func matmul(_ spec: MatMulSpec, src: UnsafePointer<Float>, weights: UnsafePointer<Float>,
                 bias: UnsafePointer<Float>?, dst: UnsafeMutablePointer<Float>) throws(InferenceError) {
-        let primitive: Primitive
-        if let cached = matmuls[spec] {
-            primitive = cached
-        } else {
-            primitive = try Primitive.matmul(spec, engine: dnnl.engine)
-            matmuls[spec] = primitive
+        let cached = try cachedPrimitive(&matmuls, spec) { () throws(InferenceError) in
+            var descriptors = [
+                DNNL_ARG_SRC: try memoryDescriptor(dims: spec.src.dims, strides: spec.src.strides),
+                DNNL_ARG_WEIGHTS: try memoryDescriptor(dims: spec.weights.dims, strides: spec.weights.strides),
+                DNNL_ARG_DST: try memoryDescriptor(dims: spec.dst.dims, strides: spec.dst.strides),
+            ]
+            if spec.hasBias {
+                let dims = Primitive.biasDims(spec)
+                descriptors[DNNL_ARG_BIAS] = try memoryDescriptor(dims: dims, strides: contiguousStrides(dims))
+            }
+            return CachedPrimitive(primitive: try Primitive.matmul(spec, engine: dnnl.engine), descriptors: descriptors)
         }
-        var args: [(Int32, DNNLMemory)] = [
-            (DNNL_ARG_SRC, try dnnl.memory(memoryDescriptor(dims: spec.src.dims, strides: spec.src.strides), src)),
-            (DNNL_ARG_WEIGHTS, try dnnl.memory(
-                memoryDescriptor(dims: spec.weights.dims, strides: spec.weights.strides), weights)),
-            (DNNL_ARG_DST, try dnnl.memory(memoryDescriptor(dims: spec.dst.dims, strides: spec.dst.strides), dst)),
-        ]
-        if spec.hasBias, let bias {
-            let dims = Primitive.biasDims(spec)
-            args.append((DNNL_ARG_BIAS, try dnnl.memory(
-                memoryDescriptor(dims: dims, strides: contiguousStrides(dims)), bias)))
+        var pointers: [Int32: UnsafeRawPointer] = [DNNL_ARG_SRC: UnsafeRawPointer(src),
+                                                   DNNL_ARG_WEIGHTS: UnsafeRawPointer(weights),
+                                                   DNNL_ARG_DST: UnsafeRawPointer(dst)]
+        if spec.hasBias, let bias { pointers[DNNL_ARG_BIAS] = UnsafeRawPointer(bias) }
+        try execute(cached, pointers)
+    }
+
+    /// `matmul` over Swift arrays: `src` and `dst` are row-major buffers of the spec's shapes.
+    func matmul(_ spec: MatMulSpec, src: [Float], weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+                dst: inout [Float]) throws(InferenceError) {
+        try src.withUnsafeBufferPointer { (s) throws(InferenceError) in
+            try dst.withUnsafeMutableBufferPointer { (d) throws(InferenceError) in
+                try matmul(spec, src: s.baseAddress!, weights: weights, bias: bias, dst: d.baseAddress!)
+            }
         }
-        try dnnl.execute(primitive, args)
     }
 
     /// Layer norm of `(rows, channels)` from `src` into `dst` (may alias).
     func layerNorm(rows: Int, channels: Int, src: UnsafePointer<Float>, gamma: UnsafePointer<Float>,
                    beta: UnsafePointer<Float>, dst: UnsafeMutablePointer<Float>) throws(InferenceError) {
         let key = [rows, channels]
-        let primitive: Primitive
-        if let cached = layerNorms[key] {
-            primitive = cached
-        } else {
-            primitive = try Primitive.layerNorm(rows: rows, channels: channels, epsilon: 1e-5, engine: dnnl.engine)
-            layerNorms[key] = primitive
+        let cached = try cachedPrimitive(&layerNorms, key) { () throws(InferenceError) in
+            let data = try memoryDescriptor(dims: key, strides: [channels, 1])
+            let affine = try memoryDescriptor(dims: [channels], strides: [1])
+            return CachedPrimitive(
+                primitive: try Primitive.layerNorm(rows: rows, channels: channels, epsilon: 1e-5, engine: dnnl.engine),
+                descriptors: [DNNL_ARG_SRC: data, DNNL_ARG_DST: data, DNNL_ARG_SCALE: affine, DNNL_ARG_SHIFT: affine])
         }
-        let dataMD = try memoryDescriptor(dims: key, strides: [channels, 1])
-        let affineMD = try memoryDescriptor(dims: [channels], strides: [1])
-        try dnnl.execute(primitive, [
-            (DNNL_ARG_SRC, try dnnl.memory(dataMD, src)),
-            (DNNL_ARG_DST, try dnnl.memory(dataMD, dst)),
-            (DNNL_ARG_SCALE, try dnnl.memory(affineMD, gamma)),
-            (DNNL_ARG_SHIFT, try dnnl.memory(affineMD, beta)),
-        ])
+        try execute(cached, [DNNL_ARG_SRC: UnsafeRawPointer(src), DNNL_ARG_DST: UnsafeRawPointer(dst),
+                             DNNL_ARG_SCALE: UnsafeRawPointer(gamma), DNNL_ARG_SHIFT: UnsafeRawPointer(beta)])
     }
 
     /// Softmax over the last axis of `(rows, columns)`, in place.
     func softmax(rows: Int, columns: Int, data: UnsafeMutablePointer<Float>) throws(InferenceError) {
         let key = [rows, columns]
-        let primitive: Primitive
-        if let cached = softmaxes[key] {
-            primitive = cached
-        } else {
-            primitive = try Primitive.softmax(rows: rows, columns: columns, engine: dnnl.engine)
-            softmaxes[key] = primitive
+        let cached = try cachedPrimitive(&softmaxes, key) { () throws(InferenceError) in
+            let md = try memoryDescriptor(dims: key, strides: [columns, 1])
+            return CachedPrimitive(primitive: try Primitive.softmax(rows: rows, columns: columns, engine: dnnl.engine),
+                                   descriptors: [DNNL_ARG_SRC: md, DNNL_ARG_DST: md])
         }
-        let md = try memoryDescriptor(dims: key, strides: [columns, 1])
-        let memory = try dnnl.memory(md, data)
-        try dnnl.execute(primitive, [(DNNL_ARG_SRC, memory), (DNNL_ARG_DST, memory)])
+        try execute(cached, [DNNL_ARG_SRC: UnsafeRawPointer(data), DNNL_ARG_DST: UnsafeRawPointer(data)])
+    }
+
+    /// The cached entry for `key`, created by `make` on first use.
+    private func cachedPrimitive<Key: Hashable>(_ cache: inout [Key: CachedPrimitive], _ key: Key,
+                                                _ make: () throws(InferenceError) -> CachedPrimitive)
+        throws(InferenceError) -> CachedPrimitive {
+        if let cached = cache[key] { return cached }
+        let created = try make()
+        cache[key] = created
+        return created
+    }
+
+    /// Wraps each argument's pointer with its cached descriptor and runs the primitive.
+    private func execute(_ cached: CachedPrimitive, _ pointers: [Int32: UnsafeRawPointer]) throws(InferenceError) {
+        var args: [(Int32, DNNLMemory)] = []
+        for (arg, pointer) in pointers {
+            guard let md = cached.descriptors[arg] else { continue }
+            args.append((arg, try dnnl.memory(md, pointer)))
+        }
+        try dnnl.execute(cached.primitive, args)
     }
 }

@@ -53,7 +53,7 @@ struct LearnedImagePreprocessor: InputPreprocessor {
                              bias: try source.tensor(p + ".convnet_1x1.bias", shape: [256]))
         let table = try source.tensor(p + ".position_embeddings.position_embeddings", shape: [pixels, 256])
         let projection = try LinearWeights(source, p + ".positions_projection", in: 256, out: 256)
-        let tableValues = Array(UnsafeBufferPointer(start: table.data, count: table.count))
+        let tableValues = table.values
         do {
             projectedPositions = try context.run { () throws(InferenceError) -> [Float] in
                 try projection(tableValues, rows: pixels, context: context)

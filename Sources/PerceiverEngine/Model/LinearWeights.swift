@@ -33,12 +33,7 @@ struct LinearWeights: Sendable {
         precondition(x.count == rows * inFeatures && y.count == rows * outFeatures, "linear: shape mismatch")
         let spec = MatMulSpec.linear(rows: rows, inFeatures: inFeatures, outFeatures: outFeatures,
                                      hasBias: bias != nil, epilogue: epilogue)
-        try x.withUnsafeBufferPointer { (src) throws(InferenceError) in
-            try y.withUnsafeMutableBufferPointer { (dst) throws(InferenceError) in
-                try context.matmul(spec, src: src.baseAddress!, weights: weight.data, bias: bias?.data,
-                                   dst: dst.baseAddress!)
-            }
-        }
+        try context.matmul(spec, src: x, weights: weight.data, bias: bias?.data, dst: &y)
     }
 }
 

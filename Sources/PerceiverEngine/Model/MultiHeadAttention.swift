@@ -27,7 +27,9 @@ struct MultiHeadAttention: Sendable {
             weights: TensorLayout(dims: [batch, h, dqk, nk], strides: [nk * qkChannels, dqk, 1, qkChannels]),
             dst: TensorLayout([batch, h, nq, nk]),
             hasBias: false, scale: Float(1 / Double(dqk).squareRoot()), epilogue: .none)
-        try run(scoreSpec, q, k, &scores, context)
+        try k.withUnsafeBufferPointer { (keys) throws(InferenceError) in
+            try context.matmul(scoreSpec, src: q, weights: keys.baseAddress!, bias: nil, dst: &scores)
+        }
         if let keyBias { addKeyBias(keyBias, to: &scores, batch: batch, rowsPerBatch: h * nq, keyRows: nk) }
         try scores.withUnsafeMutableBufferPointer { (buffer) throws(InferenceError) in
             try context.softmax(rows: batch * h * nq, columns: nk, data: buffer.baseAddress!)
@@ -39,20 +41,10 @@ struct MultiHeadAttention: Sendable {
             weights: TensorLayout(dims: [batch, h, nk, dv], strides: [nk * vChannels, dv, vChannels, 1]),
             dst: TensorLayout(dims: [batch, h, nq, dv], strides: [nq * vChannels, dv, vChannels, 1]),
             hasBias: false, scale: 1, epilogue: .none)
-        try run(valueSpec, scores, v, &output, context)
-        return output
-    }
-
-    private func run(_ spec: MatMulSpec, _ src: [Float], _ weights: [Float], _ dst: inout [Float],
-                     _ context: ComputeContext) throws(InferenceError) {
-        try src.withUnsafeBufferPointer { (s) throws(InferenceError) in
-            try weights.withUnsafeBufferPointer { (w) throws(InferenceError) in
-                try dst.withUnsafeMutableBufferPointer { (d) throws(InferenceError) in
-                    try context.matmul(spec, src: s.baseAddress!, weights: w.baseAddress!, bias: nil,
-                                       dst: d.baseAddress!)
-                }
-            }
+        try v.withUnsafeBufferPointer { (values) throws(InferenceError) in
+            try context.matmul(valueSpec, src: scores, weights: values.baseAddress!, bias: nil, dst: &output)
         }
+        return output
     }
 
     /// `scores[b, r, :] += keyBias[b, :]` for every row r of batch element b.
