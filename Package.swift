@@ -21,12 +21,17 @@ let package = Package(
                        providers: [.apt(["zlib1g-dev"])]),
 
         .target(name: "PerceiverEngine", dependencies: ["CDNNL"]),
+        .target(name: "HTTPServer", dependencies: [
+            "COpenSSL", "CZlib",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .target(name: "ModelServer", dependencies: [
-            "PerceiverEngine",
+            "PerceiverEngine", "HTTPServer",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "perceiverd", dependencies: [
-            "PerceiverEngine", "ModelServer",
+            "PerceiverEngine", "ModelServer", "HTTPServer",
+            .product(name: "Logging", package: "swift-log"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "PerceiverBench", dependencies: [
@@ -36,6 +41,7 @@ let package = Package(
 
         .testTarget(name: "PerceiverEngineTests", dependencies: ["PerceiverEngine"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "ModelServerTests", dependencies: ["ModelServer", "PerceiverEngine"]),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
+        .testTarget(name: "ModelServerTests", dependencies: ["ModelServer", "HTTPServer", "PerceiverEngine"]),
     ]
 )
