@@ -2,13 +2,13 @@
 # Each installs what is missing first: Debian -dev packages through apt-get, Python only for tools/.
 
 SWIFT        ?= swift
-APT_PACKAGES := libdnnl-dev libssl-dev zlib1g-dev
+APT_PACKAGES := libdnnl-dev libssl-dev zlib1g-dev openssl curl
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 VENV         := .venv
 
-.PHONY: deps test build fixtures bench venv clean
+.PHONY: deps test serve build fixtures bench venv clean
 
-## deps: apt-get install the system libraries that are missing (oneDNN, OpenSSL, zlib).
+## deps: apt-get install what is missing: oneDNN, OpenSSL, zlib (-dev), and the openssl and curl tools the tests use.
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
@@ -23,6 +23,10 @@ test: deps
 	$(SWIFT) build
 	$(SWIFT) test
 	Tests/cli/run.sh
+
+## serve: release build, then run the daemon with config.json (Ctrl-C drains and stops it).
+serve: build
+	.build/release/perceiverd serve --config config.json
 
 ## build: release build of perceiverd and the benchmark.
 build: deps

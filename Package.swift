@@ -41,7 +41,9 @@ let package = Package(
 
         .testTarget(name: "PerceiverEngineTests", dependencies: ["PerceiverEngine"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
-        .testTarget(name: "ModelServerTests", dependencies: ["ModelServer", "HTTPServer", "PerceiverEngine"]),
+        .target(name: "HTTPTestSupport", path: "Tests/HTTPTestSupport"),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "HTTPTestSupport"]),
+        .testTarget(name: "ModelServerTests",
+                    dependencies: ["ModelServer", "HTTPServer", "PerceiverEngine", "HTTPTestSupport"]),
     ]
 )

@@ -7,7 +7,8 @@ struct Perceiverd: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "perceiverd",
         abstract: "Serve, inspect and run Perceiver IO models (transformers checkpoints) on CPU with oneDNN.",
-        subcommands: [InspectCommand.self, PredictCommand.self])
+        version: perceiverdVersion,
+        subcommands: [ServeCommand.self, InspectCommand.self, PredictCommand.self])
 }
 
 /// Options every model-loading subcommand shares.

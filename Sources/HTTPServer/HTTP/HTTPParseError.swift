@@ -41,7 +41,7 @@ extension HTTPParseError: CustomStringConvertible {
         case .badRequestLine(let why): return "malformed request line: \(why)"
         case .requestLineTooLong(let limit): return "request line longer than \(limit) bytes"
         case .badHeader(let why): return "malformed header: \(why)"
-        case .headersTooLarge(let limit): return "header section larger than \(limit) bytes"
+        case .headersTooLarge(let limit): return "header section over its limit (\(limit))"
         case .badContentLength(let why): return "invalid Content-Length: \(why)"
         case .bodyTooLarge(let limit): return "request body larger than the limit of \(limit) bytes"
         case .conflictingFraming: return "both Content-Length and Transfer-Encoding given"

@@ -9,14 +9,38 @@ public enum RequestError: Error, Equatable, Sendable {
     case badTensor(name: String, reason: String)
     /// `outputs` names an output the model does not produce.
     case unknownOutput(name: String, available: [String])
+    /// The `Inference-Header-Content-Length` header is not a decimal integer.
+    case badInferenceHeaderLength(String)
+    /// `Inference-Header-Content-Length` is negative or beyond the body (SERVING.md 1.8).
+    case inferenceHeaderOutOfRange(length: Int, bodyLength: Int)
+    /// The binary section after the JSON header is not the sum of the inputs' `binary_data_size`.
+    case binaryDataLength(declared: Int, actual: Int)
     /// The engine refused the inputs or failed.
     case inference(InferenceError)
+    /// No route has this path.
+    case routeNotFound(path: String)
+    /// The path exists but not for this method.
+    case methodNotAllowed(method: String, allowed: [String])
+    /// No model of this name is served.
+    case modelNotFound(name: String, available: [String])
+    /// The model is served, but not in this version.
+    case versionNotFound(model: String, version: String, available: [String])
+    /// `/infer` without `model` while several models are served.
+    case modelRequired(available: [String])
+    /// Not taking inference requests now: models loading, or draining.
+    case unavailable(String)
 
     /// The HTTP status this error answers with.
     public var status: Int {
         switch self {
-        case .malformedBody, .badTensor, .unknownOutput: return 400
+        case .malformedBody, .badTensor, .unknownOutput, .badInferenceHeaderLength, .inferenceHeaderOutOfRange,
+             .binaryDataLength:
+            return 400
         case .inference(let error): return error.isClientError ? 400 : 500
+        case .routeNotFound, .modelNotFound, .versionNotFound: return 404
+        case .modelRequired: return 400
+        case .methodNotAllowed: return 405
+        case .unavailable: return 503
         }
     }
 }
@@ -28,7 +52,27 @@ extension RequestError: CustomStringConvertible {
         case .badTensor(let name, let reason): return "input '\(name)': \(reason)"
         case .unknownOutput(let name, let available):
             return "unknown output '\(name)' (outputs: \(available.joined(separator: ", ")))"
+        case .badInferenceHeaderLength(let value):
+            return "Inference-Header-Content-Length must be a decimal integer, got '\(value)'"
+        case .inferenceHeaderOutOfRange(let length, let bodyLength):
+            // Triton's wording, which clients may match on.
+            return "inference header size should be in range: Inference-Header-Content-Length is \(length), "
+                + "the body has \(bodyLength) bytes"
+        case .binaryDataLength(let declared, let actual):
+            let difference = actual > declared ? "\(actual - declared) extra bytes" : "\(declared - actual) bytes missing"
+            return "the inputs' binary_data_size values add up to \(declared) bytes, but \(actual) bytes follow "
+                + "the JSON header (\(difference))"
         case .inference(let error): return error.description
+        case .routeNotFound(let path): return "no route for '\(path)'"
+        case .methodNotAllowed(let method, let allowed):
+            return "method \(method) not allowed here (allowed: \(allowed.joined(separator: ", ")))"
+        case .modelNotFound(let name, let available):
+            return "unknown model '\(name)' (models: \(available.joined(separator: ", ")))"
+        case .versionNotFound(let model, let version, let available):
+            return "model '\(model)' has no version '\(version)' (versions: \(available.joined(separator: ", ")))"
+        case .modelRequired(let available):
+            return "several models are served; name one with \"model\" (models: \(available.joined(separator: ", ")))"
+        case .unavailable(let reason): return "service unavailable: \(reason)"
         }
     }
 }

@@ -3,14 +3,12 @@ import PerceiverEngine
 
 /// Runs a KServe V2 inference request against one model.
 public enum V2Inference {
-    /// Decodes the request's tensors, runs `model`, and encodes the requested outputs.
+    /// Decodes the request's tensors, runs `model`, and selects and encodes the requested outputs.
     /// - Throws: `RequestError` for bad tensors, unknown outputs, or engine failures.
     public static func run(_ request: V2InferenceRequest, model: PerceiverModel, modelName: String,
                            modelVersion: String? = "1") throws(RequestError) -> V2InferenceResponse {
-        let outputNames = model.outputSpecs.map(\.name)
-        for name in request.requestedOutputs ?? [] where !outputNames.contains(name) {
-            throw RequestError.unknownOutput(name: name, available: outputNames)
-        }
+        // Unknown outputs are refused before any compute is spent.
+        try checkOutputs(request, available: model.outputSpecs.map(\.name))
         let inputs = try ModelInputs(v2: request.inputs, specs: model.inputSpecs)
         let outputs: ModelOutputs
         do {
@@ -20,7 +18,34 @@ public enum V2Inference {
         }
         let logits = V2Tensor(name: "logits", datatype: "FP32", shape: outputs.logits.shape,
                               data: .floats(outputs.logits.scalars))
+        return try response(to: request, outputs: [logits], modelName: modelName, modelVersion: modelVersion)
+    }
+
+    /// Checks that every output `request` lists is one of `available`.
+    /// - Throws: `RequestError.unknownOutput`.
+    public static func checkOutputs(_ request: V2InferenceRequest, available: [String]) throws(RequestError) {
+        for name in request.requestedOutputs ?? [] where !available.contains(name) {
+            throw RequestError.unknownOutput(name: name, available: available)
+        }
+    }
+
+    /// The response to `request` from all of a model's `outputs`: the ones its `outputs` list names, in
+    /// that order, or all of them; each binary as `request.returnsBinary(output:)` says.
+    /// - Throws: `RequestError.unknownOutput` for a listed output not in `outputs`.
+    public static func response(to request: V2InferenceRequest, outputs: [V2Tensor], modelName: String,
+                                modelVersion: String?) throws(RequestError) -> V2InferenceResponse {
+        var selected = outputs
+        if let names = request.requestedOutputs {
+            selected = []
+            for name in names {
+                guard let output = outputs.first(where: { $0.name == name }) else {
+                    throw RequestError.unknownOutput(name: name, available: outputs.map(\.name))
+                }
+                selected.append(output)
+            }
+        }
+        let binary = Set(selected.map(\.name).filter { request.returnsBinary(output: $0) })
         return V2InferenceResponse(modelName: modelName, modelVersion: modelVersion, id: request.id,
-                                   outputs: [logits])
+                                   outputs: selected, binaryOutputs: binary)
     }
 }

@@ -1,115 +1,93 @@
 import Foundation
 import PerceiverEngine
 
-/// A KServe V2 inference request body (`$inference_request`, SERVING.md 1.5), JSON form.
+/// A KServe V2 inference request (`$inference_request`, SERVING.md 1.5): a JSON body, a JSON header
+/// followed by binary tensor data, or a raw binary body (Triton's binary tensor data extension, 1.8).
 ///
 /// Unknown fields and parameters are ignored, as the protocol allows.
 public struct V2InferenceRequest: Sendable {
     /// `id`, echoed in the response.
     public var id: String?
+    /// The request-level `parameters`, unknown ones included (SERVING.md 1.10).
+    public var parameters: [String: V2Parameter]
+    /// The inputs, their data decoded from JSON or binary.
     public var inputs: [V2Tensor]
-    /// Names listed in `outputs`, or nil for all.
-    public var requestedOutputs: [String]?
+    /// The `outputs` list, or nil for all outputs with default settings.
+    public var outputs: [V2RequestedOutput]?
+    /// Whether the body was one raw binary tensor (`Inference-Header-Content-Length: 0`): then every
+    /// output is returned as binary.
+    public var isRawBinary: Bool
 
-    /// Parses the JSON body.
+    /// A request built in code.
+    public init(id: String? = nil, parameters: [String: V2Parameter] = [:], inputs: [V2Tensor],
+                outputs: [V2RequestedOutput]? = nil, isRawBinary: Bool = false) {
+        self.id = id
+        self.parameters = parameters
+        self.inputs = inputs
+        self.outputs = outputs
+        self.isRawBinary = isRawBinary
+    }
+
+    /// Parses a body that is all JSON.
     /// - Throws: `RequestError.malformedBody` or `.badTensor` naming the tensor.
     public init(json: Foundation.Data) throws(RequestError) {
-        guard let parsed = try? JSONSerialization.jsonObject(with: json) else {
-            throw RequestError.malformedBody("not valid JSON")
-        }
-        guard let object = parsed as? [String: Any] else {
-            throw RequestError.malformedBody("expected a JSON object")
-        }
-        if let id = object["id"] {
-            guard let string = id as? String else { throw RequestError.malformedBody("'id' must be a string") }
-            self.id = string
-        }
-        guard let inputs = object["inputs"] as? [Any], !inputs.isEmpty else {
-            throw RequestError.malformedBody("'inputs' must be a non-empty array")
-        }
-        self.inputs = []
-        for (index, item) in inputs.enumerated() {
-            guard let tensor = item as? [String: Any] else {
-                throw RequestError.malformedBody("inputs[\(index)] must be an object")
-            }
-            self.inputs.append(try Self.tensor(tensor, index: index))
-        }
-        if let outputs = object["outputs"] {
-            guard let list = outputs as? [Any] else { throw RequestError.malformedBody("'outputs' must be an array") }
-            requestedOutputs = try list.enumerated().map { (index, item) throws(RequestError) -> String in
-                guard let entry = item as? [String: Any], let name = entry["name"] as? String else {
-                    throw RequestError.malformedBody("outputs[\(index)] must be an object with a 'name'")
-                }
-                return name
-            }
-        }
+        try self.init(body: json, inferenceHeaderLength: nil, specs: [])
     }
 
-    private static func tensor(_ object: [String: Any], index: Int) throws(RequestError) -> V2Tensor {
-        guard let name = object["name"] as? String else {
-            throw RequestError.malformedBody("inputs[\(index)] has no 'name'")
+    /// Parses a request body framed by its `Inference-Header-Content-Length` (SERVING.md 1.8), which
+    /// refers to the uncompressed body:
+    /// - nil: the whole body is JSON;
+    /// - n > 0: the first n bytes are JSON, the rest the binary data of the inputs that carry
+    ///   `parameters.binary_data_size`, in input order;
+    /// - 0: the body is the raw bytes of the model's first required input in `specs` (a model's
+    ///   `inputSpecs`), batch 1, in its first datatype; its one variable dimension follows from the
+    ///   byte count.
+    ///
+    /// Every size is checked against the shapes before anything is allocated from it.
+    /// - Throws: `RequestError.inferenceHeaderOutOfRange`, `.binaryDataLength`, `.malformedBody`, or
+    ///   `.badTensor` naming the tensor and what was expected.
+    public init(body: Foundation.Data, inferenceHeaderLength: Int?, specs: [TensorSpec]) throws(RequestError) {
+        guard let length = inferenceHeaderLength else {
+            try self.init(header: body, binary: nil)
+            return
         }
-        guard let datatype = object["datatype"] as? String else {
-            throw RequestError.badTensor(name: name, reason: "missing 'datatype'")
+        guard length >= 0, length <= body.count else {
+            throw RequestError.inferenceHeaderOutOfRange(length: length, bodyLength: body.count)
         }
-        guard let rawShape = object["shape"] as? [Any] else {
-            throw RequestError.badTensor(name: name, reason: "missing 'shape'")
+        if length == 0 {
+            try self.init(rawBinary: body, specs: specs)
+            return
         }
-        var shape: [Int] = []
-        for dim in rawShape {
-            guard let number = dim as? NSNumber, let value = Int(exactly: number.doubleValue), value >= 0 else {
-                throw RequestError.badTensor(name: name, reason: "shape must hold non-negative integers")
-            }
-            shape.append(value)
-        }
-        let (count, overflow) = shape.reduce((1, false)) { acc, dim in
-            let r = acc.0.multipliedReportingOverflow(by: dim)
-            return (r.partialValue, acc.1 || r.overflow)
-        }
-        guard !overflow, count <= 1 << 31 else {
-            throw RequestError.badTensor(name: name, reason: "shape \(shape) is too large")
-        }
-        guard let data = object["data"] else { throw RequestError.badTensor(name: name, reason: "missing 'data'") }
-        var flat: [NSNumber] = []
-        flat.reserveCapacity(count)
-        try flatten(data, into: &flat, name: name, limit: count)
-        guard flat.count == count else {
-            throw RequestError.badTensor(name: name, reason: "shape \(shape) needs \(count) values, data has \(flat.count)")
-        }
-        return V2Tensor(name: name, datatype: datatype, shape: shape, data: try decode(flat, datatype, name))
+        let split = body.startIndex + length
+        try self.init(header: body[body.startIndex..<split], binary: body[split...])
     }
 
-    /// Flattens nested `data` arrays (the protocol allows flat or nested row-major data).
-    private static func flatten(_ value: Any, into flat: inout [NSNumber], name: String,
-                                limit: Int) throws(RequestError) {
-        if let number = value as? NSNumber {
-            guard flat.count < limit else {
-                throw RequestError.badTensor(name: name, reason: "data has more values than the shape allows")
-            }
-            flat.append(number)
-        } else if let list = value as? [Any] {
-            for item in list { try flatten(item, into: &flat, name: name, limit: limit) }
-        } else {
-            throw RequestError.badTensor(name: name, reason: "data must hold numbers")
-        }
+    /// The value of an `Inference-Header-Content-Length` header, nil when absent. Range is checked by
+    /// `init(body:inferenceHeaderLength:specs:)`.
+    /// - Throws: `RequestError.badInferenceHeaderLength` when it is not a decimal integer.
+    public static func inferenceHeaderLength(_ headerValue: String?) throws(RequestError) -> Int? {
+        guard let headerValue else { return nil }
+        let trimmed = headerValue.trimmingCharacters(in: .whitespaces)
+        guard let length = Int(trimmed) else { throw RequestError.badInferenceHeaderLength(headerValue) }
+        return length
     }
 
-    private static func decode(_ flat: [NSNumber], _ datatype: String,
-                               _ name: String) throws(RequestError) -> V2Tensor.Data {
-        if V2Tensor.integerTypes.contains(datatype) {
-            var values: [Int] = []
-            values.reserveCapacity(flat.count)
-            for number in flat {
-                guard let value = Int(exactly: number.doubleValue) else {
-                    throw RequestError.badTensor(name: name, reason: "\(datatype) data must be integers, got \(number)")
-                }
-                values.append(value)
-            }
-            return .integers(values)
-        }
-        if V2Tensor.floatTypes.contains(datatype) {
-            return .floats(flat.map { $0.floatValue })
-        }
-        throw RequestError.badTensor(name: name, reason: "unsupported datatype \(datatype)")
+    /// Names listed in `outputs`, or nil for all.
+    public var requestedOutputs: [String]? { outputs?.map(\.name) }
+
+    /// `parameters.binary_data_output`: whether outputs without their own `binary_data` come back binary.
+    public var binaryDataOutput: Bool { parameters["binary_data_output"]?.boolValue ?? false }
+
+    /// `parameters.timeout` in microseconds, if given (SERVING.md 1.10).
+    public var timeout: Int? { parameters["timeout"]?.intValue }
+
+    /// `parameters.priority`, if given: 1 is the highest level, 0 the default (SERVING.md 1.10).
+    public var priority: Int? { parameters["priority"]?.intValue }
+
+    /// Whether output `name` is to be returned as binary: always after a raw binary body, else its
+    /// `binary_data` parameter, else the request's `binary_data_output`.
+    public func returnsBinary(output name: String) -> Bool {
+        if isRawBinary { return true }
+        return outputs?.first(where: { $0.name == name })?.binaryData ?? binaryDataOutput
     }
 }

@@ -1,22 +1,47 @@
 import Foundation
 
-/// A KServe V2 inference response (`$inference_response`, SERVING.md 1.5), JSON form.
+/// A KServe V2 inference response (`$inference_response`, SERVING.md 1.5), each output as JSON `data` or as
+/// binary tensor data after the JSON (Triton's binary tensor data extension, 1.8).
 public struct V2InferenceResponse: Sendable {
     public var modelName: String
     public var modelVersion: String?
     public var id: String?
+    /// The outputs, in response order.
     public var outputs: [V2Tensor]
+    /// Names of the outputs that `encoded()` sends as binary.
+    public var binaryOutputs: Set<String>
 
-    public init(modelName: String, modelVersion: String?, id: String?, outputs: [V2Tensor]) {
+    public init(modelName: String, modelVersion: String?, id: String?, outputs: [V2Tensor],
+                binaryOutputs: Set<String> = []) {
         self.modelName = modelName
         self.modelVersion = modelVersion
         self.id = id
         self.outputs = outputs
+        self.binaryOutputs = binaryOutputs
     }
 
-    /// The response as compact JSON. Floats are written in their shortest round-tripping form; a
-    /// non-finite value (JSON has none) is written as null.
+    /// The response as compact JSON with every output's `data`, whatever `binaryOutputs` says. Floats
+    /// are written in their shortest round-tripping form; a non-finite value (JSON has none) is written
+    /// as null.
     public func jsonData() -> Data {
+        Data(json(binarySizes: [:]).utf8)
+    }
+
+    /// The response body and its `Inference-Header-Content-Length`: when any output is in
+    /// `binaryOutputs`, the JSON header (those outputs with `parameters.binary_data_size` and no `data`)
+    /// followed by their little-endian bytes in output order, and the header's byte count; otherwise
+    /// `jsonData()` and nil.
+    public func encoded() -> (body: Data, inferenceHeaderLength: Int?) {
+        let binary = outputs.filter { binaryOutputs.contains($0.name) }.map { ($0.name, $0.littleEndianBytes()) }
+        guard !binary.isEmpty else { return (jsonData(), nil) }
+        var body = Data(json(binarySizes: Dictionary(binary.map { ($0.0, $0.1.count) }) { first, _ in first }).utf8)
+        let headerLength = body.count
+        for (_, bytes) in binary { body.append(bytes) }
+        return (body, headerLength)
+    }
+
+    /// The JSON text; outputs named in `binarySizes` carry `binary_data_size` instead of `data`.
+    private func json(binarySizes: [String: Int]) -> String {
         var out = "{\"model_name\":" + JSONText.quoted(modelName)
         if let modelVersion { out += ",\"model_version\":" + JSONText.quoted(modelVersion) }
         if let id { out += ",\"id\":" + JSONText.quoted(id) }
@@ -24,40 +49,24 @@ public struct V2InferenceResponse: Sendable {
         for (i, tensor) in outputs.enumerated() {
             if i > 0 { out += "," }
             out += "{\"name\":" + JSONText.quoted(tensor.name) + ",\"datatype\":" + JSONText.quoted(tensor.datatype)
-            out += ",\"shape\":[" + tensor.shape.map(String.init).joined(separator: ",") + "],\"data\":["
-            switch tensor.data {
-            case .integers(let values): out += values.map(String.init).joined(separator: ",")
-            case .floats(let values): out += values.map(JSONText.number).joined(separator: ",")
+            out += ",\"shape\":[" + tensor.shape.map(String.init).joined(separator: ",") + "]"
+            if let size = binarySizes[tensor.name] {
+                out += ",\"parameters\":{\"binary_data_size\":\(size)}}"
+            } else {
+                out += ",\"data\":[" + Self.jsonValues(tensor) + "]}"
             }
-            out += "]}"
         }
         out += "]}"
-        return Data(out.utf8)
+        return out
     }
-}
 
-/// Small JSON text helpers shared by the encoders.
-public enum JSONText {
-    /// `value` as a JSON string literal (RFC 8259 section 7 escapes).
-    public static func quoted(_ value: String) -> String {
-        var out = "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
+    /// The tensor's data as comma-separated JSON values: BOOL as true/false.
+    private static func jsonValues(_ tensor: V2Tensor) -> String {
+        switch tensor.data {
+        case .integers(let values) where tensor.datatype == V2Datatype.bool.rawValue:
+            return values.map { $0 == 0 ? "false" : "true" }.joined(separator: ",")
+        case .integers(let values): return values.map(String.init).joined(separator: ",")
+        case .floats(let values): return values.map(JSONText.number).joined(separator: ",")
         }
-        return out + "\""
-    }
-
-    /// A float as a JSON number, or null when not finite.
-    public static func number(_ value: Float) -> String {
-        value.isFinite ? value.description : "null"
     }
 }

@@ -1,13 +1,22 @@
 /// One named tensor of a KServe V2 request or response, its data decoded to a flat array.
 public struct V2Tensor: Sendable, Equatable {
-    /// Flat row-major data in the type its datatype implies.
+    /// Flat row-major data in the type its datatype implies: integers for BOOL and the INT/UINT types,
+    /// floats for the FP types and BF16.
     public enum Data: Sendable, Equatable {
         case integers([Int])
         case floats([Float])
+
+        /// Number of elements.
+        public var count: Int {
+            switch self {
+            case .integers(let values): return values.count
+            case .floats(let values): return values.count
+            }
+        }
     }
 
     public var name: String
-    /// KServe V2 datatype: "INT64", "INT32", "FP32".
+    /// KServe V2 datatype: "INT64", "INT32", "FP32" (see `V2Datatype`).
     public var datatype: String
     public var shape: [Int]
     public var data: Data
@@ -18,8 +27,4 @@ public struct V2Tensor: Sendable, Equatable {
         self.shape = shape
         self.data = data
     }
-
-    /// The datatypes we accept for inputs, and whether each holds integers.
-    static let integerTypes: Set<String> = ["INT64", "INT32", "INT16", "INT8", "UINT8", "UINT16", "UINT32", "UINT64"]
-    static let floatTypes: Set<String> = ["FP32", "FP64", "FP16"]
 }

@@ -40,4 +40,11 @@ public struct TensorSpec: Sendable, Equatable {
     public var shape: [Int]
     /// Whether a request may leave it out.
     public var isOptional: Bool
+
+    public init(name: String, datatypes: [String], shape: [Int], isOptional: Bool) {
+        self.name = name
+        self.datatypes = datatypes
+        self.shape = shape
+        self.isOptional = isOptional
+    }
 }

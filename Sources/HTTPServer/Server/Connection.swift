@@ -1,0 +1,279 @@
+import Dispatch
+import Foundation
+import Glibc
+import Logging
+
+/// One accepted client socket: reads and parses requests, hands them to the handler, and writes the
+/// responses back in request order. Driven by dispatch sources on its own serial queue; never blocks.
+///
+/// Every mutable property is owned by `queue` (asserted with `dispatchPrecondition` at the entry points),
+/// which is why the class can be `@unchecked Sendable`.
+final class Connection: @unchecked Sendable {
+    let fd: Int32
+    let queue: DispatchQueue
+    let peer: String
+    let isTLS: Bool
+    let transport: Transport
+    let handler: HTTPHandler
+    let configuration: HTTPServerConfiguration
+    let serializer: ResponseSerializer
+    var logger: Logger
+    /// Called once on `queue` after the socket is closed.
+    var onClose: (@Sendable () -> Void)?
+    /// Called with every response status (metrics).
+    var onResponse: (@Sendable (Int) -> Void)?
+
+    var parser: HTTPRequestParser
+    var readSource: DispatchSourceRead?
+    var writeSource: DispatchSourceWrite?
+    var timer: DispatchSourceTimer?
+    var isReadSuspended = false
+    var isWriteSuspended = true
+
+    /// Requests handed out and not yet answered or written, by sequence number.
+    var pending: [Int: PendingRequest] = [:]
+    /// Serialized responses waiting for earlier ones (pipelining).
+    var ready: [Int: Data] = [:]
+    var nextSequence = 0
+    var nextToSend = 0
+    var outbox = Data()
+    var outboxOffset = 0
+
+    /// No more requests are read: after `Connection: close`, HTTP/1.0, a parse error or EOF.
+    var stopsReading = false
+    var closesWhenFlushed = false
+    var isDraining = false
+    var isClosed = false
+    /// After our final response: write side shut, reading and discarding until the peer closes
+    /// (avoids a reset that would destroy the response in flight).
+    var lingerStart: Double?
+    var requestStart: Double?
+    var lastActivity: Double
+    var lastWriteProgress: Double
+
+    /// Most responses outstanding at once on one connection before reading pauses.
+    static let maxPipelineDepth = 16
+    static let readChunk = 64 * 1024
+
+    init(fd: Int32, peer: String, transport: Transport, isTLS: Bool, handler: HTTPHandler,
+         configuration: HTTPServerConfiguration, target: DispatchQueue, logger: Logger) {
+        self.fd = fd
+        self.peer = peer
+        self.transport = transport
+        self.isTLS = isTLS
+        self.handler = handler
+        self.configuration = configuration
+        self.queue = DispatchQueue(label: "perceiverd.connection", target: target)
+        self.serializer = ResponseSerializer(serverName: configuration.serverName,
+                                             compressionMinimumBytes: configuration.compressionMinimumBytes)
+        self.parser = HTTPRequestParser(limits: configuration.parserLimits)
+        self.logger = logger
+        self.lastActivity = Self.now()
+        self.lastWriteProgress = lastActivity
+    }
+
+    /// Installs the sources and starts reading.
+    func start() {
+        queue.async { self.installSources() }
+    }
+
+    private func installSources() {
+        let read = DispatchSource.makeReadSource(fileDescriptor: fd, queue: queue)
+        read.setEventHandler { [weak self] in self?.readable() }
+        let write = DispatchSource.makeWriteSource(fileDescriptor: fd, queue: queue)
+        write.setEventHandler { [weak self] in self?.writable() }
+        // The descriptor is closed only after both sources on it are cancelled, so no source ever
+        // watches a descriptor number the kernel has already handed to another connection.
+        let closer = DescriptorCloser(fd: fd, sources: 2)
+        read.setCancelHandler { closer.sourceCancelled() }
+        write.setCancelHandler { closer.sourceCancelled() }
+        let timer = DispatchSource.makeTimerSource(queue: queue)
+        let tick = Self.tickInterval(configuration)
+        timer.schedule(deadline: .now() + tick, repeating: tick, leeway: .milliseconds(20))
+        timer.setEventHandler { [weak self] in self?.tick() }
+        readSource = read
+        writeSource = write
+        self.timer = timer
+        read.resume()
+        timer.resume()
+    }
+
+    // MARK: reading
+
+    private func readable() {
+        dispatchPrecondition(condition: .onQueue(queue))
+        guard !isClosed else { return }
+        var sawEOF = false
+        withUnsafeTemporaryAllocation(byteCount: Self.readChunk, alignment: 16) { buffer in
+            readLoop: while true {
+                switch transport.read(into: buffer) {
+                case .transferred(let count):
+                    lastActivity = Self.now()
+                    if lingerStart != nil || stopsReading { continue }
+                    let wasMidRequest = parser.isMidRequest
+                    parser.append(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
+                    if !wasMidRequest && requestStart == nil { requestStart = lastActivity }
+                    // Read on until .wantRead: TLS may hold a decrypted record the socket no longer signals.
+                case .wantRead: break readLoop
+                case .wantWrite: resumeWriting(); break readLoop
+                case .closed: sawEOF = true; break readLoop
+                case .failed(let reason):
+                    logger.debug("connection read failed", metadata: ["peer": "\(peer)", "reason": "\(reason)"])
+                    sawEOF = true
+                    break readLoop
+                }
+            }
+        }
+        if lingerStart != nil {
+            if sawEOF { closeNow() }
+            return
+        }
+        processEvents()
+        if sawEOF { peerClosed() }
+        if !isClosed && outboxOffset < outbox.count { writeOutbox() }
+    }
+
+    /// The client closed its side (or vanished): its unanswered requests are cancelled; responses are still
+    /// attempted, and the socket closes once nothing is left to write.
+    private func peerClosed() {
+        stopsReading = true
+        suspendReading()
+        for request in pending.values { request.context.cancellation.cancel() }
+        if pending.isEmpty && outboxOffset >= outbox.count { closeNow() }
+    }
+
+    func suspendReading() {
+        guard !isReadSuspended, let readSource else { return }
+        readSource.suspend()
+        isReadSuspended = true
+    }
+
+    func resumeReading() {
+        guard isReadSuspended, !stopsReading || lingerStart != nil, let readSource else { return }
+        readSource.resume()
+        isReadSuspended = false
+    }
+
+    // MARK: writing
+
+    /// Queues bytes and writes what the socket takes now.
+    func send(_ bytes: Data) {
+        if outboxOffset >= outbox.count {
+            outbox = bytes
+            outboxOffset = 0
+            lastWriteProgress = Self.now()
+        } else {
+            outbox.append(bytes)
+        }
+        writeOutbox()
+    }
+
+    private func writable() {
+        dispatchPrecondition(condition: .onQueue(queue))
+        guard !isClosed else { return }
+        if outboxOffset < outbox.count {
+            writeOutbox()
+        } else {
+            // A TLS handshake that wanted to write: let the reader continue.
+            suspendWriting()
+            readable()
+        }
+    }
+
+    func writeOutbox() {
+        while outboxOffset < outbox.count {
+            let result = outbox.withUnsafeBytes { bytes in
+                transport.write(UnsafeRawBufferPointer(rebasing: bytes[outboxOffset...]))
+            }
+            switch result {
+            case .transferred(let count):
+                outboxOffset += count
+                lastWriteProgress = Self.now()
+            case .wantWrite:
+                resumeWriting()
+                return
+            case .wantRead:
+                return
+            case .closed, .failed:
+                closeNow()
+                return
+            }
+        }
+        outbox = Data()
+        outboxOffset = 0
+        suspendWriting()
+        if closesWhenFlushed {
+            beginLingeringClose()
+        } else if stopsReading && pending.isEmpty {
+            closeNow()
+        }
+    }
+
+    private func resumeWriting() {
+        guard isWriteSuspended, let writeSource else { return }
+        writeSource.resume()
+        isWriteSuspended = false
+    }
+
+    private func suspendWriting() {
+        guard !isWriteSuspended, let writeSource else { return }
+        writeSource.suspend()
+        isWriteSuspended = true
+    }
+
+    // MARK: closing
+
+    private func beginLingeringClose() {
+        guard lingerStart == nil else { return }
+        transport.shutdown()
+        _ = Glibc.shutdown(fd, Int32(SHUT_WR))
+        lingerStart = Self.now()
+        stopsReading = true
+        resumeReading()
+    }
+
+    /// Cancels the sources (the read source's cancel handler closes the socket) and tells the server.
+    func closeNow() {
+        guard !isClosed else { return }
+        isClosed = true
+        for request in pending.values { request.context.cancellation.cancel() }
+        timer?.cancel()
+        // A suspended source must be resumed before it is cancelled, or its cancel handler never runs.
+        if isWriteSuspended { writeSource?.resume() }
+        writeSource?.cancel()
+        if isReadSuspended { readSource?.resume() }
+        readSource?.cancel()
+        readSource = nil
+        writeSource = nil
+        timer = nil
+        onClose?()
+    }
+
+    static func now() -> Double {
+        var spec = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &spec)
+        return Double(spec.tv_sec) + Double(spec.tv_nsec) * 1e-9
+    }
+
+    private static func tickInterval(_ configuration: HTTPServerConfiguration) -> DispatchTimeInterval {
+        let shortest = min(configuration.readTimeout, configuration.idleTimeout, configuration.writeTimeout)
+        return .milliseconds(Int(max(0.02, min(1.0, shortest / 4)) * 1000))
+    }
+}
+
+/// Closes a descriptor once every dispatch source watching it has been cancelled. Its count is touched
+/// only from the connection's serial queue, where the cancel handlers run.
+private final class DescriptorCloser: @unchecked Sendable {
+    private let fd: Int32
+    private var remaining: Int
+
+    init(fd: Int32, sources: Int) {
+        self.fd = fd
+        self.remaining = sources
+    }
+
+    func sourceCancelled() {
+        remaining -= 1
+        if remaining == 0 { close(fd) }
+    }
+}

@@ -1,0 +1,22 @@
+import Logging
+
+/// What the server calls for every complete request. `respond` must be called exactly once, from any
+/// thread; the connection sends responses in request order (pipelining, RFC 9112 section 9.3.2).
+/// Handlers must not block: long work (the engine) belongs on the handler's own queues.
+public protocol HTTPHandler: Sendable {
+    func handle(_ request: HTTPRequest, context: RequestContext, respond: @escaping @Sendable (HTTPResponse) -> Void)
+}
+
+/// Facts about one request besides its bytes.
+public struct RequestContext: Sendable {
+    /// `X-Request-ID` when the client sent a usable one, else a server-made id; echoed in the response.
+    public var id: String
+    /// `host:port` of the client.
+    public var peer: String
+    /// Whether the request came over the TLS listener.
+    public var isTLS: Bool
+    /// Fires when the client disconnects before its response is sent.
+    public var cancellation: CancellationSignal
+    /// The server's logger with `request.id` metadata.
+    public var logger: Logger
+}

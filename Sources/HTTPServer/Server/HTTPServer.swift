@@ -1,0 +1,191 @@
+import Dispatch
+import Foundation
+import Glibc
+import Logging
+
+/// A minimal HTTP/1.1 server on non-blocking POSIX sockets driven by dispatch sources: a serial accept
+/// queue per server, one serial queue per connection targeting a shared concurrent I/O queue.
+///
+/// Mutable state (`listeners`, `connections`, drain bookkeeping) is owned by `acceptQueue`, hence
+/// `@unchecked Sendable`.
+public final class HTTPServer: @unchecked Sendable {
+    public let configuration: HTTPServerConfiguration
+    private let handler: HTTPHandler
+    private let logger: Logger
+    private let acceptQueue = DispatchQueue(label: "perceiverd.accept")
+    private let ioQueue = DispatchQueue(label: "perceiverd.io", attributes: .concurrent)
+    private var listeners: [Listener] = []
+    private var connections: [ObjectIdentifier: Connection] = [:]
+    private var isDraining = false
+    private var drainFinished: (@Sendable () -> Void)?
+    /// Called with the status of every response (metrics), on connection queues.
+    public var onResponse: (@Sendable (Int) -> Void)?
+
+    /// The bound ports, known after `start()`.
+    public private(set) var port = 0
+    public private(set) var tlsPort: Int?
+
+    public init(configuration: HTTPServerConfiguration, handler: HTTPHandler, logger: Logger) {
+        self.configuration = configuration
+        self.handler = handler
+        self.logger = logger
+    }
+
+    /// Binds the listeners and starts accepting.
+    /// - Throws: `SocketError` when an address cannot be resolved or bound.
+    public func start() throws(SocketError) {
+        // Writes to a closed peer must fail with EPIPE, not kill the daemon (OpenSSL writes without MSG_NOSIGNAL).
+        signal(SIGPIPE, SIG_IGN)
+        let plain = try Sockets.listen(host: configuration.host, port: configuration.port)
+        port = plain.port
+        var bound = [Listener(fd: plain.fd, tls: nil)]
+        if let tls = configuration.tls {
+            do {
+                let secure = try Sockets.listen(host: configuration.host, port: tls.port)
+                tlsPort = secure.port
+                bound.append(Listener(fd: secure.fd, tls: tls.context))
+            } catch {
+                close(plain.fd)
+                throw error
+            }
+        }
+        acceptQueue.sync {
+            listeners = bound
+            for listener in bound { startAccepting(listener) }
+        }
+    }
+
+    /// Stops accepting, lets in-flight requests finish (answered with `Connection: close`), closes idle
+    /// connections, and calls `completion` when every connection is closed or `timeout` seconds have passed.
+    public func shutdown(timeout: Double, completion: @escaping @Sendable () -> Void) {
+        acceptQueue.async {
+            guard !self.isDraining else { return }
+            self.isDraining = true
+            self.drainFinished = completion
+            for listener in self.listeners {
+                // A suspended source must be resumed before cancelling, or its cancel handler never runs.
+                if listener.isPaused {
+                    listener.isPaused = false
+                    listener.source?.resume()
+                }
+                listener.source?.cancel()
+            }
+            self.listeners = []
+            for connection in self.connections.values { connection.beginDrain() }
+            self.finishDrainIfDone()
+            self.acceptQueue.asyncAfter(deadline: .now() + timeout) {
+                guard self.drainFinished != nil else { return }
+                self.logger.warning("drain timeout: closing \(self.connections.count) connection(s)")
+                for connection in self.connections.values { connection.forceClose() }
+            }
+        }
+    }
+
+    /// Number of open connections (for tests and metrics).
+    public var connectionCount: Int {
+        acceptQueue.sync { connections.count }
+    }
+
+    private func finishDrainIfDone() {
+        guard isDraining, connections.isEmpty, let done = drainFinished else { return }
+        drainFinished = nil
+        done()
+    }
+
+    // MARK: accepting
+
+    private final class Listener: @unchecked Sendable {
+        let fd: Int32
+        let tls: TLSContext?
+        var source: DispatchSourceRead?
+        var isPaused = false
+        init(fd: Int32, tls: TLSContext?) {
+            self.fd = fd
+            self.tls = tls
+        }
+    }
+
+    private func startAccepting(_ listener: Listener) {
+        let source = DispatchSource.makeReadSource(fileDescriptor: listener.fd, queue: acceptQueue)
+        source.setEventHandler { [weak self, listener] in self?.acceptPending(listener) }
+        let fd = listener.fd
+        source.setCancelHandler { close(fd) }
+        listener.source = source
+        source.resume()
+    }
+
+    private func acceptPending(_ listener: Listener) {
+        for _ in 0..<64 {
+            switch Sockets.accept(listener.fd) {
+            case .accepted(let fd, let peer):
+                admit(fd: fd, peer: peer, tls: listener.tls)
+            case .wouldBlock:
+                return
+            case .exhausted(let error):
+                // Out of descriptors: the listener stays readable, so pause it instead of spinning.
+                logger.error("accept paused for 100 ms: \(error)")
+                pause(listener)
+                return
+            case .failed(let error):
+                logger.error("accept failed: \(error)")
+                return
+            }
+        }
+    }
+
+    private func pause(_ listener: Listener) {
+        guard !listener.isPaused, let source = listener.source else { return }
+        source.suspend()
+        listener.isPaused = true
+        acceptQueue.asyncAfter(deadline: .now() + .milliseconds(100)) {
+            guard listener.isPaused else { return }
+            listener.isPaused = false
+            listener.source?.resume()
+        }
+    }
+
+    private func admit(fd: Int32, peer: String, tls: TLSContext?) {
+        guard connections.count < configuration.maxConnections, !isDraining else {
+            refuse(fd: fd, peer: peer, isTLS: tls != nil)
+            return
+        }
+        let transport: Transport
+        if let tls {
+            do {
+                transport = try TLSTransport(context: tls, socket: fd)
+            } catch {
+                logger.error("TLS session setup failed: \(error)")
+                close(fd)
+                return
+            }
+        } else {
+            transport = SocketTransport(fd: fd)
+        }
+        let connection = Connection(fd: fd, peer: peer, transport: transport, isTLS: tls != nil, handler: handler,
+                                    configuration: configuration, target: ioQueue, logger: logger)
+        let id = ObjectIdentifier(connection)
+        connection.onResponse = onResponse
+        connection.onClose = { [weak self] in
+            guard let server = self else { return }
+            server.acceptQueue.async {
+                server.connections[id] = nil
+                server.finishDrainIfDone()
+            }
+        }
+        connections[id] = connection
+        connection.start()
+    }
+
+    /// Over the connection cap: a best-effort 503 on the raw socket, then close.
+    private func refuse(fd: Int32, peer: String, isTLS: Bool) {
+        logger.warning("connection refused: \(connections.count) open (limit \(configuration.maxConnections))",
+                       metadata: ["peer": "\(peer)"])
+        let body = "{\"error\":\"too many connections (limit \(configuration.maxConnections))\"}"
+        let text = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\n"
+            + "Content-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n" + body
+        // On the TLS port there is no session to answer in; the client just sees the close.
+        if !isTLS { _ = text.withCString { send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL)) } }
+        onResponse?(503)
+        close(fd)
+    }
+}

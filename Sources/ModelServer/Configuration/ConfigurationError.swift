@@ -1,0 +1,77 @@
+/// Why a configuration (file, JSON or command-line overrides) cannot be used. One type for the configuration
+/// layer; `description` reads as one line naming the offending key by its dotted path (`models[1].precision`).
+public indirect enum ConfigurationError: Error, Equatable, Sendable {
+    /// The configuration file cannot be read.
+    case unreadableFile(path: String, reason: String)
+    /// The bytes are not JSON, or the top level is not an object; `reason` includes the position if known.
+    case invalidJSON(reason: String)
+    /// A key the format does not define, as a full dotted path.
+    case unknownKey(String)
+    /// A required key is absent, as a full dotted path.
+    case missingKey(String)
+    /// A value has the wrong type or is out of range. `found` renders the offending value.
+    case invalidValue(key: String, expected: Requirement, found: String)
+    /// `models` is empty.
+    case noModels
+    /// Two models share a name.
+    case duplicateModelName(String)
+    /// The TLS listener would bind the same non-zero port as the plain listener.
+    case conflictingPorts(Int)
+    /// A command-line model override is not `NAME=DIR` with a valid name and a non-empty directory.
+    case invalidModelOverride(String)
+    /// An error found while loading the file at `path`.
+    case inFile(path: String, ConfigurationError)
+
+    /// What a configuration value must be; used to word the error.
+    public enum Requirement: Equatable, Sendable {
+        /// An integer in `min...max`, or at least `min` when `max` is nil.
+        case integer(min: Int, max: Int?)
+        /// A non-empty string.
+        case nonEmptyString
+        /// One of the listed strings.
+        case oneOf([String])
+        /// A model name: one or more of `A-Z a-z 0-9 _ . -`.
+        case modelName
+        /// A JSON object.
+        case object
+        /// A JSON object or `null`.
+        case objectOrNull
+        /// A JSON array.
+        case array
+    }
+}
+
+extension ConfigurationError: CustomStringConvertible {
+    /// The error as one line, e.g. `config.json: unknown key 'limits.max_bodyy_bytes'`.
+    public var description: String {
+        switch self {
+        case .unreadableFile(let path, let reason): return "\(path): cannot read configuration: \(reason)"
+        case .invalidJSON(let reason): return "invalid JSON: \(reason)"
+        case .unknownKey(let key): return "unknown key '\(key)'"
+        case .missingKey(let key): return "missing required key '\(key)'"
+        case .invalidValue(let key, let expected, let found): return "'\(key)' must be \(expected) (found \(found))"
+        case .noModels: return "'models' must list at least one model"
+        case .duplicateModelName(let name): return "model name '\(name)' appears more than once in 'models'"
+        case .conflictingPorts(let port): return "'tls.port' and 'port' are both \(port); give them different ports"
+        case .invalidModelOverride(let text):
+            return "model override '\(text)' must be NAME=DIR with NAME matching [A-Za-z0-9_.-]+"
+        case .inFile(let path, let error): return "\(path): \(error)"
+        }
+    }
+}
+
+extension ConfigurationError.Requirement: CustomStringConvertible {
+    /// The requirement as a noun phrase: `an integer from 0 to 65535`.
+    public var description: String {
+        switch self {
+        case .integer(let min, let max?): return "an integer from \(min) to \(max)"
+        case .integer(let min, nil): return "an integer of at least \(min)"
+        case .nonEmptyString: return "a non-empty string"
+        case .oneOf(let choices): return "one of \(choices.map { "\"\($0)\"" }.joined(separator: ", "))"
+        case .modelName: return "a string matching [A-Za-z0-9_.-]+"
+        case .object: return "an object"
+        case .objectOrNull: return "an object or null"
+        case .array: return "an array"
+        }
+    }
+}

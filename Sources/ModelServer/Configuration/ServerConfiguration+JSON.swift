@@ -1,0 +1,125 @@
+import Foundation
+
+extension ServerConfiguration {
+    /// Reads and validates a config file. Relative paths in it resolve against its directory.
+    /// - Throws: `ConfigurationError.unreadableFile`, or any parse or validation error wrapped in `.inFile`.
+    public static func load(path: String) throws(ConfigurationError) -> ServerConfiguration {
+        let url = URL(fileURLWithPath: path)
+        let data: Data
+        do {
+            data = try Data(contentsOf: url)
+        } catch {
+            throw .unreadableFile(path: path, reason: unreadableReason(path: path, error: error))
+        }
+        do {
+            return try ServerConfiguration(json: data, baseDirectory: url.deletingLastPathComponent().path)
+        } catch {
+            throw .inFile(path: path, error)
+        }
+    }
+
+    /// Parses and validates config JSON; `baseDirectory` resolves relative model and TLS paths.
+    /// - Throws: `ConfigurationError` naming the offending key by its dotted path.
+    public init(json: Data, baseDirectory: String) throws(ConfigurationError) {
+        let root = try JSONObjectReader(JSONObjectReader.parse(json), path: "", allowedKeys: JSONKeys.top)
+        let defaults = ServerConfiguration()
+        let levelName = try root.string("log_level", default: defaults.logLevel.rawValue, .logLevel)
+        self.init(
+            host: try root.string("host", default: defaults.host, .nonEmptyString),
+            port: try root.integer("port", default: defaults.port, .port),
+            threads: try root.integer("threads", default: defaults.threads, .nonNegative),
+            logLevel: LogLevel(rawValue: levelName) ?? defaults.logLevel,
+            drainTimeoutMilliseconds: try root.integer("drain_timeout_ms", default: defaults.drainTimeoutMilliseconds,
+                                                       .nonNegative),
+            models: try Self.parseModels(root, baseDirectory: baseDirectory),
+            limits: try root.object("limits", allowedKeys: JSONKeys.limits).map(LimitsConfiguration.init)
+                ?? defaults.limits,
+            tls: try root.object("tls", allowedKeys: JSONKeys.tls).map { reader throws(ConfigurationError) in
+                try TLSConfiguration(reader, baseDirectory: baseDirectory)
+            })
+        try validate()
+    }
+
+    private static func parseModels(_ root: JSONObjectReader,
+                                    baseDirectory: String) throws(ConfigurationError) -> [ModelConfiguration] {
+        guard let array = try root.array("models") else { throw .missingKey("models") }
+        var models: [ModelConfiguration] = []
+        for (index, element) in array.enumerated() {
+            let reader = try JSONObjectReader(element, path: "models[\(index)]", allowedKeys: JSONKeys.model)
+            models.append(try ModelConfiguration(reader, baseDirectory: baseDirectory))
+        }
+        return models
+    }
+
+    /// Why `path` could not be read, in a few words.
+    private static func unreadableReason(path: String, error: any Error) -> String {
+        var isDirectory: ObjCBool = false
+        if !FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) { return "no such file" }
+        if isDirectory.boolValue { return "is a directory" }
+        if !FileManager.default.isReadableFile(atPath: path) { return "permission denied" }
+        return (error as NSError).localizedDescription
+    }
+}
+
+/// The keys each object of the file format may hold.
+private enum JSONKeys {
+    static let top: Set = ["host", "port", "threads", "log_level", "drain_timeout_ms", "models", "limits", "tls"]
+    static let model: Set = ["name", "path", "version", "precision", "max_batch_size", "max_queue_delay_us",
+                             "max_queue_size", "default_timeout_us"]
+    static let limits: Set = ["max_request_line_bytes", "max_header_bytes", "max_header_count", "max_body_bytes",
+                              "max_decompressed_bytes", "max_connections", "read_timeout_ms", "idle_timeout_ms",
+                              "write_timeout_ms"]
+    static let tls: Set = ["port", "cert", "key"]
+}
+
+extension ModelConfiguration {
+    /// One element of `models`; `name` and `path` are required, `path` resolves against `baseDirectory`.
+    fileprivate init(_ reader: JSONObjectReader, baseDirectory: String) throws(ConfigurationError) {
+        let defaults = ModelConfiguration(name: "", path: "")
+        self.init(
+            name: try reader.string("name", default: nil, .modelName),
+            path: ServerConfiguration.resolve(try reader.string("path", default: nil, .nonEmptyString),
+                                              against: baseDirectory),
+            version: try reader.string("version", default: defaults.version, .nonEmptyString),
+            precision: try reader.string("precision", default: defaults.precision, .precision),
+            maxBatchSize: try reader.integer("max_batch_size", default: defaults.maxBatchSize, .positive),
+            maxQueueDelayMicroseconds: try reader.integer("max_queue_delay_us",
+                                                          default: defaults.maxQueueDelayMicroseconds, .nonNegative),
+            maxQueueSize: try reader.integer("max_queue_size", default: defaults.maxQueueSize, .nonNegative),
+            defaultTimeoutMicroseconds: try reader.integer("default_timeout_us",
+                                                           default: defaults.defaultTimeoutMicroseconds, .nonNegative))
+    }
+}
+
+extension LimitsConfiguration {
+    /// The `limits` object; absent keys take their defaults.
+    fileprivate init(_ reader: JSONObjectReader) throws(ConfigurationError) {
+        let d = LimitsConfiguration()
+        self.init(
+            maxRequestLineBytes: try reader.integer("max_request_line_bytes", default: d.maxRequestLineBytes, .positive),
+            maxHeaderBytes: try reader.integer("max_header_bytes", default: d.maxHeaderBytes, .positive),
+            maxHeaderCount: try reader.integer("max_header_count", default: d.maxHeaderCount, .positive),
+            maxBodyBytes: try reader.integer("max_body_bytes", default: d.maxBodyBytes, .positive),
+            maxDecompressedBytes: try reader.integer("max_decompressed_bytes", default: d.maxDecompressedBytes,
+                                                     .positive),
+            maxConnections: try reader.integer("max_connections", default: d.maxConnections, .positive),
+            readTimeoutMilliseconds: try reader.integer("read_timeout_ms", default: d.readTimeoutMilliseconds,
+                                                        .positive),
+            idleTimeoutMilliseconds: try reader.integer("idle_timeout_ms", default: d.idleTimeoutMilliseconds,
+                                                        .positive),
+            writeTimeoutMilliseconds: try reader.integer("write_timeout_ms", default: d.writeTimeoutMilliseconds,
+                                                         .positive))
+    }
+}
+
+extension TLSConfiguration {
+    /// The `tls` object; all three keys are required, paths resolve against `baseDirectory`.
+    fileprivate init(_ reader: JSONObjectReader, baseDirectory: String) throws(ConfigurationError) {
+        self.init(
+            port: try reader.integer("port", default: nil, .port),
+            certificatePath: ServerConfiguration.resolve(try reader.string("cert", default: nil, .nonEmptyString),
+                                                         against: baseDirectory),
+            keyPath: ServerConfiguration.resolve(try reader.string("key", default: nil, .nonEmptyString),
+                                                 against: baseDirectory))
+    }
+}

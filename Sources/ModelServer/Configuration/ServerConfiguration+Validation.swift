@@ -1,0 +1,151 @@
+import Foundation
+
+extension ServerConfiguration {
+    /// Checks every value against the file format's rules; keys in errors are the file's dotted paths.
+    /// - Throws: `ConfigurationError` naming the first offending key.
+    public func validate() throws(ConfigurationError) {
+        try require(host, .nonEmptyString, "host")
+        try require(port, .port, "port")
+        try require(threads, .nonNegative, "threads")
+        try require(drainTimeoutMilliseconds, .nonNegative, "drain_timeout_ms")
+        try limits.validate()
+        if let tls {
+            try tls.validate()
+            if tls.port != 0 && tls.port == port { throw .conflictingPorts(port) }
+        }
+        guard !models.isEmpty else { throw .noModels }
+        var names = Set<String>()
+        for (index, model) in models.enumerated() {
+            try model.validate(keyPrefix: "models[\(index)]")
+            guard names.insert(model.name).inserted else { throw .duplicateModelName(model.name) }
+        }
+    }
+
+    /// Applies command-line overrides and validates the result. Each `NAME=DIR` in `models` replaces the path of
+    /// the model named NAME, or adds a model with default settings; a relative DIR resolves against the working
+    /// directory.
+    /// - Throws: `ConfigurationError.invalidModelOverride` for a malformed `NAME=DIR`, or any `validate()` error.
+    public func overriding(host: String?, port: Int?, threads: Int?,
+                           models: [String]) throws(ConfigurationError) -> ServerConfiguration {
+        var result = self
+        if let host { result.host = host }
+        if let port { result.port = port }
+        if let threads { result.threads = threads }
+        let workingDirectory = FileManager.default.currentDirectoryPath
+        for text in models {
+            let (name, directory) = try Self.parseModelOverride(text)
+            let path = Self.resolve(directory, against: workingDirectory)
+            if let index = result.models.firstIndex(where: { $0.name == name }) {
+                result.models[index].path = path
+            } else {
+                result.models.append(ModelConfiguration(name: name, path: path))
+            }
+        }
+        try result.validate()
+        return result
+    }
+
+    /// Splits `NAME=DIR` at the first `=`.
+    static func parseModelOverride(_ text: String) throws(ConfigurationError) -> (name: String, directory: String) {
+        guard let equals = text.firstIndex(of: "=") else { throw .invalidModelOverride(text) }
+        let name = String(text[..<equals])
+        let directory = String(text[text.index(after: equals)...])
+        guard ConfigurationError.Requirement.modelName.isSatisfied(by: name), !directory.isEmpty else {
+            throw .invalidModelOverride(text)
+        }
+        return (name, directory)
+    }
+
+    /// `path` made absolute against `base` (itself made absolute against the working directory) and standardized.
+    static func resolve(_ path: String, against base: String) -> String {
+        let url = path.hasPrefix("/")
+            ? URL(fileURLWithPath: path)
+            : URL(fileURLWithPath: base, isDirectory: true).appendingPathComponent(path)
+        return url.standardizedFileURL.path
+    }
+}
+
+extension ModelConfiguration {
+    /// Checks this model's values; `keyPrefix` is its place in the file, e.g. `models[2]`.
+    func validate(keyPrefix: String) throws(ConfigurationError) {
+        try require(name, .modelName, "\(keyPrefix).name")
+        try require(path, .nonEmptyString, "\(keyPrefix).path")
+        try require(version, .nonEmptyString, "\(keyPrefix).version")
+        try require(precision, .precision, "\(keyPrefix).precision")
+        try require(maxBatchSize, .positive, "\(keyPrefix).max_batch_size")
+        try require(maxQueueDelayMicroseconds, .nonNegative, "\(keyPrefix).max_queue_delay_us")
+        try require(maxQueueSize, .nonNegative, "\(keyPrefix).max_queue_size")
+        try require(defaultTimeoutMicroseconds, .nonNegative, "\(keyPrefix).default_timeout_us")
+    }
+}
+
+extension LimitsConfiguration {
+    /// Checks that every limit is at least 1.
+    func validate() throws(ConfigurationError) {
+        try require(maxRequestLineBytes, .positive, "limits.max_request_line_bytes")
+        try require(maxHeaderBytes, .positive, "limits.max_header_bytes")
+        try require(maxHeaderCount, .positive, "limits.max_header_count")
+        try require(maxBodyBytes, .positive, "limits.max_body_bytes")
+        try require(maxDecompressedBytes, .positive, "limits.max_decompressed_bytes")
+        try require(maxConnections, .positive, "limits.max_connections")
+        try require(readTimeoutMilliseconds, .positive, "limits.read_timeout_ms")
+        try require(idleTimeoutMilliseconds, .positive, "limits.idle_timeout_ms")
+        try require(writeTimeoutMilliseconds, .positive, "limits.write_timeout_ms")
+    }
+}
+
+extension TLSConfiguration {
+    /// Checks the port and that both paths are given.
+    func validate() throws(ConfigurationError) {
+        try require(port, .port, "tls.port")
+        try require(certificatePath, .nonEmptyString, "tls.cert")
+        try require(keyPath, .nonEmptyString, "tls.key")
+    }
+}
+
+/// Throws `invalidValue` unless `value` satisfies `requirement`.
+func require(_ value: Int, _ requirement: ConfigurationError.Requirement,
+             _ key: String) throws(ConfigurationError) {
+    guard requirement.isSatisfied(by: value) else {
+        throw .invalidValue(key: key, expected: requirement, found: String(value))
+    }
+}
+
+/// Throws `invalidValue` unless `value` satisfies `requirement`.
+func require(_ value: String, _ requirement: ConfigurationError.Requirement,
+             _ key: String) throws(ConfigurationError) {
+    guard requirement.isSatisfied(by: value) else {
+        throw .invalidValue(key: key, expected: requirement, found: JSONObjectReader.describe(value))
+    }
+}
+
+extension ConfigurationError.Requirement {
+    static let port = Self.integer(min: 0, max: 65535)
+    static let nonNegative = Self.integer(min: 0, max: nil)
+    static let positive = Self.integer(min: 1, max: nil)
+    static let precision = Self.oneOf(ModelConfiguration.precisions)
+    static let logLevel = Self.oneOf(ServerConfiguration.LogLevel.allCases.map(\.rawValue))
+
+    /// Whether an integer meets this requirement; false for non-integer requirements.
+    func isSatisfied(by value: Int) -> Bool {
+        guard case .integer(let min, let max) = self else { return false }
+        return value >= min && value <= (max ?? Int.max)
+    }
+
+    /// Whether a string meets this requirement; false for non-string requirements.
+    func isSatisfied(by value: String) -> Bool {
+        switch self {
+        case .nonEmptyString: return !value.isEmpty
+        case .oneOf(let choices): return choices.contains(value)
+        case .modelName: return !value.isEmpty && value.unicodeScalars.allSatisfy(Self.isModelNameScalar)
+        case .integer, .object, .objectOrNull, .array: return false
+        }
+    }
+
+    private static func isModelNameScalar(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar {
+        case "A"..."Z", "a"..."z", "0"..."9", "_", ".", "-": return true
+        default: return false
+        }
+    }
+}

@@ -1,0 +1,133 @@
+/// Everything `perceiverd` is told at startup: listeners, models and limits. Built from `config.json`
+/// (`load(path:)`), from command-line overrides (`overriding(...)`) or in code; the defaults below are the
+/// file format's defaults. Call `validate()` after building one in code.
+public struct ServerConfiguration: Sendable, Equatable {
+    /// How much the daemon logs; the raw values are `swift-log`'s `Logger.Level` names.
+    public enum LogLevel: String, CaseIterable, Sendable {
+        case trace, debug, info, notice, warning, error, critical
+    }
+
+    /// Address the plain HTTP listener binds.
+    public var host: String
+    /// Port of the plain HTTP listener, 0...65535; 0 binds any free port.
+    public var port: Int
+    /// oneDNN threads per forward pass; 0 uses all cores.
+    public var threads: Int
+    /// Least severe level that is logged.
+    public var logLevel: LogLevel
+    /// On SIGTERM, how long in-flight requests may take to finish before the daemon exits.
+    public var drainTimeoutMilliseconds: Int
+    /// The models served; at least one, names unique.
+    public var models: [ModelConfiguration]
+    /// Connection and request limits.
+    public var limits: LimitsConfiguration
+    /// The TLS listener, or nil for none.
+    public var tls: TLSConfiguration?
+
+    /// A configuration; every argument defaults to the file format's default.
+    public init(host: String = "127.0.0.1", port: Int = 8000, threads: Int = 0, logLevel: LogLevel = .info,
+                drainTimeoutMilliseconds: Int = 30_000, models: [ModelConfiguration] = [],
+                limits: LimitsConfiguration = LimitsConfiguration(), tls: TLSConfiguration? = nil) {
+        self.host = host
+        self.port = port
+        self.threads = threads
+        self.logLevel = logLevel
+        self.drainTimeoutMilliseconds = drainTimeoutMilliseconds
+        self.models = models
+        self.limits = limits
+        self.tls = tls
+    }
+}
+
+/// One served model and its batching policy.
+public struct ModelConfiguration: Sendable, Equatable {
+    /// The precisions the engine can run a model in.
+    public static let precisions = ["f32", "bf16"]
+
+    /// Name in URLs (`/v2/models/{name}`), matching `[A-Za-z0-9_.-]+`.
+    public var name: String
+    /// Directory holding the model; absolute once parsed from a file (relative paths resolve against the file's
+    /// directory). Its existence is checked by the model loader, not here.
+    public var path: String
+    /// Version reported by the KServe V2 metadata.
+    public var version: String
+    /// Compute precision: one of `precisions`.
+    public var precision: String
+    /// Most rows (B) in one forward pass, at least 1.
+    public var maxBatchSize: Int
+    /// How long the batcher may hold a request to fill a batch; 0 runs as soon as the engine is free.
+    public var maxQueueDelayMicroseconds: Int
+    /// Most requests waiting for compute before new ones are rejected with 503; 0 is unbounded.
+    public var maxQueueSize: Int
+    /// Deadline for a request that sets none; 0 is none.
+    public var defaultTimeoutMicroseconds: Int
+
+    /// A model; every argument after `path` defaults to the file format's default.
+    public init(name: String, path: String, version: String = "1", precision: String = "f32",
+                maxBatchSize: Int = 8, maxQueueDelayMicroseconds: Int = 0, maxQueueSize: Int = 64,
+                defaultTimeoutMicroseconds: Int = 0) {
+        self.name = name
+        self.path = path
+        self.version = version
+        self.precision = precision
+        self.maxBatchSize = maxBatchSize
+        self.maxQueueDelayMicroseconds = maxQueueDelayMicroseconds
+        self.maxQueueSize = maxQueueSize
+        self.defaultTimeoutMicroseconds = defaultTimeoutMicroseconds
+    }
+}
+
+/// Limits on connections and requests; every one is at least 1.
+public struct LimitsConfiguration: Sendable, Equatable {
+    /// Longest request line (414 beyond).
+    public var maxRequestLineBytes: Int
+    /// Largest header section (431 beyond).
+    public var maxHeaderBytes: Int
+    /// Most header fields (431 beyond).
+    public var maxHeaderCount: Int
+    /// Largest request body as sent (413 beyond); 64 MiB by default, as Triton.
+    public var maxBodyBytes: Int
+    /// Largest request body after decompression (413 beyond).
+    public var maxDecompressedBytes: Int
+    /// Most open client connections; further ones wait in the listen backlog.
+    public var maxConnections: Int
+    /// A started request must arrive completely within this.
+    public var readTimeoutMilliseconds: Int
+    /// A keep-alive connection with no request in progress closes after this.
+    public var idleTimeoutMilliseconds: Int
+    /// A response must be written completely within this.
+    public var writeTimeoutMilliseconds: Int
+
+    /// Limits; every argument defaults to the file format's default.
+    public init(maxRequestLineBytes: Int = 8 * 1024, maxHeaderBytes: Int = 32 * 1024, maxHeaderCount: Int = 100,
+                maxBodyBytes: Int = 64 * 1024 * 1024, maxDecompressedBytes: Int = 64 * 1024 * 1024,
+                maxConnections: Int = 1024, readTimeoutMilliseconds: Int = 30_000,
+                idleTimeoutMilliseconds: Int = 60_000, writeTimeoutMilliseconds: Int = 30_000) {
+        self.maxRequestLineBytes = maxRequestLineBytes
+        self.maxHeaderBytes = maxHeaderBytes
+        self.maxHeaderCount = maxHeaderCount
+        self.maxBodyBytes = maxBodyBytes
+        self.maxDecompressedBytes = maxDecompressedBytes
+        self.maxConnections = maxConnections
+        self.readTimeoutMilliseconds = readTimeoutMilliseconds
+        self.idleTimeoutMilliseconds = idleTimeoutMilliseconds
+        self.writeTimeoutMilliseconds = writeTimeoutMilliseconds
+    }
+}
+
+/// The optional TLS listener, on the same host as the plain one.
+public struct TLSConfiguration: Sendable, Equatable {
+    /// Port of the TLS listener, 0...65535; 0 binds any free port.
+    public var port: Int
+    /// PEM certificate chain; absolute once parsed from a file.
+    public var certificatePath: String
+    /// PEM private key; absolute once parsed from a file.
+    public var keyPath: String
+
+    /// A TLS listener.
+    public init(port: Int = 8443, certificatePath: String, keyPath: String) {
+        self.port = port
+        self.certificatePath = certificatePath
+        self.keyPath = keyPath
+    }
+}

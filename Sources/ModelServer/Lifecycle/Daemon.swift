@@ -1,0 +1,166 @@
+import Dispatch
+import Foundation
+import Glibc
+import HTTPServer
+import Logging
+import PerceiverEngine
+
+/// The serving process: binds the listeners, loads and warms every model, reports ready (to probes and to
+/// systemd), and on SIGTERM/SIGINT drains and returns.
+public final class Daemon: @unchecked Sendable {
+    // Immutable after init except `server`, which is set once in `start()` before any signal source exists.
+    public let configuration: ServerConfiguration
+    public let state = ServerState()
+    public let metrics = MetricsRegistry()
+    private let logger: Logger
+    private let notifier = SystemdNotifier()
+    private let version: String
+    private var server: HTTPServer?
+    private var signalSources: [DispatchSourceSignal] = []
+    private var watchdog: DispatchSourceTimer?
+    private let signalQueue = DispatchQueue(label: "perceiverd.signals")
+
+    public init(configuration: ServerConfiguration, logger: Logger, version: String) {
+        self.configuration = configuration
+        self.logger = logger
+        self.version = version
+    }
+
+    /// Runs until a termination signal has been handled and the drain is over.
+    /// - Throws: `DaemonError` for startup failures (listener, TLS, model); the caller prints it and exits 1.
+    public func run() throws(DaemonError) {
+        let finished = DispatchSemaphore(value: 0)
+        try start { finished.signal() }
+        finished.wait()
+        logger.info("stopped")
+    }
+
+    /// Binds, loads, warms, and reports ready; `stopped` runs after a signal-triggered drain.
+    /// `handlesSignals: false` leaves SIGTERM/SIGINT alone (tests embedding a daemon call `stop` instead).
+    public func start(handlesSignals: Bool = true, stopped: @escaping @Sendable () -> Void) throws(DaemonError) {
+        let threads = configuration.threads > 0 ? configuration.threads : ProcessInfo.processInfo.activeProcessorCount
+        logger.info("perceiverd \(version) starting", metadata: [
+            "onednn.version": "\(DNNLInfo.version)", "onednn.isa": "\(DNNLInfo.isa)", "threads": "\(threads)",
+        ])
+        let server = HTTPServer(configuration: try httpConfiguration(), handler: router, logger: logger)
+        let metrics = self.metrics
+        server.onResponse = { metrics.httpResponse(status: $0) }
+        do { try server.start() } catch { throw DaemonError.listen(error.description) }
+        self.server = server
+        if handlesSignals { installSignalHandlers(stopped: stopped) }
+        logger.info("listening", metadata: ["http.port": "\(server.port)",
+                                            "https.port": "\(server.tlsPort.map(String.init) ?? "off")"])
+        let models = try loadModels(threads: threads)
+        state.registry = ModelRegistry(models: models)
+        state.phase = .ready
+        notifier.notify("READY=1\nSTATUS=serving \(models.count) model(s) on port \(server.port)")
+        startWatchdog()
+        logger.info("ready", metadata: ["models": "\(models.map(\.name).joined(separator: ","))"])
+    }
+
+    /// The bound HTTP port (after `start`).
+    public var port: Int { server?.port ?? 0 }
+    /// The bound HTTPS port, when TLS is on.
+    public var tlsPort: Int? { server?.tlsPort }
+
+    /// Begins the drain as a signal would.
+    public func stop(stopped: @escaping @Sendable () -> Void) {
+        state.phase = .draining
+        notifier.notify("STOPPING=1\nSTATUS=draining")
+        logger.info("draining", metadata: ["timeout.ms": "\(configuration.drainTimeoutMilliseconds)"])
+        guard let server else { return stopped() }
+        server.shutdown(timeout: Double(configuration.drainTimeoutMilliseconds) / 1000, completion: stopped)
+    }
+
+    private var router: Router {
+        Router(state: state, metrics: metrics, serverVersion: version)
+    }
+
+    private func loadModels(threads: Int) throws(DaemonError) -> [ServedModel] {
+        var served: [ServedModel] = []
+        for entry in configuration.models {
+            let start = Date()
+            let options = ExecutionOptions(precision: Precision(rawValue: entry.precision) ?? .f32, threads: threads)
+            let model: PerceiverModel
+            do {
+                model = try PerceiverModel.load(directory: entry.path, options: options)
+            } catch {
+                throw DaemonError.model(name: entry.name, path: entry.path, reason: error.description)
+            }
+            let item = ServedModel(name: entry.name, version: entry.version, model: model)
+            do { try item.warmUp() } catch {
+                throw DaemonError.model(name: entry.name, path: entry.path, reason: "warm-up failed: \(error)")
+            }
+            metrics.register(model: entry.name)
+            logger.info("model loaded", metadata: [
+                "model": "\(entry.name)", "model.architecture": "\(model.architecture.rawValue)",
+                "model.parameters": "\(model.parameterCount)", "model.precision": "\(entry.precision)",
+                "load.ms": "\(Int(Date().timeIntervalSince(start) * 1000))",
+            ])
+            served.append(item)
+        }
+        return served
+    }
+
+    private func httpConfiguration() throws(DaemonError) -> HTTPServerConfiguration {
+        let limits = configuration.limits
+        var tls: HTTPServerConfiguration.TLSListener?
+        if let settings = configuration.tls {
+            do {
+                let context = try TLSContext(certificatePath: settings.certificatePath, keyPath: settings.keyPath)
+                tls = HTTPServerConfiguration.TLSListener(port: settings.port, context: context)
+            } catch {
+                throw DaemonError.tls("\(error)")
+            }
+        }
+        return HTTPServerConfiguration(
+            host: configuration.host, port: configuration.port, tls: tls,
+            parserLimits: HTTPParserLimits(maxRequestLineBytes: limits.maxRequestLineBytes,
+                                           maxHeaderBytes: limits.maxHeaderBytes,
+                                           maxHeaderCount: limits.maxHeaderCount, maxBodyBytes: limits.maxBodyBytes),
+            maxDecompressedBytes: limits.maxDecompressedBytes, maxConnections: limits.maxConnections,
+            readTimeout: Double(limits.readTimeoutMilliseconds) / 1000,
+            idleTimeout: Double(limits.idleTimeoutMilliseconds) / 1000,
+            writeTimeout: Double(limits.writeTimeoutMilliseconds) / 1000)
+    }
+
+    private func installSignalHandlers(stopped: @escaping @Sendable () -> Void) {
+        for number in [SIGTERM, SIGINT] {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: signalQueue)
+            source.setEventHandler { [weak self] in
+                guard let self, self.state.phase != .draining else { return }
+                self.logger.info("received \(number == SIGTERM ? "SIGTERM" : "SIGINT")")
+                self.stop(stopped: stopped)
+            }
+            source.resume()
+            signalSources.append(source)
+        }
+    }
+
+    /// `WATCHDOG=1` at half of `$WATCHDOG_USEC` (sd_watchdog_enabled(3)).
+    private func startWatchdog() {
+        guard let interval = SystemdNotifier.watchdogInterval() else { return }
+        let timer = DispatchSource.makeTimerSource(queue: signalQueue)
+        timer.schedule(deadline: .now(), repeating: interval)
+        let notifier = self.notifier
+        timer.setEventHandler { notifier.notify("WATCHDOG=1") }
+        timer.resume()
+        watchdog = timer
+    }
+}
+
+/// Why the daemon could not start: printed as one line, exit status 1.
+public enum DaemonError: Error, CustomStringConvertible {
+    case listen(String)
+    case tls(String)
+    case model(name: String, path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .listen(let reason): return "cannot listen: \(reason) (is another process using the port? try --port)"
+        case .tls(let reason): return "TLS: \(reason) (check tls.cert and tls.key in the config)"
+        case .model(let name, let path, let reason): return "model '\(name)' at \(path): \(reason)"
+        }
+    }
+}

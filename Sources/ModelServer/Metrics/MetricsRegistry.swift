@@ -1,0 +1,188 @@
+import Foundation
+
+/// The daemon's Prometheus metrics: updated by the HTTP and inference paths from any thread, rendered by
+/// `GET /metrics` in text format 0.0.4. Model-labelled series exist only for models passed to `register(model:)`
+/// (created at zero so dashboards see them before traffic); updates naming any other model are dropped, so a
+/// client cannot grow the label set by asking for models that do not exist.
+///
+/// Thread safety: `lock` owns `state`; every other stored property is immutable. That is why the class is
+/// `@unchecked Sendable`.
+public final class MetricsRegistry: @unchecked Sendable {
+    /// Why an inference request failed, the `reason` label of `perceiverd_inference_failures_total`.
+    public enum FailureReason: String, CaseIterable, Sendable {
+        /// The request was malformed or did not fit the model (a 4xx answer).
+        case invalid
+        /// The model's queue was full (503).
+        case rejected
+        /// The deadline passed before the answer (504).
+        case timeout
+        /// The client went away before the answer.
+        case canceled
+        /// The engine failed (500).
+        case `internal`
+    }
+
+    /// Default bounds for the duration histograms, in seconds: 0.5 ms to 10 s, roughly exponential.
+    public static let defaultDurationBuckets: [Double] = [
+        0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+    ]
+    /// Default bounds for the batch-size histogram, in rows per forward pass.
+    public static let defaultBatchSizeBuckets: [Double] = [1, 2, 4, 8, 16, 32, 64, 128, 256]
+    /// The `Content-Type` to serve `render()` with.
+    public static let contentType = PrometheusText.contentType
+
+    private let lock = NSLock()
+    private var state: MetricsState
+    private let processStartTime: Double?
+
+    /// An empty registry. The bucket bounds are finite upper bounds; `+Inf` is always added.
+    public init(durationBuckets: [Double] = MetricsRegistry.defaultDurationBuckets,
+                batchSizeBuckets: [Double] = MetricsRegistry.defaultBatchSizeBuckets) {
+        state = MetricsState(durationBuckets: durationBuckets, batchSizeBuckets: batchSizeBuckets)
+        processStartTime = ProcessMetrics.startTimeSeconds() ?? Date().timeIntervalSince1970
+    }
+
+    /// Creates every series of `model` at zero: counters, histograms, gauges, each failure reason, and
+    /// `perceiverd_inference_requests_total` for status 200. Registering twice changes nothing.
+    public func register(model: String) {
+        withState { state in
+            state.models.insert(model)
+            state.touchSeries(of: model)
+        }
+    }
+
+    /// Counts one HTTP response with `status` (`perceiverd_http_requests_total{code}`).
+    public func httpResponse(status: Int) {
+        withState { $0.httpRequests.add(1, [String(status)]) }
+    }
+
+    /// Counts one answered inference request with its HTTP `status` and observes its time from acceptance to
+    /// answer in `perceiverd_inference_request_duration_seconds`. Call it for failures too, beside
+    /// `inferenceFailed(model:reason:)`.
+    public func inferenceFinished(model: String, status: Int, totalSeconds: Double) {
+        withModel(model) { state in
+            state.inferenceRequests.add(1, [model, String(status)])
+            state.requestDuration.observe(totalSeconds, [model])
+        }
+    }
+
+    /// Counts one failed inference request by `reason` (`perceiverd_inference_failures_total`).
+    public func inferenceFailed(model: String, reason: FailureReason) {
+        withModel(model) { $0.inferenceFailures.add(1, [model, reason.rawValue]) }
+    }
+
+    /// Records one forward pass of `rows` rows (B): the batch-size histogram, the executions and rows counters,
+    /// `computeSeconds` in the compute histogram, and each element of `queueSeconds` (one per request in the
+    /// batch: its wait from acceptance to the start of this pass) in the queue histogram.
+    public func batchExecuted(model: String, rows: Int, queueSeconds: [Double], computeSeconds: Double) {
+        withModel(model) { state in
+            state.batchSize.observe(Double(rows), [model])
+            state.executions.add(1, [model])
+            state.rows.add(Double(rows), [model])
+            state.computeDuration.observe(computeSeconds, [model])
+            for seconds in queueSeconds {
+                state.queueDuration.observe(seconds, [model])
+            }
+        }
+    }
+
+    /// Sets the number of requests accepted and not yet answered (`perceiverd_inference_in_flight`).
+    public func setInFlight(model: String, _ count: Int) {
+        withModel(model) { $0.inFlight.set(Double(count), [model]) }
+    }
+
+    /// Adds `delta` (negative to subtract) to the in-flight gauge: +1 on acceptance, -1 on answer.
+    public func adjustInFlight(model: String, by delta: Int) {
+        withModel(model) { $0.inFlight.add(Double(delta), [model]) }
+    }
+
+    /// Sets the number of requests waiting for compute (`perceiverd_inference_queue_depth`).
+    public func setQueueDepth(model: String, _ depth: Int) {
+        withModel(model) { $0.queueDepth.set(Double(depth), [model]) }
+    }
+
+    /// Sets the number of models loaded and ready to serve (`perceiverd_models_ready`).
+    public func setModelsReady(_ count: Int) {
+        withState { $0.modelsReady.set(Double(count), []) }
+    }
+
+    /// The whole exposition in text format 0.0.4, families sorted by name and series by label values, followed
+    /// by the process metrics read from `/proc/self` (each skipped if its read fails).
+    public func render() -> String {
+        let snapshot = withState { $0 }
+        return PrometheusText.render(snapshot.families + ProcessMetrics.families(startTime: processStartTime))
+    }
+
+    private func withState<T>(_ body: (inout MetricsState) -> T) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return body(&state)
+    }
+
+    private func withModel(_ model: String, _ body: (inout MetricsState) -> Void) {
+        withState { state in
+            guard state.models.contains(model) else { return }
+            body(&state)
+        }
+    }
+}
+
+/// Every family the registry keeps, as one value so `render()` can copy it under the lock.
+struct MetricsState: Sendable {
+    var models: Set<String> = []
+    var httpRequests = ScalarFamily("perceiverd_http_requests_total", .counter, labels: ["code"],
+                                    help: "HTTP responses sent, by status code.")
+    var inferenceRequests = ScalarFamily("perceiverd_inference_requests_total", .counter, labels: ["model", "status"],
+                                         help: "Inference requests answered, by model and HTTP status.")
+    var inferenceFailures = ScalarFamily("perceiverd_inference_failures_total", .counter, labels: ["model", "reason"],
+                                         help: "Inference requests that failed, by model and reason.")
+    var executions = ScalarFamily("perceiverd_inference_executions_total", .counter, labels: ["model"],
+                                  help: "Forward passes run, by model.")
+    var rows = ScalarFamily("perceiverd_inference_rows_total", .counter, labels: ["model"],
+                            help: "Rows computed in forward passes, by model.")
+    var inFlight = ScalarFamily("perceiverd_inference_in_flight", .gauge, labels: ["model"],
+                                help: "Inference requests accepted and not yet answered, by model.")
+    var queueDepth = ScalarFamily("perceiverd_inference_queue_depth", .gauge, labels: ["model"],
+                                  help: "Inference requests waiting for compute, by model.")
+    var modelsReady = ScalarFamily("perceiverd_models_ready", .gauge, help: "Models loaded and ready to serve.")
+    var requestDuration: HistogramFamily
+    var queueDuration: HistogramFamily
+    var computeDuration: HistogramFamily
+    var batchSize: HistogramFamily
+
+    init(durationBuckets: [Double], batchSizeBuckets: [Double]) {
+        requestDuration = HistogramFamily("perceiverd_inference_request_duration_seconds", labels: ["model"],
+                                          buckets: durationBuckets,
+                                          help: "Time from accepting an inference request to answering it.")
+        queueDuration = HistogramFamily("perceiverd_inference_queue_duration_seconds", labels: ["model"],
+                                        buckets: durationBuckets,
+                                        help: "Time an inference request waited before its forward pass started.")
+        computeDuration = HistogramFamily("perceiverd_inference_compute_duration_seconds", labels: ["model"],
+                                          buckets: durationBuckets, help: "Time of one forward pass.")
+        batchSize = HistogramFamily("perceiverd_inference_batch_size", labels: ["model"], buckets: batchSizeBuckets,
+                                    help: "Rows per forward pass.")
+        modelsReady.touch([])
+    }
+
+    /// Creates every series labelled with `model` at zero.
+    mutating func touchSeries(of model: String) {
+        inferenceRequests.touch([model, "200"])
+        for reason in MetricsRegistry.FailureReason.allCases {
+            inferenceFailures.touch([model, reason.rawValue])
+        }
+        executions.touch([model])
+        rows.touch([model])
+        inFlight.touch([model])
+        queueDepth.touch([model])
+        requestDuration.touch([model])
+        queueDuration.touch([model])
+        computeDuration.touch([model])
+        batchSize.touch([model])
+    }
+
+    /// Every family, in no particular order.
+    var families: [any ExpositionFamily] {
+        [httpRequests, inferenceRequests, inferenceFailures, executions, rows, inFlight, queueDepth, modelsReady,
+         requestDuration, queueDuration, computeDuration, batchSize]
+    }
+}

@@ -1,0 +1,124 @@
+import Foundation
+import HTTPServer
+import PerceiverEngine
+
+/// `POST /infer`: the task-level endpoint for people with curl.
+///
+/// - `{"model":"NAME","text":"... [MASK] ...","top_k":5}`: fill-mask (masked LM) or labels (text classifier).
+/// - `{"model":"NAME","inputs":{"pixel_values":[[...]]}}`: any model, tensors as nested arrays.
+/// `model` may be left out when one model is served.
+extension Router {
+    func taskInfer(_ request: HTTPRequest, context: RequestContext,
+                   respond: @escaping @Sendable (HTTPResponse) -> Void) throws(RequestError) {
+        let body = try TaskRequest(json: request.body)
+        let served = try lookUp(body.model, version: nil)
+        try requireReady()
+        let start = Date()
+        let metrics = self.metrics
+        served.queue.async {
+            let response: HTTPResponse
+            do {
+                response = .json(200, try Self.runTask(body, on: served), logMetadata: ["model": served.name])
+            } catch {
+                response = Self.response(for: error, logger: context.logger)
+            }
+            if response.status >= 400 {
+                metrics.inferenceFailed(model: served.name, reason: failureReason(response.status))
+            }
+            metrics.inferenceFinished(model: served.name, status: response.status,
+                                      totalSeconds: Date().timeIntervalSince(start))
+            respond(response)
+        }
+    }
+
+    static func runTask(_ task: TaskRequest, on served: ServedModel) throws(RequestError) -> Data {
+        let model = served.model
+        var out = "{\"model\":" + JSONText.quoted(served.name)
+        switch task.input {
+        case .text(let text) where model.architecture == .maskedLM:
+            let result = try FillMask(model: model, text: text, topK: task.topK)
+            out += ",\"text\":" + JSONText.quoted(result.filledText) + ",\"masks\":["
+            out += result.predictions.map { prediction in
+                "{\"position\":\(prediction.position),\"candidates\":[" + prediction.candidates.map {
+                    "{\"token\":\(JSONText.quoted($0.token)),\"token_id\":\($0.tokenID),\"score\":\(JSONText.number($0.score))}"
+                }.joined(separator: ",") + "]}"
+            }.joined(separator: ",") + "]"
+        case .text(let text):
+            guard model.architecture == .sequenceClassification else {
+                throw RequestError.badTensor(name: "text", reason: "model '\(served.name)' takes images, not text")
+            }
+            let result = try Classification(model: model, text: text, topK: task.topK)
+            out += ",\"labels\":" + labelsJSON(result.items[0])
+        case .tensors(let arrays):
+            let tensors = try arrays.map { (name, shape, values) throws(RequestError) -> V2Tensor in
+                guard let spec = model.inputSpecs.first(where: { $0.name == name }) else {
+                    let names = model.inputSpecs.map(\.name).joined(separator: ", ")
+                    throw RequestError.badTensor(name: name, reason: "this model takes no such input (inputs: \(names))")
+                }
+                return try NestedArray.tensor(name: name, datatype: spec.datatypes[0], shape: shape, values: values)
+            }
+            let inputs = try ModelInputs(v2: tensors, specs: model.inputSpecs)
+            let logits: Tensor
+            do throws(InferenceError) { logits = try model.predict(inputs).logits } catch { throw RequestError.inference(error) }
+            if model.architecture.isClassifier && logits.shape.count == 2 {
+                let result = Classification(logits: logits, labels: model.config.labels, topK: task.topK)
+                out += ",\"labels\":[" + result.items.map(labelsJSON).joined(separator: ",") + "]"
+            } else {
+                out += ",\"logits\":{\"shape\":[" + logits.shape.map(String.init).joined(separator: ",")
+                out += "],\"data\":" + NestedArray.json(logits.scalars, shape: logits.shape) + "}"
+            }
+        }
+        return Data((out + "}").utf8)
+    }
+
+    private static func labelsJSON(_ labels: [Classification.Label]) -> String {
+        "[" + labels.map {
+            "{\"label\":\(JSONText.quoted($0.label)),\"id\":\($0.id),\"score\":\(JSONText.number($0.score))}"
+        }.joined(separator: ",") + "]"
+    }
+}
+
+/// The body of `POST /infer`.
+struct TaskRequest: Sendable {
+    enum Input: Sendable {
+        case text(String)
+        case tensors([(name: String, shape: [Int], values: [Double])])
+    }
+
+    var model: String?
+    var input: Input
+    var topK: Int
+
+    /// - Throws: `RequestError.malformedBody` naming the field that is wrong.
+    init(json: Data) throws(RequestError) {
+        guard let object = (try? JSONSerialization.jsonObject(with: json)) as? [String: Any] else {
+            throw RequestError.malformedBody("expected a JSON object like {\"model\":\"NAME\",\"text\":\"...\"}")
+        }
+        if let model = object["model"] {
+            guard let name = model as? String else { throw RequestError.malformedBody("'model' must be a string") }
+            self.model = name
+        }
+        topK = 5
+        if let value = object["top_k"] {
+            guard let number = value as? NSNumber, !NestedArray.isBoolean(number),
+                  let k = Int(exactly: number.doubleValue), (1...1000).contains(k) else {
+                throw RequestError.malformedBody("'top_k' must be an integer from 1 to 1000")
+            }
+            topK = k
+        }
+        switch (object["text"], object["inputs"]) {
+        case (let text as String, nil):
+            input = .text(text)
+        case (nil, let inputs as [String: Any]):
+            input = .tensors(try inputs.sorted { $0.key < $1.key }.map {
+                (name, value) throws(RequestError) -> (name: String, shape: [Int], values: [Double]) in
+                let (shape, values) = try NestedArray.parse(name: name, value: value)
+                return (name, shape, values)
+            })
+        case (nil, nil):
+            throw RequestError.malformedBody("give 'text' (a string) or 'inputs' (an object of nested arrays)")
+        default:
+            throw RequestError.malformedBody("give either 'text' (a string) or 'inputs' (an object), not both")
+        }
+    }
+}

@@ -1,0 +1,155 @@
+import Foundation
+import HTTPServer
+import Logging
+
+/// The daemon's routes: health, KServe V2 (metadata and inference), the friendly `/infer`, and
+/// `/metrics`. Knows models; knows nothing of sockets.
+public struct Router: HTTPHandler {
+    public let state: ServerState
+    public let metrics: MetricsRegistry
+    /// Server name and version for `GET /v2`.
+    public let serverVersion: String
+
+    public init(state: ServerState, metrics: MetricsRegistry, serverVersion: String) {
+        self.state = state
+        self.metrics = metrics
+        self.serverVersion = serverVersion
+    }
+
+    public func handle(_ request: HTTPRequest, context: RequestContext,
+                       respond: @escaping @Sendable (HTTPResponse) -> Void) {
+        let segments = request.path.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map(String.init)
+        do {
+            try route(request, segments: segments, context: context, respond: respond)
+        } catch {
+            respond(Self.response(for: error, logger: context.logger))
+        }
+    }
+
+    private func route(_ request: HTTPRequest, segments: [String], context: RequestContext,
+                       respond: @escaping @Sendable (HTTPResponse) -> Void) throws(RequestError) {
+        switch segments {
+        case ["health"]:
+            try allow(request, "GET")
+            respond(.json(200, Data(#"{"status":"ok"}"#.utf8)))
+        case ["metrics"]:
+            try allow(request, "GET")
+            let body = Data(metrics.render().utf8)
+            respond(HTTPResponse(status: 200, headers: HTTPHeaders([("Content-Type", MetricsRegistry.contentType)]),
+                                 body: body))
+        case ["infer"]:
+            try allow(request, "POST")
+            try taskInfer(request, context: context, respond: respond)
+        case _ where Self.isServerRoute(segments):
+            try allow(request, "GET")
+            respond(try serverRoute(segments))
+        case _ where segments.first == "v2" && segments.count >= 3 && segments[1] == "models":
+            try modelRoute(request, Array(segments.dropFirst(2)), context: context, respond: respond)
+        default:
+            throw RequestError.routeNotFound(path: request.path)
+        }
+    }
+
+    private static func isServerRoute(_ segments: [String]) -> Bool {
+        segments == ["v2"] || segments == ["v2", "models"] || (segments.count == 3 && segments[0] == "v2"
+                                                               && segments[1] == "health")
+    }
+
+    /// `GET /v2`, `/v2/health/{live,ready}`, `/v2/models`.
+    private func serverRoute(_ segments: [String]) throws(RequestError) -> HTTPResponse {
+        switch segments {
+        case ["v2"]:
+            return .json(200, V2Metadata.server(name: "perceiverd", version: serverVersion,
+                                                extensions: ["binary_tensor_data", "parameters"]))
+        case ["v2", "health", "live"]:
+            return .json(200, Data(#"{"live":true}"#.utf8))
+        case ["v2", "health", "ready"]:
+            try requireReady()
+            return .json(200, Data(#"{"ready":true}"#.utf8))
+        case ["v2", "models"]:
+            let names = state.registry.names.map(JSONText.quoted).joined(separator: ",")
+            return .json(200, Data("{\"models\":[\(names)]}".utf8))
+        default:
+            throw RequestError.routeNotFound(path: "/" + segments.joined(separator: "/"))
+        }
+    }
+
+    /// `/v2/models/{m}[/versions/{v}][/ready|/infer]`.
+    private func modelRoute(_ request: HTTPRequest, _ rest: [String], context: RequestContext,
+                            respond: @escaping @Sendable (HTTPResponse) -> Void) throws(RequestError) {
+        var rest = rest
+        let name = rest.removeFirst()
+        var version: String?
+        if rest.first == "versions" {
+            guard rest.count >= 2 else { throw RequestError.routeNotFound(path: request.path) }
+            version = rest[1]
+            rest.removeFirst(2)
+        }
+        switch rest {
+        case []:
+            try allow(request, "GET")
+            let served = try lookUp(name, version: version)
+            respond(.json(200, V2Metadata.model(name: served.name, versions: [served.version], served.model), logMetadata: ["model": served.name]))
+        case ["ready"]:
+            try allow(request, "GET")
+            let served = try lookUp(name, version: version)
+            try requireReady()
+            respond(.json(200, Data("{\"name\":\(JSONText.quoted(served.name)),\"ready\":true}".utf8),
+                          logMetadata: ["model": served.name]))
+        case ["infer"]:
+            try allow(request, "POST")
+            let served = try lookUp(name, version: version)
+            try requireReady()
+            v2Infer(request, model: served, context: context, respond: respond)
+        default:
+            throw RequestError.routeNotFound(path: request.path)
+        }
+    }
+
+    /// The served model `name` (and `version`, when given).
+    /// - Throws: `.unavailable` while models load, `.modelNotFound` / `.versionNotFound` otherwise.
+    func lookUp(_ name: String?, version: String?) throws(RequestError) -> ServedModel {
+        if state.phase == .starting { throw RequestError.unavailable("models are still loading") }
+        let registry = state.registry
+        guard let served = registry.model(named: name) else {
+            if name == nil { throw RequestError.modelRequired(available: registry.names) }
+            throw RequestError.modelNotFound(name: name ?? "", available: registry.names)
+        }
+        if let version, version != served.version {
+            throw RequestError.versionNotFound(model: served.name, version: version, available: [served.version])
+        }
+        return served
+    }
+
+    func requireReady() throws(RequestError) {
+        switch state.phase {
+        case .ready: return
+        case .starting: throw RequestError.unavailable("models are still loading")
+        case .draining: throw RequestError.unavailable("server is shutting down")
+        }
+    }
+
+    /// HEAD is allowed wherever GET is (RFC 9110 section 9.3.2).
+    private func allow(_ request: HTTPRequest, _ method: String) throws(RequestError) {
+        if request.method == method || (method == "GET" && request.method == "HEAD") { return }
+        throw RequestError.methodNotAllowed(method: request.method, allowed: method == "GET" ? ["GET", "HEAD"] : [method])
+    }
+
+    /// The one place a `RequestError` (or anything else) becomes a response; 5xx details go to the log only.
+    static func response(for error: Error, logger: Logger) -> HTTPResponse {
+        guard let error = error as? RequestError else {
+            logger.error("internal error: \(error)")
+            return .error(500, "internal server error")
+        }
+        if error.status >= 500 && error.status != 503 {
+            logger.error("internal error: \(error)")
+            return .error(error.status, "internal server error")
+        }
+        var response = HTTPResponse.error(error.status, error.description)
+        if case .methodNotAllowed(_, let allowed) = error {
+            response.headers.add(name: "Allow", value: allowed.joined(separator: ", "))
+        }
+        if error.status == 503 { response.headers.add(name: "Retry-After", value: "1") }
+        return response
+    }
+}

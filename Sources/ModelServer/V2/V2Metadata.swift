@@ -1,0 +1,50 @@
+import Foundation
+import PerceiverEngine
+
+/// KServe V2 metadata bodies as compact JSON: server (`$metadata_server_response`, SERVING.md 1.3) and
+/// model (`$metadata_model_response`, 1.4).
+public enum V2Metadata {
+    /// The extensions this server implements: Triton's binary tensor data (SERVING.md 1.8) and
+    /// request parameters (1.10).
+    public static let extensions = ["binary_tensor_data", "parameters"]
+
+    /// The platform reported for every model, `<runtime>_<format>` as Triton's `onnxruntime_onnx`:
+    /// this daemon's engine running `transformers` Perceiver checkpoints stored as safetensors.
+    public static let platform = "perceiverd_safetensors"
+
+    /// `{"name":…,"version":…,"extensions":[…]}`.
+    public static func server(name: String = "perceiverd", version: String,
+                              extensions: [String] = extensions) -> Data {
+        let list = extensions.map(JSONText.quoted).joined(separator: ",")
+        return Data(("{\"name\":" + JSONText.quoted(name) + ",\"version\":" + JSONText.quoted(version)
+                     + ",\"extensions\":[" + list + "]}").utf8)
+    }
+
+    /// `{"name":…,"versions":[…],"platform":…,"inputs":[…],"outputs":[…]}`, each tensor as its name, first
+    /// datatype and shape with -1 where variable. `versions` is left out when nil; `architecture`, when
+    /// given, is added as a non-standard `"architecture"` field, which clients ignore.
+    public static func model(name: String, versions: [String]?, platform: String = platform,
+                             inputs: [TensorSpec], outputs: [TensorSpec], architecture: String? = nil) -> Data {
+        var out = "{\"name\":" + JSONText.quoted(name)
+        if let versions { out += ",\"versions\":[" + versions.map(JSONText.quoted).joined(separator: ",") + "]" }
+        out += ",\"platform\":" + JSONText.quoted(platform)
+        if let architecture { out += ",\"architecture\":" + JSONText.quoted(architecture) }
+        out += ",\"inputs\":" + tensors(inputs) + ",\"outputs\":" + tensors(outputs) + "}"
+        return Data(out.utf8)
+    }
+
+    /// The model metadata of a loaded `model`, with its `architecture` (the `config.json` class).
+    public static func model(name: String, versions: [String]? = ["1"], _ model: PerceiverModel) -> Data {
+        self.model(name: name, versions: versions, inputs: model.inputSpecs, outputs: model.outputSpecs,
+                   architecture: model.architecture.rawValue)
+    }
+
+    /// `[{"name":…,"datatype":…,"shape":[…]},…]`.
+    private static func tensors(_ specs: [TensorSpec]) -> String {
+        let items = specs.map { spec in
+            "{\"name\":" + JSONText.quoted(spec.name) + ",\"datatype\":" + JSONText.quoted(spec.datatypes.first ?? "")
+                + ",\"shape\":[" + spec.shape.map(String.init).joined(separator: ",") + "]}"
+        }
+        return "[" + items.joined(separator: ",") + "]"
+    }
+}

@@ -1,0 +1,15 @@
+/// One entry of a request's `outputs` list (`$request_output`, SERVING.md 1.5).
+public struct V2RequestedOutput: Sendable, Equatable {
+    public var name: String
+    /// The output's `parameters`, unknown ones included.
+    public var parameters: [String: V2Parameter]
+
+    public init(name: String, parameters: [String: V2Parameter] = [:]) {
+        self.name = name
+        self.parameters = parameters
+    }
+
+    /// `parameters.binary_data`: true to return this output as binary, false for JSON, nil to follow the
+    /// request's `binary_data_output` (SERVING.md 1.8).
+    public var binaryData: Bool? { parameters["binary_data"]?.boolValue }
+}

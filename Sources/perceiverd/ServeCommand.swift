@@ -1,0 +1,64 @@
+import ArgumentParser
+import Foundation
+import Logging
+import ModelServer
+
+/// `perceiverd serve`: the daemon.
+struct ServeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve models over HTTP: KServe V2 (/v2/...), the task endpoint /infer, /health and /metrics.",
+        discussion: """
+        Reads the configuration file (see README "Configuration"), then applies the flags. Loads and warms \
+        every model before /v2/health/ready answers 200. SIGTERM or SIGINT drains: readiness turns 503, the \
+        listener closes, in-flight requests finish (up to drain_timeout_ms), exit 0. Under systemd \
+        (Type=notify) it sends READY=1, STOPPING=1 and WATCHDOG=1. Logs go to stderr.
+        """)
+
+    @Option(help: "Configuration file (JSON). Without it, defaults plus --model.")
+    var config: String?
+
+    @Option(help: "Listen address (overrides the config's host).")
+    var host: String?
+
+    @Option(help: "HTTP port, 0 for any free port (overrides the config's port).")
+    var port: Int?
+
+    @Option(name: .customLong("model"), help: ArgumentHelp("Serve the model directory DIR as NAME (repeatable); replaces the path of a configured model of that name or adds one.", valueName: "NAME=DIR"))
+    var models: [String] = []
+
+    @Option(help: "oneDNN threads per forward pass, 0 = all cores (overrides the config's threads).")
+    var threads: Int?
+
+    func validate() throws {
+        if config == nil && models.isEmpty { throw ValidationError("give --config FILE or at least one --model NAME=DIR") }
+    }
+
+    func run() throws {
+        let settings: ServerConfiguration
+        do {
+            let base = try config.map(ServerConfiguration.load(path:))
+                ?? ServerConfiguration(models: [])
+            settings = try base.overriding(host: host, port: port, threads: threads, models: models)
+        } catch {
+            printError("perceiverd: \(error)")
+            throw ExitCode.failure
+        }
+        let level = Logger.Level(rawValue: settings.logLevel.rawValue) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let daemon = Daemon(configuration: settings, logger: Logger(label: "perceiverd"), version: perceiverdVersion)
+        do {
+            try daemon.run()
+        } catch {
+            printError("perceiverd: \(error)")
+            throw ExitCode.failure
+        }
+    }
+}
+
+/// The daemon's version, reported by `GET /v2` and `--version`.
+let perceiverdVersion = "0.3.0"

@@ -1,0 +1,291 @@
+import Foundation
+import Testing
+@testable import ModelServer
+
+/// Parses `json` with base directory `/etc/perceiverd`.
+private func parse(_ json: String) throws(ConfigurationError) -> ServerConfiguration {
+    try ServerConfiguration(json: Data(json.utf8), baseDirectory: "/etc/perceiverd")
+}
+
+/// The error parsing `json` throws, or nil if it parses.
+private func parseError(_ json: String) -> ConfigurationError? {
+    do {
+        _ = try parse(json)
+        return nil
+    } catch {
+        return error
+    }
+}
+
+/// A config with one valid model and `extra` spliced into the top-level object.
+private func withModel(_ extra: String = "", model: String = "") -> String {
+    let modelExtra = model.isEmpty ? "" : ", " + model
+    let topExtra = extra.isEmpty ? "" : extra + ", "
+    return #"{\#(topExtra)"models": [{"name": "mlm", "path": "m"\#(modelExtra)}]}"#
+}
+
+@Suite struct ConfigurationParsingTests {
+    @Test func parsesEveryKey() throws {
+        let json = #"""
+        {
+          "host": "0.0.0.0", "port": 9000, "threads": 2, "log_level": "debug", "drain_timeout_ms": 5000,
+          "models": [
+            {"name": "mlm", "path": "/srv/models/mlm", "version": "3", "precision": "bf16", "max_batch_size": 16,
+             "max_queue_delay_us": 500, "max_queue_size": 0, "default_timeout_us": 250000},
+            {"name": "vision.v2-small_1", "path": "models/vision"}
+          ],
+          "limits": {
+            "max_request_line_bytes": 1024, "max_header_bytes": 2048, "max_header_count": 10,
+            "max_body_bytes": 4096, "max_decompressed_bytes": 8192, "max_connections": 16,
+            "read_timeout_ms": 100, "idle_timeout_ms": 200, "write_timeout_ms": 300
+          },
+          "tls": {"port": 9443, "cert": "tls/cert.pem", "key": "/keys/key.pem"}
+        }
+        """#
+        let expected = ServerConfiguration(
+            host: "0.0.0.0", port: 9000, threads: 2, logLevel: .debug, drainTimeoutMilliseconds: 5000,
+            models: [
+                ModelConfiguration(name: "mlm", path: "/srv/models/mlm", version: "3", precision: "bf16",
+                                   maxBatchSize: 16, maxQueueDelayMicroseconds: 500, maxQueueSize: 0,
+                                   defaultTimeoutMicroseconds: 250_000),
+                ModelConfiguration(name: "vision.v2-small_1", path: "/etc/perceiverd/models/vision"),
+            ],
+            limits: LimitsConfiguration(maxRequestLineBytes: 1024, maxHeaderBytes: 2048, maxHeaderCount: 10,
+                                        maxBodyBytes: 4096, maxDecompressedBytes: 8192, maxConnections: 16,
+                                        readTimeoutMilliseconds: 100, idleTimeoutMilliseconds: 200,
+                                        writeTimeoutMilliseconds: 300),
+            tls: TLSConfiguration(port: 9443, certificatePath: "/etc/perceiverd/tls/cert.pem",
+                                  keyPath: "/keys/key.pem"))
+        #expect(try parse(json) == expected)
+    }
+
+    @Test func appliesDefaultsWhenKeysAreAbsent() throws {
+        let config = try parse(#"{"models": [{"name": "mlm", "path": "/m"}]}"#)
+        #expect(config == ServerConfiguration(models: [ModelConfiguration(name: "mlm", path: "/m")]))
+        #expect(config.host == "127.0.0.1" && config.port == 8000 && config.threads == 0)
+        #expect(config.logLevel == .info && config.drainTimeoutMilliseconds == 30_000 && config.tls == nil)
+        let model = try #require(config.models.first)
+        #expect(model.version == "1" && model.precision == "f32" && model.maxBatchSize == 8)
+        #expect(model.maxQueueDelayMicroseconds == 0 && model.maxQueueSize == 64 && model.defaultTimeoutMicroseconds == 0)
+        #expect(config.limits.maxBodyBytes == 67_108_864 && config.limits.maxDecompressedBytes == 67_108_864)
+        #expect(config.limits.maxRequestLineBytes == 8192 && config.limits.maxHeaderBytes == 32768)
+        #expect(config.limits.maxHeaderCount == 100 && config.limits.maxConnections == 1024)
+        #expect(config.limits.readTimeoutMilliseconds == 30_000 && config.limits.idleTimeoutMilliseconds == 60_000)
+        #expect(config.limits.writeTimeoutMilliseconds == 30_000)
+    }
+
+    @Test func appliesLimitDefaultsForAbsentLimitKeys() throws {
+        let config = try parse(withModel(#""limits": {"max_connections": 7}"#))
+        #expect(config.limits == LimitsConfiguration(maxConnections: 7))
+    }
+
+    @Test func treatsNullTLSAsNoTLS() throws {
+        #expect(try parse(withModel(#""tls": null"#)).tls == nil)
+    }
+
+    @Test func acceptsIntegralFloatsAsIntegers() throws {
+        #expect(try parse(withModel(#""port": 8080.0, "threads": 4e0"#)).port == 8080)
+    }
+
+    @Test(arguments: [
+        ("models/mlm", "/etc/perceiverd/models/mlm"),
+        ("./models/../mlm", "/etc/perceiverd/mlm"),
+        ("../shared/mlm", "/etc/shared/mlm"),
+        ("/abs/mlm", "/abs/mlm"),
+    ])
+    func resolvesRelativePathsAgainstTheBaseDirectory(path: String, resolved: String) throws {
+        let json = #"{"models": [{"name": "m", "path": "\#(path)"}], "tls": {"port": 1, "cert": "\#(path)", "key": "k"}}"#
+        let config = try parse(json)
+        #expect(config.models.first?.path == resolved)
+        #expect(config.tls?.certificatePath == resolved)
+        #expect(config.tls?.keyPath == "/etc/perceiverd/k")
+    }
+
+    @Test func loadResolvesPathsAgainstTheFilesDirectory() throws {
+        let directory = try TemporaryDirectory()
+        let file = directory.path + "/config.json"
+        try Data(withModel().utf8).write(to: URL(fileURLWithPath: file))
+        let config = try ServerConfiguration.load(path: file)
+        #expect(config.models.first?.path == directory.path + "/m")
+    }
+}
+
+@Suite struct ConfigurationErrorTests {
+    @Test(arguments: [
+        (withModel(#""portt": 1"#), "portt"),
+        (withModel(#""limits": {"max_bodyy_bytes": 1}"#), "limits.max_bodyy_bytes"),
+        (#"{"models": [{"name": "a", "path": "a"}, {"name": "b", "path": "b", "presicion": "f32"}]}"#,
+         "models[1].presicion"),
+        (withModel(#""tls": {"port": 1, "cert": "c", "key": "k", "ca": "x"}"#), "tls.ca"),
+        (withModel(model: #""nmae": "x""#), "models[0].nmae"),
+    ])
+    func rejectsUnknownKeysNamingTheFullPath(json: String, key: String) {
+        let error = parseError(json)
+        #expect(error == .unknownKey(key))
+        #expect(error?.description == "unknown key '\(key)'")
+    }
+
+    @Test(arguments: [
+        (withModel(#""port": true"#), "port", "an integer from 0 to 65535"),
+        (withModel(#""port": "80""#), "port", "an integer from 0 to 65535"),
+        (withModel(#""port": 80.5"#), "port", "an integer from 0 to 65535"),
+        (withModel(#""port": 65536"#), "port", "an integer from 0 to 65535"),
+        (withModel(#""port": -1"#), "port", "an integer from 0 to 65535"),
+        (withModel(#""port": null"#), "port", "an integer from 0 to 65535"),
+        (withModel(#""threads": 1e30"#), "threads", "an integer of at least 0"),
+        (withModel(#""threads": 9223372036854775808"#), "threads", "an integer of at least 0"),
+        (withModel(#""drain_timeout_ms": false"#), "drain_timeout_ms", "an integer of at least 0"),
+        (withModel(#""host": """#), "host", "a non-empty string"),
+        (withModel(#""host": 1"#), "host", "a non-empty string"),
+        (withModel(#""log_level": "verbose""#), "log_level", "one of \"trace\""),
+        (withModel(#""limits": []"#), "limits", "an object or null"),
+        (withModel(#""limits": {"max_body_bytes": 0}"#), "limits.max_body_bytes", "an integer of at least 1"),
+        (withModel(#""tls": 5"#), "tls", "an object or null"),
+        (withModel(#""tls": {"port": 70000, "cert": "c", "key": "k"}"#), "tls.port", "an integer from 0 to 65535"),
+        (withModel(model: #""max_batch_size": 0"#), "models[0].max_batch_size", "an integer of at least 1"),
+        (withModel(model: #""max_batch_size": true"#), "models[0].max_batch_size", "an integer of at least 1"),
+        (withModel(model: #""max_queue_size": -1"#), "models[0].max_queue_size", "an integer of at least 0"),
+        (withModel(model: #""max_queue_delay_us": 1.5"#), "models[0].max_queue_delay_us", "an integer of at least 0"),
+        (withModel(model: #""default_timeout_us": "1""#), "models[0].default_timeout_us", "an integer of at least 0"),
+        (withModel(model: #""precision": "f16""#), "models[0].precision", "one of \"f32\", \"bf16\""),
+        (withModel(model: #""version": 2"#), "models[0].version", "a non-empty string"),
+        (#"{"models": [{"name": "a b", "path": "p"}]}"#, "models[0].name", "a string matching [A-Za-z0-9_.-]+"),
+        (#"{"models": [{"name": "m", "path": ""}]}"#, "models[0].path", "a non-empty string"),
+        (#"{"models": {"name": "m"}}"#, "models", "an array"),
+        (#"{"models": ["mlm"]}"#, "models[0]", "an object"),
+    ])
+    func rejectsWrongTypesNamingKeyAndExpectation(json: String, key: String, expected: String) {
+        let error = parseError(json)
+        guard case .invalidValue(let errorKey, _, _) = error else {
+            Issue.record("expected invalidValue for '\(key)', got \(String(describing: error))")
+            return
+        }
+        #expect(errorKey == key)
+        #expect(error?.description.hasPrefix("'\(key)' must be \(expected)") == true)
+    }
+
+    @Test(arguments: [
+        (#"{}"#, "models"),
+        (#"{"models": [{"path": "p"}]}"#, "models[0].name"),
+        (#"{"models": [{"name": "m"}]}"#, "models[0].path"),
+        (withModel(#""tls": {"cert": "c", "key": "k"}"#), "tls.port"),
+        (withModel(#""tls": {"port": 1, "cert": "c"}"#), "tls.key"),
+    ])
+    func rejectsMissingRequiredKeys(json: String, key: String) {
+        let error = parseError(json)
+        #expect(error == .missingKey(key))
+        #expect(error?.description == "missing required key '\(key)'")
+    }
+
+    @Test func rejectsAnEmptyModelList() {
+        #expect(parseError(#"{"models": []}"#) == .noModels)
+    }
+
+    @Test func rejectsDuplicateModelNames() {
+        let error = parseError(#"{"models": [{"name": "m", "path": "a"}, {"name": "m", "path": "b"}]}"#)
+        #expect(error == .duplicateModelName("m"))
+        #expect(error?.description.contains("'m'") == true)
+    }
+
+    @Test func rejectsTLSOnThePlainPort() {
+        #expect(parseError(withModel(#""port": 8443, "tls": {"port": 8443, "cert": "c", "key": "k"}"#))
+            == .conflictingPorts(8443))
+    }
+
+    @Test func reportsInvalidJSONWithItsPosition() {
+        let error = parseError("{\n  \"port\": 1,\n  oops\n}")
+        guard case .invalidJSON(let reason) = error else {
+            Issue.record("expected invalidJSON, got \(String(describing: error))")
+            return
+        }
+        #expect(reason.contains("line 3"))
+    }
+
+    @Test func rejectsATopLevelThatIsNotAnObject() {
+        guard case .invalidJSON = parseError("[1, 2]") else {
+            Issue.record("expected invalidJSON")
+            return
+        }
+    }
+
+    @Test func loadReportsAMissingFile() {
+        #expect(throws: ConfigurationError.unreadableFile(path: "/nonexistent/config.json", reason: "no such file")) {
+            try ServerConfiguration.load(path: "/nonexistent/config.json")
+        }
+    }
+
+    @Test func loadPrefixesErrorsWithTheFilePath() throws {
+        let directory = try TemporaryDirectory()
+        let file = directory.path + "/config.json"
+        try Data(withModel(#""limits": {"max_bodyy_bytes": 1}"#).utf8).write(to: URL(fileURLWithPath: file))
+        let error = #expect(throws: ConfigurationError.self) { try ServerConfiguration.load(path: file) }
+        #expect(error == .inFile(path: file, .unknownKey("limits.max_bodyy_bytes")))
+        #expect(error?.description == "\(file): unknown key 'limits.max_bodyy_bytes'")
+    }
+}
+
+@Suite struct ConfigurationOverrideTests {
+    private let base = ServerConfiguration(models: [ModelConfiguration(name: "mlm", path: "/srv/mlm", maxBatchSize: 4)])
+
+    @Test func overridesHostPortAndThreads() throws {
+        let config = try base.overriding(host: "::", port: 0, threads: 3, models: [])
+        #expect(config.host == "::" && config.port == 0 && config.threads == 3)
+        #expect(config.models == base.models)
+    }
+
+    @Test func keepsValuesWithoutOverrides() throws {
+        #expect(try base.overriding(host: nil, port: nil, threads: nil, models: []) == base)
+    }
+
+    @Test func replacesThePathOfANamedModelKeepingItsSettings() throws {
+        let config = try base.overriding(host: nil, port: nil, threads: nil, models: ["mlm=/other/mlm"])
+        #expect(config.models == [ModelConfiguration(name: "mlm", path: "/other/mlm", maxBatchSize: 4)])
+    }
+
+    @Test func addsAModelWithDefaultSettings() throws {
+        let config = try base.overriding(host: nil, port: nil, threads: nil, models: ["clf=/srv/clf=x"])
+        #expect(config.models.last == ModelConfiguration(name: "clf", path: "/srv/clf=x"))
+        #expect(config.models.count == 2)
+    }
+
+    @Test func resolvesARelativeOverrideAgainstTheWorkingDirectory() throws {
+        let config = try base.overriding(host: nil, port: nil, threads: nil, models: ["clf=models/clf"])
+        let expected = URL(fileURLWithPath: FileManager.default.currentDirectoryPath + "/models/clf")
+            .standardizedFileURL.path
+        #expect(config.models.last?.path == expected)
+    }
+
+    @Test(arguments: ["mlm", "=dir", "mlm=", "a b=dir", ""])
+    func rejectsMalformedModelOverrides(text: String) {
+        #expect(throws: ConfigurationError.invalidModelOverride(text)) {
+            try base.overriding(host: nil, port: nil, threads: nil, models: [text])
+        }
+    }
+
+    @Test func validatesOverriddenValues() {
+        #expect(throws: ConfigurationError.invalidValue(key: "port", expected: .integer(min: 0, max: 65535),
+                                                        found: "70000")) {
+            try base.overriding(host: nil, port: 70000, threads: nil, models: [])
+        }
+    }
+
+    @Test func addingAModelToAnEmptyConfigurationMakesItValid() throws {
+        #expect(throws: ConfigurationError.noModels) { try ServerConfiguration().validate() }
+        let config = try ServerConfiguration().overriding(host: nil, port: nil, threads: nil, models: ["m=/m"])
+        #expect(config.models == [ModelConfiguration(name: "m", path: "/m")])
+    }
+}
+
+/// A fresh directory under the system temporary directory, removed when the value is released.
+private final class TemporaryDirectory {
+    let path: String
+
+    init() throws {
+        path = NSTemporaryDirectory() + "perceiverd-config-tests-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    deinit {
+        try? FileManager.default.removeItem(atPath: path)
+    }
+}

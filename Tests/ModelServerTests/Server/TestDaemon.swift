@@ -1,0 +1,100 @@
+import Foundation
+import HTTPTestSupport
+import Logging
+import ModelServer
+@testable import PerceiverEngine
+
+/// A daemon serving every fixture model on a free loopback port, started once per test process.
+enum TestDaemon {
+    static let modelNames = ["mlm", "mlm_f16", "seqcls", "learned", "fourier", "conv"]
+
+    static func configuration(port: Int = 0) -> ServerConfiguration {
+        ServerConfiguration(host: "127.0.0.1", port: port, threads: 1, models: modelNames.map {
+            ModelConfiguration(name: $0, path: ServerFixtures.root + "/models/" + $0)
+        })
+    }
+
+    nonisolated(unsafe) static let shared: Daemon = {
+        start(configuration())
+    }()
+
+    /// Starts a daemon (no signal handling) and returns it once it is ready.
+    static func start(_ configuration: ServerConfiguration) -> Daemon {
+        var logger = Logger(label: "test-daemon")
+        logger.logLevel = .critical
+        let daemon = Daemon(configuration: configuration, logger: logger, version: "test")
+        do {
+            try daemon.start(handlesSignals: false) {}
+        } catch {
+            fatalError("test daemon failed to start: \(error)")
+        }
+        return daemon
+    }
+
+    static func client() throws -> RawHTTPClient {
+        try RawHTTPClient(port: shared.port)
+    }
+}
+
+/// Golden cases written by tools/make_fixtures.py, read back for wire tests.
+enum FixtureCases {
+    struct Case {
+        var name: String
+        var model: String
+        var inputs: [(name: String, shape: [Int], integers: [Int]?, floats: [Float]?)]
+        var logits: [Float]
+        var logitsShape: [Int]
+    }
+
+    nonisolated(unsafe) static let manifest: [[String: Any]] = {
+        guard let data = FileManager.default.contents(atPath: ServerFixtures.root + "/manifest.json"),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let cases = object["cases"] as? [[String: Any]] else { return [] }
+        return cases
+    }()
+
+    /// Cases whose model the test daemon serves.
+    static var servedNames: [String] {
+        manifest.compactMap { entry in
+            guard let name = entry["name"] as? String, let model = entry["model"] as? String,
+                  TestDaemon.modelNames.contains(model) else { return nil }
+            return name
+        }
+    }
+
+    static func load(_ name: String) throws -> Case {
+        let entry = manifest.first { $0["name"] as? String == name } ?? [:]
+        let file = try SafeTensorsFile(path: ServerFixtures.root + "/cases/\(name).safetensors")
+        var inputs: [(name: String, shape: [Int], integers: [Int]?, floats: [Float]?)] = []
+        var logits: [Float] = []
+        var logitsShape: [Int] = []
+        for e in file.header.entries {
+            let bytes = file.bytes(of: e)
+            if e.name == "logits" {
+                logits = (0..<e.elementCount).map { bytes.loadUnaligned(fromByteOffset: $0 * 4, as: Float.self) }
+                logitsShape = e.shape
+            } else if e.name == "pixel_values" || e.name == "queries" {
+                let values = (0..<e.elementCount).map { bytes.loadUnaligned(fromByteOffset: $0 * 4, as: Float.self) }
+                inputs.append((e.name, e.shape, nil, values))
+            } else {
+                let values = (0..<e.elementCount).map {
+                    Int(bytes.loadUnaligned(fromByteOffset: $0 * 8, as: Int64.self))
+                }
+                inputs.append((e.name, e.shape, values, nil))
+            }
+        }
+        return Case(name: name, model: entry["model"] as? String ?? "", inputs: inputs, logits: logits,
+                    logitsShape: logitsShape)
+    }
+
+    /// The case as a KServe V2 JSON request body.
+    static func v2JSON(_ c: Case, id: String = "case") -> Data {
+        let tensors = c.inputs.map { input -> String in
+            let datatype = input.floats == nil ? "INT64" : "FP32"
+            let data = input.floats.map { $0.map { "\($0)" } } ?? input.integers!.map(String.init)
+            return "{\"name\":\"\(input.name)\",\"shape\":\(input.shape),\"datatype\":\"\(datatype)\","
+                + "\"data\":[\(data.joined(separator: ","))]}"
+        }
+        return Data("{\"id\":\"\(id)\",\"inputs\":[\(tensors.joined(separator: ","))]}".utf8)
+    }
+}
