@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTestSupport
 import Glibc
 import Testing
 @testable import HTTPServer

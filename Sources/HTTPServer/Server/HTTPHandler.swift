@@ -19,4 +19,12 @@ public struct RequestContext: Sendable {
     public var cancellation: CancellationSignal
     /// The server's logger with `request.id` metadata.
     public var logger: Logger
+
+    public init(id: String, peer: String, isTLS: Bool, cancellation: CancellationSignal, logger: Logger) {
+        self.id = id
+        self.peer = peer
+        self.isTLS = isTLS
+        self.cancellation = cancellation
+        self.logger = logger
+    }
 }

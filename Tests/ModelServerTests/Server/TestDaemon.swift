@@ -14,7 +14,7 @@ enum TestDaemon {
         })
     }
 
-    nonisolated(unsafe) static let shared: Daemon = {
+    static let shared: Daemon = {
         start(configuration())
     }()
 

@@ -1,0 +1,153 @@
+import Foundation
+import HTTPServer
+import HTTPTestSupport
+@testable import ModelServer
+import Testing
+
+/// Every route over a real loopback socket, against the fixture models.
+@Suite struct EndpointTests {
+    @Test func healthEndpointsAnswerJSON() throws {
+        let client = try TestDaemon.client()
+        let health = try client.request("GET", "/health")
+        #expect(health.status == 200)
+        #expect(health.json?["status"] as? String == "ok")
+        #expect(try client.request("GET", "/v2/health/live").json?["live"] as? Bool == true)
+        #expect(try client.request("GET", "/v2/health/ready").json?["ready"] as? Bool == true)
+        let head = try client.request("HEAD", "/health")
+        #expect(head.status == 200)
+        #expect(head.body.isEmpty)
+    }
+
+    @Test func serverMetadataNamesTheExtensions() throws {
+        let json = try #require(try TestDaemon.client().request("GET", "/v2").json)
+        #expect(json["name"] as? String == "perceiverd")
+        #expect(json["version"] as? String == "test")
+        #expect((json["extensions"] as? [String])?.contains("binary_tensor_data") == true)
+        let models = try TestDaemon.client().request("GET", "/v2/models").json?["models"] as? [String]
+        #expect(models == TestDaemon.modelNames)
+    }
+
+    @Test(arguments: ["/v2/models/mlm", "/v2/models/mlm/versions/1"])
+    func modelMetadataListsEveryTensor(path: String) throws {
+        let json = try #require(try TestDaemon.client().request("GET", path).json)
+        #expect(json["name"] as? String == "mlm")
+        let inputs = try #require(json["inputs"] as? [[String: Any]])
+        #expect(inputs.map { $0["name"] as? String } == ["input_ids", "attention_mask", "output_positions", "queries"])
+        #expect(inputs[0]["datatype"] as? String == "INT64")
+        #expect(inputs[0]["shape"] as? [Int] == [-1, -1])
+        let outputs = try #require(json["outputs"] as? [[String: Any]])
+        #expect(outputs.map { $0["name"] as? String } == ["logits"])
+        #expect(outputs[0]["shape"] as? [Int] == [-1, -1, 262])
+    }
+
+    @Test func imageModelMetadataListsPixelValues() throws {
+        let json = try #require(try TestDaemon.client().request("GET", "/v2/models/conv").json)
+        let inputs = try #require(json["inputs"] as? [[String: Any]])
+        #expect(inputs[0]["name"] as? String == "pixel_values")
+        #expect(inputs[0]["datatype"] as? String == "FP32")
+    }
+
+    @Test func modelReadinessIsReported() throws {
+        let client = try TestDaemon.client()
+        let ready = try client.request("GET", "/v2/models/seqcls/ready")
+        #expect(ready.status == 200)
+        #expect(ready.json?["name"] as? String == "seqcls")
+        #expect(ready.json?["ready"] as? Bool == true)
+        #expect(try client.request("GET", "/v2/models/seqcls/versions/1/ready").status == 200)
+    }
+
+    @Test func unknownModelsVersionsAndRoutesAre404() throws {
+        let client = try TestDaemon.client()
+        let model = try client.request("GET", "/v2/models/nope")
+        #expect(model.status == 404)
+        #expect((model.json?["error"] as? String)?.contains("nope") == true)
+        #expect(try client.request("GET", "/v2/models/mlm/versions/7").status == 404)
+        #expect(try client.request("POST", "/v2/models/nope/infer", body: Data("{}".utf8)).status == 404)
+        #expect(try client.request("GET", "/nowhere").status == 404)
+    }
+
+    @Test func wrongMethodsAre405WithAllow() throws {
+        let client = try TestDaemon.client()
+        let response = try client.request("GET", "/v2/models/mlm/infer")
+        #expect(response.status == 405)
+        #expect(response.header("Allow") == "POST")
+        #expect(response.json?["error"] is String)
+        #expect(try client.request("POST", "/health").status == 405)
+    }
+
+    @Test func badRequestsAre400AndNameTheProblem() throws {
+        let client = try TestDaemon.client()
+        let malformed = try client.request("POST", "/v2/models/mlm/infer", body: Data("{not json".utf8))
+        #expect(malformed.status == 400)
+        let wrongType = try client.request("POST", "/v2/models/mlm/infer", body: Data(
+            #"{"inputs":[{"name":"input_ids","shape":[1,2],"datatype":"FP32","data":[1,2]}]}"#.utf8))
+        #expect(wrongType.status == 400)
+        let message = try #require(wrongType.json?["error"] as? String)
+        #expect(message.contains("input_ids") && message.contains("INT64"))
+        let wrongShape = try client.request("POST", "/v2/models/mlm/infer", body: Data(
+            #"{"inputs":[{"name":"input_ids","shape":[1,3],"datatype":"INT64","data":[1,2]}]}"#.utf8))
+        #expect(wrongShape.status == 400)
+        #expect((wrongShape.json?["error"] as? String)?.contains("input_ids") == true)
+    }
+
+    @Test func unknownContentEncodingIs415() throws {
+        let response = try TestDaemon.client().request("POST", "/v2/models/mlm/infer",
+                                                       headers: ["Content-Encoding": "compress"], body: Data("x".utf8))
+        #expect(response.status == 415)
+        #expect(response.json?["error"] is String)
+    }
+
+    @Test func metricsExposeRequestsAndHistograms() throws {
+        let client = try TestDaemon.client()
+        let request = #"{"inputs":[{"name":"input_ids","shape":[1,3],"datatype":"INT64","data":[4,50,5]}]}"#
+        #expect(try client.request("POST", "/v2/models/seqcls/infer", body: Data(request.utf8)).status == 200)
+        let metrics = try client.request("GET", "/metrics")
+        #expect(metrics.status == 200)
+        #expect(metrics.header("Content-Type")?.hasPrefix("text/plain") == true)
+        let text = metrics.text
+        let line = text.split(separator: "\n").first {
+            $0.hasPrefix(#"perceiverd_inference_requests_total{model="seqcls",status="200"}"#)
+        }
+        #expect(Double(line?.split(separator: " ").last ?? "0") ?? 0 >= 1)
+        for family in ["perceiverd_inference_queue_duration_seconds_bucket", "perceiverd_inference_compute_duration_seconds_bucket",
+                       "perceiverd_inference_request_duration_seconds_bucket", "perceiverd_inference_batch_size_bucket",
+                       "perceiverd_inference_in_flight", "perceiverd_inference_queue_depth",
+                       "perceiverd_inference_failures_total", "perceiverd_http_requests_total"] {
+            #expect(text.contains(family), "missing \(family)")
+        }
+    }
+}
+
+/// Handlers without sockets: states a running daemon passes through only briefly.
+@Suite struct RouterStateTests {
+    private func answer(_ router: Router, _ method: String, _ path: String) -> HTTPResponse {
+        let head = HTTPRequestHead(method: method, target: path, version: .http1_1, headers: HTTPHeaders())
+        let result = ResponseBox()
+        let context = RequestContext(id: "t", peer: "test", isTLS: false, cancellation: CancellationSignal(),
+                                     logger: .init(label: "t"))
+        router.handle(HTTPRequest(head: head), context: context) { result.response = $0 }
+        return result.response ?? .error(599, "no response")
+    }
+
+    @Test func notReadyWhileStartingOrDraining() {
+        for phase in [ServerState.Phase.starting, .draining] {
+            let router = Router(state: ServerState(phase: phase), metrics: MetricsRegistry(), serverVersion: "t")
+            let ready = answer(router, "GET", "/v2/health/ready")
+            #expect(ready.status == 503)
+            #expect(ready.headers["Retry-After"] != nil)
+            #expect(answer(router, "GET", "/v2/health/live").status == 200)
+            #expect(answer(router, "GET", "/health").status == 200)
+        }
+    }
+
+    @Test func internalErrorsAreGeneric() {
+        struct Boom: Error {}
+        let response = Router.response(for: Boom(), logger: .init(label: "t"))
+        #expect(response.status == 500)
+        #expect(String(decoding: response.body, as: UTF8.self) == #"{"error":"internal server error"}"#)
+    }
+}
+
+private final class ResponseBox: @unchecked Sendable {
+    var response: HTTPResponse?
+}
