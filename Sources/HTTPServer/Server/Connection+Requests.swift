@@ -14,8 +14,17 @@ struct PendingRequest {
 extension Connection {
     /// Turns buffered bytes into requests until the parser needs more, the pipeline is full, or reading stops.
     func processEvents() {
+        // A request answered inline (415, a bad body) completes inside this loop and its flush asks for more
+        // events: the loop below carries on instead, so buffered requests never nest one call each.
+        guard !isProcessingEvents else { return }
+        isProcessingEvents = true
+        defer { isProcessingEvents = false }
         while !stopsReading && !isClosed {
-            if nextSequence - nextToSend >= Self.maxPipelineDepth {
+            // Backpressure: a full pipeline, or answers the client is not reading, pause reading. Buffered
+            // requests are then waiting on us, not on the client, so the read timeout restarts when we resume.
+            if nextSequence - nextToSend >= Self.maxPipelineDepth
+                || outbox.count - outboxOffset >= Self.maxUnsentBytes {
+                requestStart = nil
                 suspendReading()
                 return
             }
@@ -30,7 +39,7 @@ extension Connection {
                 return
             }
             guard let event else {
-                if !parser.isMidRequest { requestStart = nil }
+                requestStart = parser.isMidRequest ? (requestStart ?? Self.now()) : nil
                 return
             }
             switch event {
@@ -106,7 +115,8 @@ extension Connection {
     }
 
     private func flushReady() {
-        while let bytes = ready.removeValue(forKey: nextToSend) {
+        // Nothing may follow the response that closes the connection (answers made after a drain began).
+        while !closesWhenFlushed, let bytes = ready.removeValue(forKey: nextToSend) {
             let request = pending.removeValue(forKey: nextToSend)
             nextToSend += 1
             let isLast = request?.keepAlive == false

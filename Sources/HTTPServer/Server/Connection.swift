@@ -44,6 +44,8 @@ final class Connection: @unchecked Sendable {
     var closesWhenFlushed = false
     var isDraining = false
     var isClosed = false
+    /// `processEvents` is on the stack (it must not nest).
+    var isProcessingEvents = false
     /// After our final response: write side shut, reading and discarding until the peer closes
     /// (avoids a reset that would destroy the response in flight).
     var lingerStart: Double?
@@ -54,6 +56,8 @@ final class Connection: @unchecked Sendable {
     /// Most responses outstanding at once on one connection before reading pauses.
     static let maxPipelineDepth = 16
     static let readChunk = 64 * 1024
+    /// Unsent response bytes beyond which no further requests are read until the client catches up.
+    static let maxUnsentBytes = 1 << 20
 
     init(fd: Int32, peer: String, transport: Transport, isTLS: Bool, handler: HTTPHandler,
          configuration: HTTPServerConfiguration, target: DispatchQueue, logger: Logger) {
@@ -201,11 +205,20 @@ final class Connection: @unchecked Sendable {
         }
         outbox = Data()
         outboxOffset = 0
+        // The idle clock starts when the last response is out, not when the request came in.
+        lastActivity = Self.now()
         suspendWriting()
         if closesWhenFlushed {
             beginLingeringClose()
         } else if stopsReading && pending.isEmpty {
             closeNow()
+        } else if isDraining && pending.isEmpty && !parser.isMidRequest {
+            // Draining, and this connection just became idle (as `beginDrain` would have closed it).
+            closeNow()
+        } else if !stopsReading {
+            // Reading may have paused for this output (`processEvents`).
+            resumeReading()
+            processEvents()
         }
     }
 

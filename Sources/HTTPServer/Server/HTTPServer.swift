@@ -17,7 +17,7 @@ public final class HTTPServer: @unchecked Sendable {
     private var listeners: [Listener] = []
     private var connections: [ObjectIdentifier: Connection] = [:]
     private var isDraining = false
-    private var drainFinished: (@Sendable () -> Void)?
+    private var drainWaiters: [@Sendable () -> Void] = []
     /// Called with the status of every response (metrics), on connection queues.
     public var onResponse: (@Sendable (Int) -> Void)?
 
@@ -59,9 +59,9 @@ public final class HTTPServer: @unchecked Sendable {
     /// connections, and calls `completion` when every connection is closed or `timeout` seconds have passed.
     public func shutdown(timeout: Double, completion: @escaping @Sendable () -> Void) {
         acceptQueue.async {
-            guard !self.isDraining else { return }
+            self.drainWaiters.append(completion)
+            guard !self.isDraining else { return self.finishDrainIfDone() }
             self.isDraining = true
-            self.drainFinished = completion
             for listener in self.listeners {
                 // A suspended source must be resumed before cancelling, or its cancel handler never runs.
                 if listener.isPaused {
@@ -74,7 +74,7 @@ public final class HTTPServer: @unchecked Sendable {
             for connection in self.connections.values { connection.beginDrain() }
             self.finishDrainIfDone()
             self.acceptQueue.asyncAfter(deadline: .now() + timeout) {
-                guard self.drainFinished != nil else { return }
+                guard !self.connections.isEmpty else { return }
                 self.logger.warning("drain timeout: closing \(self.connections.count) connection(s)")
                 for connection in self.connections.values { connection.forceClose() }
             }
@@ -87,9 +87,10 @@ public final class HTTPServer: @unchecked Sendable {
     }
 
     private func finishDrainIfDone() {
-        guard isDraining, connections.isEmpty, let done = drainFinished else { return }
-        drainFinished = nil
-        done()
+        guard isDraining, connections.isEmpty, !drainWaiters.isEmpty else { return }
+        let waiters = drainWaiters
+        drainWaiters = []
+        for waiter in waiters { waiter() }
     }
 
     // MARK: accepting
@@ -186,6 +187,14 @@ public final class HTTPServer: @unchecked Sendable {
         // On the TLS port there is no session to answer in; the client just sees the close.
         if !isTLS { _ = text.withCString { send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL)) } }
         onResponse?(503)
-        close(fd)
+        // Closing with the client's request unread would send a reset that can destroy the 503: shut the
+        // write side, give the request a moment to arrive, discard it, then close.
+        _ = Glibc.shutdown(fd, Int32(SHUT_WR))
+        acceptQueue.asyncAfter(deadline: .now() + .milliseconds(200)) {
+            var scratch = [UInt8](repeating: 0, count: 4096)
+            var rounds = 0
+            while rounds < 16 && recv(fd, &scratch, scratch.count, Int32(MSG_DONTWAIT)) > 0 { rounds += 1 }
+            close(fd)
+        }
     }
 }

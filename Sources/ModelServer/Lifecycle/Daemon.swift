@@ -51,8 +51,10 @@ public final class Daemon: @unchecked Sendable {
         logger.info("listening", metadata: ["http.port": "\(server.port)",
                                             "https.port": "\(server.tlsPort.map(String.init) ?? "off")"])
         let models = try loadModels(threads: threads)
-        state.registry = ModelRegistry(models: models)
-        state.phase = .ready
+        guard state.becomeReady(with: ModelRegistry(models: models)) else {
+            logger.info("stopping before ready")
+            return
+        }
         notifier.notify("READY=1\nSTATUS=serving \(models.count) model(s) on port \(server.port)")
         startWatchdog()
         logger.info("ready", metadata: ["models": "\(models.map(\.name).joined(separator: ","))"])
@@ -65,7 +67,7 @@ public final class Daemon: @unchecked Sendable {
 
     /// Begins the drain as a signal would.
     public func stop(stopped: @escaping @Sendable () -> Void) {
-        state.phase = .draining
+        state.beginDraining()
         notifier.notify("STOPPING=1\nSTATUS=draining")
         logger.info("draining", metadata: ["timeout.ms": "\(configuration.drainTimeoutMilliseconds)"])
         guard let server else { return stopped() }

@@ -17,14 +17,27 @@ public final class ServerState: @unchecked Sendable {
     }
 
     public var phase: Phase {
-        get { lock.withLock { phase_ } }
-        set { lock.withLock { phase_ = newValue } }
+        lock.withLock { phase_ }
+    }
+
+    /// Enters draining (from any phase): readiness turns 503 and new inference requests are refused.
+    public func beginDraining() {
+        lock.withLock { phase_ = .draining }
     }
 
     /// The loaded models; empty while starting.
     public var registry: ModelRegistry {
-        get { lock.withLock { registry_ } }
-        set { lock.withLock { registry_ = newValue } }
+        lock.withLock { registry_ }
+    }
+
+    /// Moves from starting to ready with `registry`; false (and no change) when a drain began meanwhile.
+    public func becomeReady(with registry: ModelRegistry) -> Bool {
+        lock.withLock {
+            guard phase_ == .starting else { return false }
+            registry_ = registry
+            phase_ = .ready
+            return true
+        }
     }
 
     /// Ready means every model is loaded and warm and the server is not draining.

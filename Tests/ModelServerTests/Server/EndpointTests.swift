@@ -1,6 +1,7 @@
 import Foundation
 import HTTPServer
 import HTTPTestSupport
+import Logging
 @testable import ModelServer
 import Testing
 
@@ -142,7 +143,9 @@ import Testing
 
     @Test func internalErrorsAreGeneric() {
         struct Boom: Error {}
-        let response = Router.response(for: Boom(), logger: .init(label: "t"))
+        var quiet = Logger(label: "t")
+        quiet.logLevel = .critical
+        let response = Router.response(for: Boom(), logger: quiet)
         #expect(response.status == 500)
         #expect(String(decoding: response.body, as: UTF8.self) == #"{"error":"internal server error"}"#)
     }
