@@ -1,14 +1,15 @@
-# perceiverd: the two commands a new machine needs are `make test` and (with the server) `make serve`.
-# Each installs what is missing first: Debian -dev packages through apt-get, Python only for tools/.
+# perceiverd: the two commands a new machine needs are `make test` and `make serve`.
+# Each installs what is missing first: Debian packages through apt-get; Python packages go into venvs
+# (.venv for tools/, .venv-clients for the tritonclient test).
 
 SWIFT        ?= swift
-APT_PACKAGES := libdnnl-dev libssl-dev zlib1g-dev openssl curl
+APT_PACKAGES := libdnnl-dev libssl-dev zlib1g-dev openssl curl jq
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 VENV         := .venv
 
 .PHONY: deps test serve build fixtures bench venv clean
 
-## deps: apt-get install what is missing: oneDNN, OpenSSL, zlib (-dev), and the openssl and curl tools the tests use.
+## deps: apt-get install what is missing: oneDNN, OpenSSL, zlib (-dev), and the openssl, curl and jq tools the tests use.
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
@@ -18,11 +19,14 @@ deps:
 	  $(SUDO) apt-get update -q && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
 	fi
 
-## test: build and run every test (fixtures are committed; no Python needed), then the CLI tests.
+## test: build and run every test (fixtures are committed), then the CLI tests, the README's curl examples,
+## and tritonclient (a third-party KServe V2 client, pip-installed into .venv-clients) against the daemon.
 test: deps
 	$(SWIFT) build
 	$(SWIFT) test
 	Tests/cli/run.sh
+	Tests/cli/readme_examples.sh
+	Tests/clients/run.sh
 
 ## serve: release build, then run the daemon with config.json (Ctrl-C drains and stops it).
 serve: build

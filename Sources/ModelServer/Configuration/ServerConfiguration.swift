@@ -89,7 +89,7 @@ public struct LimitsConfiguration: Sendable, Equatable {
     public var maxBodyBytes: Int
     /// Largest request body after decompression (413 beyond).
     public var maxDecompressedBytes: Int
-    /// Most open client connections; further ones wait in the listen backlog.
+    /// Most open client connections; one more is answered 503 with `Retry-After` and closed.
     public var maxConnections: Int
     /// A started request must arrive completely within this.
     public var readTimeoutMilliseconds: Int

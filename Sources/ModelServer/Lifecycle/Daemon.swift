@@ -55,6 +55,7 @@ public final class Daemon: @unchecked Sendable {
             logger.info("stopping before ready")
             return
         }
+        metrics.setModelsReady(models.count)
         notifier.notify("READY=1\nSTATUS=serving \(models.count) model(s) on port \(server.port)")
         startWatchdog()
         logger.info("ready", metadata: ["models": "\(models.map(\.name).joined(separator: ","))"])
@@ -68,6 +69,7 @@ public final class Daemon: @unchecked Sendable {
     /// Begins the drain as a signal would.
     public func stop(stopped: @escaping @Sendable () -> Void) {
         state.beginDraining()
+        metrics.setModelsReady(0)
         notifier.notify("STOPPING=1\nSTATUS=draining")
         logger.info("draining", metadata: ["timeout.ms": "\(configuration.drainTimeoutMilliseconds)"])
         guard let server else { return stopped() }

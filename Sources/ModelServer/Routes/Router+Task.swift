@@ -13,27 +13,17 @@ extension Router {
         let body = try TaskRequest(json: request.body)
         let served = try lookUp(body.model, version: nil)
         try requireReady()
-        let start = Date()
-        let metrics = self.metrics
-        served.queue.async {
-            let response: HTTPResponse
-            do {
-                response = .json(200, try Self.runTask(body, on: served), logMetadata: ["model": served.name])
-            } catch {
-                response = Self.response(for: error, logger: context.logger)
-            }
-            if response.status >= 400 {
-                metrics.inferenceFailed(model: served.name, reason: failureReason(response.status))
-            }
-            metrics.inferenceFinished(model: served.name, status: response.status,
-                                      totalSeconds: Date().timeIntervalSince(start))
-            respond(response)
+        execute(on: served, context: context, start: Date(), respond: respond) { () throws(RequestError) in
+            let (body, rows) = try Self.runTask(body, on: served)
+            return Execution(response: .json(200, body), rows: rows)
         }
     }
 
-    static func runTask(_ task: TaskRequest, on served: ServedModel) throws(RequestError) -> Data {
+    /// The task's JSON answer and the number of rows its forward pass ran.
+    static func runTask(_ task: TaskRequest, on served: ServedModel) throws(RequestError) -> (Data, Int) {
         let model = served.model
         var out = "{\"model\":" + JSONText.quoted(served.name)
+        var rows = 1
         switch task.input {
         case .text(let text) where model.architecture == .maskedLM:
             let result = try FillMask(model: model, text: text, topK: task.topK)
@@ -60,6 +50,7 @@ extension Router {
             let inputs = try ModelInputs(v2: tensors, specs: model.inputSpecs)
             let logits: Tensor
             do throws(InferenceError) { logits = try model.predict(inputs).logits } catch { throw RequestError.inference(error) }
+            rows = logits.shape.first ?? 1
             if model.architecture.isClassifier && logits.shape.count == 2 {
                 let result = Classification(logits: logits, labels: model.config.labels, topK: task.topK)
                 out += ",\"labels\":[" + result.items.map(labelsJSON).joined(separator: ",") + "]"
@@ -68,7 +59,7 @@ extension Router {
                 out += "],\"data\":" + NestedArray.json(logits.scalars, shape: logits.shape) + "}"
             }
         }
-        return Data((out + "}").utf8)
+        return (Data((out + "}").utf8), rows)
     }
 
     private static func labelsJSON(_ labels: [Classification.Label]) -> String {

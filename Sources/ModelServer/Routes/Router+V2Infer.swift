@@ -7,15 +7,6 @@ extension Router {
     func v2Infer(_ request: HTTPRequest, model served: ServedModel, context: RequestContext,
                  respond: @escaping @Sendable (HTTPResponse) -> Void) {
         let start = Date()
-        let metrics = self.metrics
-        let name = served.name
-        let finish: @Sendable (HTTPResponse) -> Void = { response in
-            var response = response
-            response.logMetadata["model"] = name
-            if response.status >= 400 { metrics.inferenceFailed(model: name, reason: failureReason(response.status)) }
-            metrics.inferenceFinished(model: name, status: response.status, totalSeconds: Date().timeIntervalSince(start))
-            respond(response)
-        }
         // Decoding and checking happen here, on the connection's queue; only the forward pass goes to the model.
         let parsed: V2InferenceRequest
         let inputs: ModelInputs
@@ -27,26 +18,21 @@ extension Router {
             try V2Inference.checkOutputs(parsed, available: served.model.outputSpecs.map(\.name))
             inputs = try ModelInputs(v2: parsed.inputs, specs: served.model.inputSpecs)
         } catch {
-            return finish(Self.response(for: error, logger: context.logger))
+            var response = Self.response(for: error, logger: context.logger)
+            response.logMetadata["model"] = served.name
+            Self.account(response, model: served.name, start: start, metrics: metrics)
+            return respond(response)
         }
-        metrics.adjustInFlight(model: name, by: 1)
-        served.queue.async {
-            defer { metrics.adjustInFlight(model: name, by: -1) }
-            let queued = Date()
-            do {
-                let outputs: ModelOutputs
-                do throws(InferenceError) { outputs = try served.model.predict(inputs) } catch { throw RequestError.inference(error) }
-                metrics.batchExecuted(model: name, rows: outputs.logits.shape.first ?? 1,
-                                      queueSeconds: [queued.timeIntervalSince(start)],
-                                      computeSeconds: Date().timeIntervalSince(queued))
-                let logits = V2Tensor(name: "logits", datatype: "FP32", shape: outputs.logits.shape,
-                                      data: .floats(outputs.logits.scalars))
-                let result = try V2Inference.response(to: parsed, outputs: [logits], modelName: name,
-                                                      modelVersion: served.version)
-                finish(Self.encode(result))
-            } catch {
-                finish(Self.response(for: error, logger: context.logger))
+        execute(on: served, context: context, start: start, respond: respond) { () throws(RequestError) in
+            let outputs: ModelOutputs
+            do throws(InferenceError) { outputs = try served.model.predict(inputs) } catch {
+                throw RequestError.inference(error)
             }
+            let logits = V2Tensor(name: "logits", datatype: "FP32", shape: outputs.logits.shape,
+                                  data: .floats(outputs.logits.scalars))
+            let result = try V2Inference.response(to: parsed, outputs: [logits], modelName: served.name,
+                                                  modelVersion: served.version)
+            return Execution(response: Self.encode(result), rows: outputs.logits.shape.first ?? 1)
         }
     }
 
@@ -58,14 +44,5 @@ extension Router {
             ("Content-Type", "application/octet-stream"),
             ("Inference-Header-Content-Length", String(headerLength)),
         ]), body: body)
-    }
-}
-
-/// The failure counter's reason for an error status.
-func failureReason(_ status: Int) -> MetricsRegistry.FailureReason {
-    switch status {
-    case 503: return .rejected
-    case 400..<500: return .invalid
-    default: return .internal
     }
 }

@@ -51,8 +51,8 @@ public struct Router: HTTPHandler {
     }
 
     private static func isServerRoute(_ segments: [String]) -> Bool {
-        segments == ["v2"] || segments == ["v2", "models"] || (segments.count == 3 && segments[0] == "v2"
-                                                               && segments[1] == "health")
+        segments == ["v2"] || segments == ["v2", "models"] || segments == ["v2", "health", "live"]
+            || segments == ["v2", "health", "ready"]
     }
 
     /// `GET /v2`, `/v2/health/{live,ready}`, `/v2/models`.

@@ -26,7 +26,7 @@ public final class PerceiverModel: Sendable {
     init(config: PerceiverConfig, architecture: Architecture, source: WeightSource, storedDTypes: [String],
          options: ExecutionOptions) throws(ModelLoadError) {
         guard options.precision == .f32 else {
-            throw ModelLoadError.invalidConfig(key: "precision", reason: "bf16 is not available yet; use f32")
+            throw ModelLoadError.unsupportedPrecision(options.precision.rawValue)
         }
         self.config = config
         self.architecture = architecture

@@ -65,6 +65,7 @@ import Testing
         #expect(try client.request("GET", "/v2/models/mlm/versions/7").status == 404)
         #expect(try client.request("POST", "/v2/models/nope/infer", body: Data("{}".utf8)).status == 404)
         #expect(try client.request("GET", "/nowhere").status == 404)
+        #expect(try client.request("POST", "/v2/health/other").status == 404)
     }
 
     @Test func wrongMethodsAre405WithAllow() throws {
@@ -89,6 +90,21 @@ import Testing
             #"{"inputs":[{"name":"input_ids","shape":[1,3],"datatype":"INT64","data":[1,2]}]}"#.utf8))
         #expect(wrongShape.status == 400)
         #expect((wrongShape.json?["error"] as? String)?.contains("input_ids") == true)
+    }
+
+    @Test func taskRequestsAreCountedLikeV2Requests() throws {
+        // A daemon of its own, so no other test's requests move the counters.
+        let daemon = TestDaemon.start(ServerConfiguration(host: "127.0.0.1", port: 0, threads: 1, models: [
+            ModelConfiguration(name: "counted", path: ServerFixtures.root + "/models/mlm"),
+        ]))
+        defer { daemon.stop {} }
+        let client = try RawHTTPClient(port: daemon.port)
+        let body = Data(#"{"text":"a [MASK]","top_k":1}"#.utf8)
+        #expect(try client.request("POST", "/infer", body: body).status == 200)
+        let text = try client.request("GET", "/metrics").text
+        #expect(text.contains(#"perceiverd_inference_executions_total{model="counted"} 1"#))
+        #expect(text.contains(#"perceiverd_inference_requests_total{model="counted",status="200"} 1"#))
+        #expect(text.contains("perceiverd_models_ready 1"))
     }
 
     @Test func unknownContentEncodingIs415() throws {
