@@ -38,6 +38,11 @@ let package = Package(
             "PerceiverEngine",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // HTTP load generator: its own tiny blocking client, no arrow to the server's modules.
+        .executableTarget(name: "PerceiverLoad", dependencies: [
+            "HTTPServer",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
 
         .testTarget(name: "PerceiverEngineTests", dependencies: ["PerceiverEngine"],
                     resources: [.copy("Fixtures")]),

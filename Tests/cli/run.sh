@@ -51,5 +51,28 @@ check both-inputs 64 'give exactly one of --text or --input' -- \
 check bad-threads 64 '--threads must be at least 1' -- $BIN inspect --model $M/mlm --threads 0
 check help 0 '^  predict +Run a model once' -- $BIN --help
 
+# PerceiverLoad against the daemon serving the fixture: two clean levels, then 404s counted as non-2xx.
+LOAD=${PERCEIVERLOAD:-.build/debug/PerceiverLoad}
+$BIN serve --model mlm=$M/mlm --port 0 --threads 1 2>"$tmp/serve.log" &
+daemon=$!
+port=""
+for _ in $(seq 100); do # the port from the `listening` line; requests wait for `ready` (model loaded)
+  port=$(grep -oE 'http\.port=[0-9]+' "$tmp/serve.log" | head -1 | cut -d= -f2)
+  [ -n "$port" ] && grep -qE ' ready$' "$tmp/serve.log" && break
+  sleep 0.1
+done
+load_rows() { # load_rows ARGS...: runs PerceiverLoad; prints how many table rows it printed and how many are
+  # clean (requests > 0, non-2xx 0, socket errors 0).
+  "$LOAD" "$@" | awk -F' *\\| *' '/^\| [0-9]/ { rows++; if ($3 > 0 && $4 == "0" && $5 == "0") clean++ }
+    END { printf "rows=%d clean=%d\n", rows, clean }'
+}
+check load-levels 0 '^rows=2 clean=2$' -- load_rows --url "http://127.0.0.1:$port/v2/models/mlm/infer" \
+  --body "$tmp/request.json" --concurrency 1,4 --duration 1 --warmup 0.2
+check load-404 0 '^\| 2 \| [1-9][0-9]* \| 404:[1-9][0-9]* \| 0 \|' -- $LOAD \
+  --url "http://127.0.0.1:$port/v2/models/nope/infer" --body "$tmp/request.json" --concurrency 2 --duration 1 --warmup 0
+kill -TERM $daemon
+wait $daemon; daemon_rc=$?
+check load-daemon-stops 0 '' -- test "$daemon_rc" -eq 0
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
