@@ -34,12 +34,12 @@ struct TestHandler: HTTPHandler {
 
 /// Starts a server on a free loopback port with `configure` applied; stops it when the test's scope ends.
 func withServer(_ configure: (inout HTTPServerConfiguration) -> Void = { _ in },
-                _ body: (HTTPServer) throws -> Void) throws {
+                handler: HTTPHandler = TestHandler(), _ body: (HTTPServer) throws -> Void) throws {
     var configuration = HTTPServerConfiguration(host: "127.0.0.1", port: 0)
     configure(&configuration)
     var logger = Logger(label: "test")
     logger.logLevel = .critical
-    let server = HTTPServer(configuration: configuration, handler: TestHandler(), logger: logger)
+    let server = HTTPServer(configuration: configuration, handler: handler, logger: logger)
     try server.start()
     defer {
         let done = DispatchSemaphore(value: 0)
