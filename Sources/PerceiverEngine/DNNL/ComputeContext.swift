@@ -10,19 +10,26 @@ final class ComputeContext: @unchecked Sendable {
     let threads: Int
     private let dnnl: DNNLEngine
     private let lock = NSLock()
-    // Guarded by `lock`: each primitive with the memory descriptors of its arguments, built once.
+    // Guarded by `lock`: each primitive with the memory descriptors of its arguments, built once per shape
+    // and kept while it is among the `cacheCapacity` most recently used of its kind.
     private var matmuls: [MatMulSpec: CachedPrimitive] = [:]
     private var layerNorms: [[Int]: CachedPrimitive] = [:]
     private var softmaxes: [[Int]: CachedPrimitive] = [:]
+    private var clock = 0
+    /// Most primitives kept per kind. Batches of mixed lengths create new shapes; each primitive holds its
+    /// own scratchpad, so the cache must not grow with every shape a server ever sees.
+    let cacheCapacity: Int
 
     /// A primitive and, per execution argument, the descriptor its memory is wrapped with.
     private struct CachedPrimitive {
         let primitive: Primitive
         let descriptors: [Int32: dnnl_memory_desc_t]
+        var lastUse = 0
     }
 
-    init(threads: Int) throws(InferenceError) {
+    init(threads: Int, cacheCapacity: Int = 96) throws(InferenceError) {
         self.threads = max(1, threads)
+        self.cacheCapacity = max(1, cacheCapacity)
         dnnl = try DNNLEngine()
     }
 
@@ -100,8 +107,16 @@ final class ComputeContext: @unchecked Sendable {
     private func cachedPrimitive<Key: Hashable>(_ cache: inout [Key: CachedPrimitive], _ key: Key,
                                                 _ make: () throws(InferenceError) -> CachedPrimitive)
         throws(InferenceError) -> CachedPrimitive {
-        if let cached = cache[key] { return cached }
-        let created = try make()
+        clock += 1
+        if cache[key] != nil {
+            cache[key]!.lastUse = clock
+            return cache[key]!
+        }
+        if cache.count >= cacheCapacity, let oldest = cache.min(by: { $0.value.lastUse < $1.value.lastUse })?.key {
+            cache[oldest] = nil
+        }
+        var created = try make()
+        created.lastUse = clock
         cache[key] = created
         return created
     }

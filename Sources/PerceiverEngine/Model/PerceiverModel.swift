@@ -22,6 +22,7 @@ public final class PerceiverModel: Sendable {
     let decoder: PerceiverDecoder
     let postprocessor: Postprocessor
     let context: ComputeContext
+    let counter = EngineCounter()
 
     init(config: PerceiverConfig, architecture: Architecture, source: WeightSource, storedDTypes: [String],
          options: ExecutionOptions) throws(ModelLoadError) {
@@ -71,16 +72,35 @@ public final class PerceiverModel: Sendable {
     /// Runs one forward pass over a batch.
     /// - Throws: `InferenceError` naming the input at fault, or `.backend` on an engine failure.
     public func predict(_ inputs: ModelInputs) throws(InferenceError) -> ModelOutputs {
+        try predict(inputs, context: context)
+    }
+
+    /// Runs several requests in one forward pass (see `forward(batch:context:)`): each gets its own outputs
+    /// or its own error, in order.
+    public func predict(batch items: [ModelInputs]) -> [Result<ModelOutputs, InferenceError>] {
+        context.run { forward(batch: items, context: context) }
+    }
+
+    /// Forward passes run and rows computed so far, over every instance of this model.
+    public var counts: EngineCounts { counter.counts }
+
+    func predict(_ inputs: ModelInputs, context: ComputeContext) throws(InferenceError) -> ModelOutputs {
         try context.run { () throws(InferenceError) -> ModelOutputs in
             let prepared = try preprocessor(inputs, context: context)
             let queries = try decoder.queries(for: inputs, prepared: prepared)
-            let z = try encoder(prepared, context: context)
-            let decoded = try decoder(queries, latents: z, batch: prepared.batch, latentRows: encoder.numLatents,
-                                      context: context)
-            let logits = try postprocessor(decoded, batch: prepared.batch, queries: queries,
-                                           channels: decoder.outputChannels, context: context)
-            return ModelOutputs(logits: logits)
+            return ModelOutputs(logits: try forward(prepared, queries: queries, context: context))
         }
+    }
+
+    /// Encoder, decoder and postprocessor over prepared inputs: the one place a forward pass is counted.
+    func forward(_ prepared: PreparedInputs, queries: PerceiverDecoder.Queries,
+                 context: ComputeContext) throws(InferenceError) -> Tensor {
+        counter.record(rows: prepared.batch)
+        let z = try encoder(prepared, context: context)
+        let decoded = try decoder(queries, latents: z, batch: prepared.batch, latentRows: encoder.numLatents,
+                                  context: context)
+        return try postprocessor(decoded, batch: prepared.batch, queries: queries, channels: decoder.outputChannels,
+                                 context: context)
     }
 
     /// The inputs this model takes, in metadata order.

@@ -13,10 +13,14 @@ enum Postprocessor: Sendable {
             let logits = try head(decoded, rows: batch * queries.count, context: context)
             return Tensor(shape: [batch, queries.count, head.outFeatures], scalars: logits)
         case .classification:
-            if queries.isDefault && queries.count == 1 {
-                return Tensor(shape: [batch, channels], scalars: decoded)
-            }
-            return Tensor(shape: [batch, queries.count, channels], scalars: decoded)
+            return Tensor(shape: shape(batch: batch, queries: queries, channels: channels), scalars: decoded)
         }
+    }
+
+    /// The logits' shape for `batch` rows of `queries`: `(B, O, C)`, except that a classifier's default single
+    /// query drops the query axis.
+    func shape(batch: Int, queries: PerceiverDecoder.Queries, channels: Int) -> [Int] {
+        if case .classification = self, queries.isDefault, queries.count == 1 { return [batch, channels] }
+        return [batch, queries.count, channels]
     }
 }

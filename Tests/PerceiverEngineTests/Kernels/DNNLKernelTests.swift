@@ -94,3 +94,22 @@ import Testing
         #expect(context.run { context.primitiveCount } == after + 1)
     }
 }
+
+@Suite struct PrimitiveCacheTests {
+    /// The cache keeps at most its capacity per kind, evicting the least recently used shape.
+    @Test func theCacheIsBoundedAndEvictsTheLeastRecentlyUsedShape() throws {
+        let context = try ComputeContext(threads: 1, cacheCapacity: 2)
+        let layer = LinearWeights(weight: WeightTensor(shape: [4, 3], values: [Float](repeating: 0.5, count: 12)),
+                                  bias: nil)
+        func run(rows: Int) throws -> [Float] {
+            try context.run { try layer([Float](repeating: 1, count: rows * 3), rows: rows, context: context) }
+        }
+        _ = try run(rows: 1)
+        _ = try run(rows: 2)
+        _ = try run(rows: 1)
+        _ = try run(rows: 3)   // evicts rows 2, the least recently used
+        #expect(context.run { context.primitiveCount } == 2)
+        #expect(try run(rows: 2) == [Float](repeating: 1.5, count: 8))
+        #expect(context.run { context.primitiveCount } == 2)
+    }
+}
