@@ -72,6 +72,21 @@ struct JSONObjectReader {
         return array
     }
 
+    /// The array of integers at `key`, each meeting `requirement` (errors name the element, `key[2]`), or nil
+    /// if absent.
+    func integers(_ key: String, _ requirement: ConfigurationError.Requirement) throws(ConfigurationError) -> [Int]? {
+        guard let array = try array(key) else { return nil }
+        var integers: [Int] = []
+        for (index, element) in array.enumerated() {
+            guard let integer = Self.integerValue(element), requirement.isSatisfied(by: integer) else {
+                throw .invalidValue(key: "\(keyPath(key))[\(index)]", expected: requirement,
+                                    found: Self.describe(element))
+            }
+            integers.append(integer)
+        }
+        return integers
+    }
+
     /// The object at `key` with its allowed keys, or nil if absent or null.
     func object(_ key: String, allowedKeys: Set<String>) throws(ConfigurationError) -> JSONObjectReader? {
         guard let value = try present(key, required: false), !(value is NSNull) else { return nil }

@@ -65,7 +65,8 @@ extension ServerConfiguration {
 private enum JSONKeys {
     static let top: Set = ["host", "port", "threads", "log_level", "drain_timeout_ms", "models", "limits", "tls"]
     static let model: Set = ["name", "path", "version", "precision", "max_batch_size", "max_queue_delay_us",
-                             "max_queue_size", "default_timeout_us"]
+                             "max_queue_size", "default_timeout_us", "preferred_batch_sizes", "priority_levels",
+                             "default_priority_level", "instances", "threads_per_instance"]
     static let limits: Set = ["max_request_line_bytes", "max_header_bytes", "max_header_count", "max_body_bytes",
                               "max_decompressed_bytes", "max_connections", "read_timeout_ms", "idle_timeout_ms",
                               "write_timeout_ms"]
@@ -87,7 +88,14 @@ extension ModelConfiguration {
                                                           default: defaults.maxQueueDelayMicroseconds, .nonNegative),
             maxQueueSize: try reader.integer("max_queue_size", default: defaults.maxQueueSize, .nonNegative),
             defaultTimeoutMicroseconds: try reader.integer("default_timeout_us",
-                                                           default: defaults.defaultTimeoutMicroseconds, .nonNegative))
+                                                           default: defaults.defaultTimeoutMicroseconds, .nonNegative),
+            preferredBatchSizes: try reader.integers("preferred_batch_sizes", .positive) ?? defaults.preferredBatchSizes,
+            priorityLevels: try reader.integer("priority_levels", default: defaults.priorityLevels, .nonNegative),
+            defaultPriorityLevel: try reader.integer("default_priority_level", default: defaults.defaultPriorityLevel,
+                                                     .nonNegative),
+            instances: try reader.integer("instances", default: defaults.instances, .positive),
+            threadsPerInstance: try reader.integer("threads_per_instance", default: defaults.threadsPerInstance,
+                                                   .nonNegative))
     }
 }
 

@@ -65,6 +65,21 @@ extension ServerConfiguration {
     }
 }
 
+extension ServerConfiguration {
+    /// Cores the models' compute may use: `threads`, or every core when it is 0.
+    public var computeThreads: Int {
+        threads > 0 ? threads : ProcessInfo.processInfo.activeProcessorCount
+    }
+
+    /// oneDNN threads of each instance of `model`: its `threads_per_instance`, or `computeThreads` divided
+    /// evenly over every instance of every model (at least 1), so the default never oversubscribes the cores.
+    public func threadsPerInstance(of model: ModelConfiguration) -> Int {
+        if model.threadsPerInstance > 0 { return model.threadsPerInstance }
+        let instances = max(1, models.map(\.instances).reduce(0, +))
+        return max(1, computeThreads / instances)
+    }
+}
+
 extension ModelConfiguration {
     /// Checks this model's values; `keyPrefix` is its place in the file, e.g. `models[2]`.
     func validate(keyPrefix: String) throws(ConfigurationError) {
@@ -76,6 +91,13 @@ extension ModelConfiguration {
         try require(maxQueueDelayMicroseconds, .nonNegative, "\(keyPrefix).max_queue_delay_us")
         try require(maxQueueSize, .nonNegative, "\(keyPrefix).max_queue_size")
         try require(defaultTimeoutMicroseconds, .nonNegative, "\(keyPrefix).default_timeout_us")
+        for (index, size) in preferredBatchSizes.enumerated() {
+            try require(size, .integer(min: 1, max: maxBatchSize), "\(keyPrefix).preferred_batch_sizes[\(index)]")
+        }
+        try require(priorityLevels, .nonNegative, "\(keyPrefix).priority_levels")
+        try require(defaultPriorityLevel, .integer(min: 0, max: priorityLevels), "\(keyPrefix).default_priority_level")
+        try require(instances, .positive, "\(keyPrefix).instances")
+        try require(threadsPerInstance, .nonNegative, "\(keyPrefix).threads_per_instance")
     }
 }
 

@@ -11,7 +11,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var host: String
     /// Port of the plain HTTP listener, 0...65535; 0 binds any free port.
     public var port: Int
-    /// oneDNN threads per forward pass; 0 uses all cores.
+    /// Cores the models' compute may use, shared by every model instance; 0 uses all cores. A model
+    /// instance without `threads_per_instance` gets `threads / (instances of all models)`, at least 1.
     public var threads: Int
     /// Least severe level that is logged.
     public var logLevel: LogLevel
@@ -59,13 +60,25 @@ public struct ModelConfiguration: Sendable, Equatable {
     public var maxQueueDelayMicroseconds: Int
     /// Most requests waiting for compute before new ones are rejected with 503; 0 is unbounded.
     public var maxQueueSize: Int
-    /// Deadline for a request that sets none; 0 is none.
+    /// How long a request may wait in the queue when it sets no shorter `timeout`; 0 is no limit.
     public var defaultTimeoutMicroseconds: Int
+    /// Batch sizes (rows) run at once when they can be formed, without waiting out the queue delay; each
+    /// in `1...maxBatchSize`.
+    public var preferredBatchSizes: [Int]
+    /// Priority levels, 1 the highest; 0 is a single FIFO queue and requests' `priority` is ignored.
+    public var priorityLevels: Int
+    /// The level of a request that sets no `priority` (or 0), in `1...priorityLevels`; 0 means the lowest level.
+    public var defaultPriorityLevel: Int
+    /// Model instances: batches that compute at once, all reading one copy of the weights.
+    public var instances: Int
+    /// oneDNN threads of each instance; 0 divides the server's `threads` evenly over all instances.
+    public var threadsPerInstance: Int
 
     /// A model; every argument after `path` defaults to the file format's default.
     public init(name: String, path: String, version: String = "1", precision: String = "f32",
                 maxBatchSize: Int = 8, maxQueueDelayMicroseconds: Int = 0, maxQueueSize: Int = 64,
-                defaultTimeoutMicroseconds: Int = 0) {
+                defaultTimeoutMicroseconds: Int = 0, preferredBatchSizes: [Int] = [], priorityLevels: Int = 0,
+                defaultPriorityLevel: Int = 0, instances: Int = 1, threadsPerInstance: Int = 0) {
         self.name = name
         self.path = path
         self.version = version
@@ -74,6 +87,11 @@ public struct ModelConfiguration: Sendable, Equatable {
         self.maxQueueDelayMicroseconds = maxQueueDelayMicroseconds
         self.maxQueueSize = maxQueueSize
         self.defaultTimeoutMicroseconds = defaultTimeoutMicroseconds
+        self.preferredBatchSizes = preferredBatchSizes
+        self.priorityLevels = priorityLevels
+        self.defaultPriorityLevel = defaultPriorityLevel
+        self.instances = instances
+        self.threadsPerInstance = threadsPerInstance
     }
 }
 

@@ -38,7 +38,7 @@ public final class Daemon: @unchecked Sendable {
     /// Binds, loads, warms, and reports ready; `stopped` runs after a signal-triggered drain.
     /// `handlesSignals: false` leaves SIGTERM/SIGINT alone (tests embedding a daemon call `stop` instead).
     public func start(handlesSignals: Bool = true, stopped: @escaping @Sendable () -> Void) throws(DaemonError) {
-        let threads = configuration.threads > 0 ? configuration.threads : ProcessInfo.processInfo.activeProcessorCount
+        let threads = configuration.computeThreads
         logger.info("perceiverd \(version) starting", metadata: [
             "onednn.version": "\(DNNLInfo.version)", "onednn.isa": "\(DNNLInfo.isa)", "threads": "\(threads)",
         ])
@@ -50,7 +50,7 @@ public final class Daemon: @unchecked Sendable {
         if handlesSignals { installSignalHandlers(stopped: stopped) }
         logger.info("listening", metadata: ["http.port": "\(server.port)",
                                             "https.port": "\(server.tlsPort.map(String.init) ?? "off")"])
-        let models = try loadModels(threads: threads)
+        let models = try loadModels()
         guard state.becomeReady(with: ModelRegistry(models: models)) else {
             logger.info("stopping before ready")
             return
@@ -72,34 +72,57 @@ public final class Daemon: @unchecked Sendable {
         metrics.setModelsReady(0)
         notifier.notify("STOPPING=1\nSTATUS=draining")
         logger.info("draining", metadata: ["timeout.ms": "\(configuration.drainTimeoutMilliseconds)"])
-        guard let server else { return stopped() }
-        server.shutdown(timeout: Double(configuration.drainTimeoutMilliseconds) / 1000, completion: stopped)
+        let models = state.registry.models
+        guard let server else {
+            models.forEach { $0.stop() }
+            return stopped()
+        }
+        server.shutdown(timeout: Double(configuration.drainTimeoutMilliseconds) / 1000) {
+            models.forEach { $0.stop() }
+            stopped()
+        }
     }
+
+    /// The served models (empty until ready).
+    public var models: [ServedModel] { state.registry.models }
 
     private var router: Router {
         Router(state: state, metrics: metrics, serverVersion: version)
     }
 
-    private func loadModels(threads: Int) throws(DaemonError) -> [ServedModel] {
+    private func loadModels() throws(DaemonError) -> [ServedModel] {
         var served: [ServedModel] = []
+        let totalInstances = configuration.models.map(\.instances).reduce(0, +)
+        let threadsUsed = configuration.models.map { $0.instances * configuration.threadsPerInstance(of: $0) }
+            .reduce(0, +)
+        if threadsUsed > configuration.computeThreads {
+            logger.warning("model instances oversubscribe the cores", metadata: [
+                "threads.requested": "\(threadsUsed)", "threads.available": "\(configuration.computeThreads)",
+                "instances": "\(totalInstances)",
+            ])
+        }
         for entry in configuration.models {
             let start = Date()
+            let threads = configuration.threadsPerInstance(of: entry)
             let options = ExecutionOptions(precision: Precision(rawValue: entry.precision) ?? .f32, threads: threads)
             let model: PerceiverModel
-            do {
-                model = try PerceiverModel.load(directory: entry.path, options: options)
-            } catch {
+            do { model = try PerceiverModel.load(directory: entry.path, options: options) } catch {
                 throw DaemonError.model(name: entry.name, path: entry.path, reason: error.description)
             }
-            let item = ServedModel(name: entry.name, version: entry.version, model: model)
-            do { try item.warmUp() } catch {
+            let item: ServedModel
+            do {
+                item = try ServedModel(model: model, configuration: entry, threadsPerInstance: threads, metrics: metrics)
+                try item.warmUp()
+            } catch {
                 throw DaemonError.model(name: entry.name, path: entry.path, reason: "warm-up failed: \(error)")
             }
             metrics.register(model: entry.name)
+            item.start()
             logger.info("model loaded", metadata: [
-                "model": "\(entry.name)", "model.architecture": "\(model.architecture.rawValue)",
-                "model.parameters": "\(model.parameterCount)", "model.precision": "\(entry.precision)",
-                "load.ms": "\(Int(Date().timeIntervalSince(start) * 1000))",
+                "model": "\(entry.name)", "model.architecture": "\(item.model.architecture.rawValue)",
+                "model.parameters": "\(item.model.parameterCount)", "model.precision": "\(entry.precision)",
+                "instances": "\(entry.instances)", "threads_per_instance": "\(threads)",
+                "max_batch_size": "\(entry.maxBatchSize)", "load.ms": "\(Int(Date().timeIntervalSince(start) * 1000))",
             ])
             served.append(item)
         }

@@ -1,36 +1,47 @@
-import Dispatch
 import Foundation
 import PerceiverEngine
 
-/// One model as the server offers it: its name and version, the loaded engine, and the queue its forward
-/// passes run on (never a connection's queue).
-public final class ServedModel: @unchecked Sendable {
+/// One model as the server offers it: its name and version, the loaded weights (one copy), and the
+/// scheduler that batches its requests onto its instances (never a connection's queue).
+public final class ServedModel: Sendable {
     public let name: String
     public let version: String
     public let model: PerceiverModel
-    /// Forward passes of this model run here, one at a time; oneDNN brings its own threads.
-    let queue: DispatchQueue
-    // `lock` guards `waiting`, the requests submitted to `queue` and not yet started; the rest is immutable.
-    private let lock = NSLock()
-    private var waiting = 0
+    let scheduler: BatchScheduler
 
-    public init(name: String, version: String, model: PerceiverModel) {
-        self.name = name
-        self.version = version
+    /// Serves `model` under `configuration`'s name, version and batching policy, on
+    /// `configuration.instances` instances of `threadsPerInstance` oneDNN threads each.
+    /// - Throws: `InferenceError.backend` when oneDNN cannot create an instance.
+    public init(model: PerceiverModel, configuration: ModelConfiguration, threadsPerInstance: Int,
+                metrics: MetricsRegistry) throws(InferenceError) {
+        name = configuration.name
+        version = configuration.version
         self.model = model
-        self.queue = DispatchQueue(label: "perceiverd.model.\(name)", qos: .userInitiated)
-    }
-
-    /// Changes the count of requests waiting for this model's queue and returns the new count.
-    func adjustWaiting(by delta: Int) -> Int {
-        lock.withLock {
-            waiting += delta
-            return waiting
+        var instances: [ModelInstance] = []
+        for _ in 0..<configuration.instances {
+            instances.append(try ModelInstance(model: model, threads: threadsPerInstance))
         }
+        scheduler = BatchScheduler(model: configuration.name, policy: BatchingPolicy(configuration),
+                                   instances: instances, metrics: metrics)
     }
 
-    /// Runs one forward pass on small zero inputs so oneDNN's kernels are JIT-compiled before the first
-    /// client arrives.
+    /// Instances (batches that may compute at once).
+    public var instanceCount: Int { scheduler.instances.count }
+    /// oneDNN threads of each instance.
+    public var threadsPerInstance: Int { scheduler.instances.first?.threads ?? 1 }
+
+    /// Starts the scheduler's workers.
+    public func start() {
+        scheduler.start()
+    }
+
+    /// Refuses new requests, runs what is queued, and lets the workers exit.
+    public func stop() {
+        scheduler.stop()
+    }
+
+    /// Runs one forward pass per instance on small zero inputs so oneDNN's kernels are JIT-compiled before
+    /// the first client arrives.
     /// - Throws: `InferenceError` when the model cannot run at all.
     public func warmUp() throws(InferenceError) {
         var inputs = ModelInputs()
@@ -44,6 +55,6 @@ public final class ServedModel: @unchecked Sendable {
             }
             inputs.pixelValues = Tensor(shape: shape, scalars: [Float](repeating: 0, count: shape.reduce(1, *)))
         }
-        _ = try model.predict(inputs)
+        for instance in scheduler.instances { _ = try instance.predict(inputs) }
     }
 }

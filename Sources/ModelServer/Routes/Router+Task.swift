@@ -13,32 +13,44 @@ extension Router {
         let body = try TaskRequest(json: request.body)
         let served = try lookUp(body.model, version: nil)
         try requireReady()
-        execute(on: served, context: context, start: Date(), respond: respond) { () throws(RequestError) in
-            let (body, rows) = try Self.runTask(body, on: served)
-            return Execution(response: .json(200, body), rows: rows)
+        let plan = try Self.plan(body, on: served)
+        schedule(plan.inputs, on: served, timeout: nil, priority: nil, context: context, start: Date(),
+                 respond: respond) { outputs throws(RequestError) in
+            .json(200, Data(("{\"model\":" + JSONText.quoted(served.name) + (try plan.render(outputs)) + "}").utf8))
         }
     }
 
-    /// The task's JSON answer and the number of rows its forward pass ran.
-    static func runTask(_ task: TaskRequest, on served: ServedModel) throws(RequestError) -> (Data, Int) {
+    /// What a task runs and how its answer is written.
+    struct TaskPlan: Sendable {
+        /// The model inputs of the task.
+        var inputs: ModelInputs
+        /// The answer's JSON members after `"model"`, from the outputs (with a leading comma).
+        var render: @Sendable (ModelOutputs) throws(RequestError) -> String
+    }
+
+    /// Checks `task` against `served`'s model and turns it into model inputs and a renderer.
+    static func plan(_ task: TaskRequest, on served: ServedModel) throws(RequestError) -> TaskPlan {
         let model = served.model
-        var out = "{\"model\":" + JSONText.quoted(served.name)
-        var rows = 1
+        let topK = task.topK
         switch task.input {
         case .text(let text) where model.architecture == .maskedLM:
-            let result = try FillMask(model: model, text: text, topK: task.topK)
-            out += ",\"text\":" + JSONText.quoted(result.filledText) + ",\"masks\":["
-            out += result.predictions.map { prediction in
-                "{\"position\":\(prediction.position),\"candidates\":[" + prediction.candidates.map {
-                    "{\"token\":\(JSONText.quoted($0.token)),\"token_id\":\($0.tokenID),\"score\":\(JSONText.number($0.score))}"
-                }.joined(separator: ",") + "]}"
-            }.joined(separator: ",") + "]"
+            let query = try FillMask.Query(model: model, text: text)
+            return TaskPlan(inputs: query.inputs) { outputs in
+                let result = FillMask(query: query, logits: outputs.logits, topK: topK)
+                return ",\"text\":" + JSONText.quoted(result.filledText) + ",\"masks\":[" + result.predictions.map { prediction in
+                    "{\"position\":\(prediction.position),\"candidates\":[" + prediction.candidates.map {
+                        "{\"token\":\(JSONText.quoted($0.token)),\"token_id\":\($0.tokenID),\"score\":\(JSONText.number($0.score))}"
+                    }.joined(separator: ",") + "]}"
+                }.joined(separator: ",") + "]"
+            }
         case .text(let text):
             guard model.architecture == .sequenceClassification else {
                 throw RequestError.badTensor(name: "text", reason: "model '\(served.name)' takes images, not text")
             }
-            let result = try Classification(model: model, text: text, topK: task.topK)
-            out += ",\"labels\":" + labelsJSON(result.items[0])
+            let labels = model.config.labels
+            return TaskPlan(inputs: try Classification.inputs(model: model, text: text)) { outputs in
+                ",\"labels\":" + labelsJSON(Classification(logits: outputs.logits, labels: labels, topK: topK).items[0])
+            }
         case .tensors(let arrays):
             let tensors = try arrays.map { (name, shape, values) throws(RequestError) -> V2Tensor in
                 guard let spec = model.inputSpecs.first(where: { $0.name == name }) else {
@@ -47,19 +59,17 @@ extension Router {
                 }
                 return try NestedArray.tensor(name: name, datatype: spec.datatypes[0], shape: shape, values: values)
             }
-            let inputs = try ModelInputs(v2: tensors, specs: model.inputSpecs)
-            let logits: Tensor
-            do throws(InferenceError) { logits = try model.predict(inputs).logits } catch { throw RequestError.inference(error) }
-            rows = logits.shape.first ?? 1
-            if model.architecture.isClassifier && logits.shape.count == 2 {
-                let result = Classification(logits: logits, labels: model.config.labels, topK: task.topK)
-                out += ",\"labels\":[" + result.items.map(labelsJSON).joined(separator: ",") + "]"
-            } else {
-                out += ",\"logits\":{\"shape\":[" + logits.shape.map(String.init).joined(separator: ",")
-                out += "],\"data\":" + NestedArray.json(logits.scalars, shape: logits.shape) + "}"
+            let (isClassifier, labels) = (model.architecture.isClassifier, model.config.labels)
+            return TaskPlan(inputs: try ModelInputs(v2: tensors, specs: model.inputSpecs)) { outputs in
+                let logits = outputs.logits
+                if isClassifier && logits.shape.count == 2 {
+                    let result = Classification(logits: logits, labels: labels, topK: topK)
+                    return ",\"labels\":[" + result.items.map(labelsJSON).joined(separator: ",") + "]"
+                }
+                return ",\"logits\":{\"shape\":[" + logits.shape.map(String.init).joined(separator: ",")
+                    + "],\"data\":" + NestedArray.json(logits.scalars, shape: logits.shape) + "}"
             }
         }
-        return (Data((out + "}").utf8), rows)
     }
 
     private static func labelsJSON(_ labels: [Classification.Label]) -> String {

@@ -23,16 +23,12 @@ extension Router {
             Self.account(response, model: served.name, start: start, metrics: metrics)
             return respond(response)
         }
-        execute(on: served, context: context, start: start, respond: respond) { () throws(RequestError) in
-            let outputs: ModelOutputs
-            do throws(InferenceError) { outputs = try served.model.predict(inputs) } catch {
-                throw RequestError.inference(error)
-            }
+        schedule(inputs, on: served, timeout: parsed.timeout, priority: parsed.priority, context: context,
+                 start: start, respond: respond) { outputs throws(RequestError) in
             let logits = V2Tensor(name: "logits", datatype: "FP32", shape: outputs.logits.shape,
                                   data: .floats(outputs.logits.scalars))
-            let result = try V2Inference.response(to: parsed, outputs: [logits], modelName: served.name,
-                                                  modelVersion: served.version)
-            return Execution(response: Self.encode(result), rows: outputs.logits.shape.first ?? 1)
+            return Self.encode(try V2Inference.response(to: parsed, outputs: [logits], modelName: served.name,
+                                                        modelVersion: served.version))
         }
     }
 

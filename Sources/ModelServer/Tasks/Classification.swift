@@ -24,12 +24,19 @@ public struct Classification: Sendable, Equatable {
 
     /// Classifies `text` with a text classifier.
     public init(model: PerceiverModel, text: String, topK: Int) throws(RequestError) {
-        let ids = try encodeText(text, for: model)
+        let inputs = try Self.inputs(model: model, text: text)
         do {
-            let logits = try model.predict(ModelInputs(inputIDs: IndexTensor(shape: [1, ids.count], values: ids))).logits
+            let logits = try model.predict(inputs).logits
             self.init(logits: logits, labels: model.config.labels, topK: topK)
         } catch {
             throw RequestError.inference(error)
         }
+    }
+
+    /// The inputs that classify `text` with a text classifier.
+    /// - Throws: `RequestError.badTensor` when the text is too long for the model.
+    public static func inputs(model: PerceiverModel, text: String) throws(RequestError) -> ModelInputs {
+        let ids = try encodeText(text, for: model)
+        return ModelInputs(inputIDs: IndexTensor(shape: [1, ids.count], values: ids))
     }
 }

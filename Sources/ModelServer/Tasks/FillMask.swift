@@ -22,29 +22,49 @@ public struct FillMask: Sendable {
     public var filledText: String
     public var predictions: [Prediction]
 
+    /// The request half of a fill-mask: the encoded text, its masked positions, and the inputs that decode
+    /// only those positions.
+    public struct Query: Sendable {
+        public var ids: [Int]
+        public var masked: [Int]
+        public var inputs: ModelInputs {
+            ModelInputs(inputIDs: IndexTensor(shape: [1, ids.count], values: ids),
+                        outputPositions: IndexTensor(shape: [1, masked.count], values: masked))
+        }
+
+        /// Encodes `text` for `model` (a `PerceiverForMaskedLM`).
+        /// - Throws: `RequestError` when the text has no `[MASK]` or is too long for the model.
+        public init(model: PerceiverModel, text: String) throws(RequestError) {
+            let ids = try encodeText(text, for: model)
+            self.ids = ids
+            masked = ids.indices.filter { ids[$0] == ByteTokenizer.maskID }
+            guard !masked.isEmpty else { throw RequestError.badTensor(name: "text", reason: "contains no [MASK]") }
+        }
+    }
+
     /// Runs `model` (a `PerceiverForMaskedLM`) on `text`.
     /// - Throws: `RequestError` when the text has no `[MASK]` or is too long for the model.
     public init(model: PerceiverModel, text: String, topK: Int) throws(RequestError) {
-        let tokenizer = ByteTokenizer()
-        var ids = try encodeText(text, for: model)
-        let masked = ids.indices.filter { ids[$0] == ByteTokenizer.maskID }
-        guard !masked.isEmpty else { throw RequestError.badTensor(name: "text", reason: "contains no [MASK]") }
-        let inputs = ModelInputs(inputIDs: IndexTensor(shape: [1, ids.count], values: ids),
-                                 outputPositions: IndexTensor(shape: [1, masked.count], values: masked))
-        let logits: Tensor
+        let query = try Query(model: model, text: text)
         do {
-            logits = try model.predict(inputs).logits
+            self.init(query: query, logits: try model.predict(query.inputs).logits, topK: topK)
         } catch {
             throw RequestError.inference(error)
         }
+    }
+
+    /// The answer to `query` from its `logits (1, masks, V)`.
+    public init(query: Query, logits: Tensor, topK: Int) {
+        let tokenizer = ByteTokenizer()
         let vocabulary = logits.shape[2]
-        predictions = masked.enumerated().map { (row, position) in
+        predictions = query.masked.enumerated().map { (row, position) in
             let scores = softmax(logits.scalars[(row * vocabulary)..<((row + 1) * vocabulary)])
             let top = topIndices(scores, k: max(1, min(topK, vocabulary)))
             return Prediction(position: position, candidates: top.map {
                 Candidate(tokenID: $0, token: Self.display($0, tokenizer), score: scores[$0])
             })
         }
+        var ids = query.ids
         for prediction in predictions { ids[prediction.position] = prediction.candidates[0].tokenID }
         filledText = tokenizer.decode(ids, skipSpecialTokens: true)
     }

@@ -29,6 +29,16 @@ public enum RequestError: Error, Equatable, Sendable {
     case modelRequired(available: [String])
     /// Not taking inference requests now: models loading, or draining.
     case unavailable(String)
+    /// The model's queue already holds `max_queue_size` requests (503, Triton's wording).
+    case queueFull(limit: Int)
+    /// The request waited in the queue past its deadline (503, Triton's wording).
+    case timeoutExpired(microseconds: Int)
+    /// The client closed the connection while the request waited; nobody reads the answer.
+    case canceled
+    /// One request has more rows than the model's `max_batch_size`.
+    case batchTooLarge(rows: Int, limit: Int)
+    /// `parameters.priority` names a level the model does not have.
+    case badPriority(Int, levels: Int)
 
     /// The HTTP status this error answers with.
     public var status: Int {
@@ -38,9 +48,11 @@ public enum RequestError: Error, Equatable, Sendable {
             return 400
         case .inference(let error): return error.isClientError ? 400 : 500
         case .routeNotFound, .modelNotFound, .versionNotFound: return 404
-        case .modelRequired: return 400
+        case .modelRequired, .batchTooLarge, .badPriority: return 400
         case .methodNotAllowed: return 405
-        case .unavailable: return 503
+        case .unavailable, .queueFull, .timeoutExpired: return 503
+        // nginx's "client closed request": never sent, but it labels the metrics and the log line.
+        case .canceled: return 499
         }
     }
 }
@@ -73,6 +85,14 @@ extension RequestError: CustomStringConvertible {
         case .modelRequired(let available):
             return "several models are served; name one with \"model\" (models: \(available.joined(separator: ", ")))"
         case .unavailable(let reason): return "service unavailable: \(reason)"
+        case .queueFull(let limit): return "exceeds maximum queue size (\(limit) requests are waiting); retry later"
+        case .timeoutExpired(let microseconds):
+            return "request timeout expired: waited \(microseconds) us in the queue without reaching compute"
+        case .canceled: return "request canceled: the client closed the connection before compute"
+        case .batchTooLarge(let rows, let limit):
+            return "the request has \(rows) rows, more than the model's max_batch_size \(limit); split it"
+        case .badPriority(let priority, let levels):
+            return "parameter 'priority' must be from 0 (the default level) to \(levels), got \(priority)"
         }
     }
 }

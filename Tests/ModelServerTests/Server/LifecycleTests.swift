@@ -12,7 +12,12 @@ import Testing
 
     @Test func notifiesSystemdAndDrainsInFlightRequestsOnSIGTERM() throws {
         let notify = try NotifySocket()
-        let daemon = try DaemonProcess(["--model", "seqcls=\(Self.models)/seqcls", "--model", "mlm=\(Self.models)/mlm"],
+        let config = try Self.writeConfig("""
+            {"port": 0, "threads": 1, "models": [
+              {"name": "seqcls", "path": "\(Self.models)/seqcls", "max_batch_size": 4096},
+              {"name": "mlm", "path": "\(Self.models)/mlm"}]}
+            """)
+        let daemon = try DaemonProcess(["--config", config],
                                        environment: ["NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "400000"])
         defer { daemon.kill() }
         #expect(try notify.receive(within: 60).contains("READY=1"))

@@ -1,0 +1,156 @@
+import Dispatch
+import Foundation
+import PerceiverEngine
+
+/// One model's dynamic batcher: bounded priority queues of requests, and one worker thread per model
+/// instance that takes the next batch (`BatchDecision`) and runs it as one forward pass.
+///
+/// Requests are refused at once when the queue is full; they leave the queue when their client goes
+/// (`cancel`) or their queue timeout passes (`expire`, and again just before compute), each answered
+/// without compute. `stop()` lets the workers run what is queued and then exit.
+///
+/// Thread safety: `condition` guards the queues, `queued`, `stopping`, `nextBatchID` and every job's
+/// `state`; everything else is immutable.
+final class BatchScheduler: @unchecked Sendable {
+    let model: String
+    let policy: BatchingPolicy
+    let instances: [ModelInstance]
+    private let metrics: MetricsRegistry
+    private let condition = NSCondition()
+    private var queues: [[InferenceJob]]
+    private var queued = 0
+    private var stopping = false
+    private var nextBatchID = 1
+
+    init(model: String, policy: BatchingPolicy, instances: [ModelInstance], metrics: MetricsRegistry) {
+        self.model = model
+        self.policy = policy
+        self.instances = instances
+        self.metrics = metrics
+        queues = Array(repeating: [], count: policy.queueCount)
+    }
+
+    /// Starts one worker thread per instance.
+    func start() {
+        for (index, instance) in instances.enumerated() {
+            let thread = Thread { [self] in workerLoop(instance) }
+            thread.name = "perceiverd.\(model).\(index)"
+            thread.start()
+        }
+    }
+
+    /// Lets the workers finish what is queued, then exit. New submissions are refused.
+    func stop() {
+        condition.withLock {
+            stopping = true
+            condition.broadcast()
+        }
+    }
+
+    /// Queues `job`.
+    /// - Throws: `RequestError.queueFull` when `max_queue_size` requests already wait, `.unavailable` after
+    ///   `stop()`.
+    func submit(_ job: InferenceJob) throws(RequestError) {
+        condition.lock()
+        guard !stopping else {
+            condition.unlock()
+            throw RequestError.unavailable("server is shutting down")
+        }
+        if policy.maxQueueSize > 0 && queued >= policy.maxQueueSize {
+            condition.unlock()
+            throw RequestError.queueFull(limit: policy.maxQueueSize)
+        }
+        queues[job.queueIndex].append(job)
+        queued += 1
+        metrics.setQueueDepth(model: model, queued)
+        condition.broadcast()
+        condition.unlock()
+        if let timeout = job.timeoutMicroseconds {
+            DispatchQueue.global().asyncAfter(deadline: .now() + .microseconds(timeout)) { [weak self, weak job] in
+                guard let self, let job else { return }
+                expire(job)
+            }
+        }
+    }
+
+    /// The client of `job` left: drop it if it is still waiting (it never reaches compute).
+    func cancel(_ job: InferenceJob) {
+        remove(job, because: .canceled)
+    }
+
+    /// `job`'s queue timeout passed: answer it 503 if it is still waiting.
+    func expire(_ job: InferenceJob) {
+        remove(job, because: .timeoutExpired(microseconds: job.timeoutMicroseconds ?? 0))
+    }
+
+    private func remove(_ job: InferenceJob, because error: RequestError) {
+        condition.withLock {
+            guard job.state == .queued else { return }
+            queues[job.queueIndex].removeAll { $0 === job }
+            queued -= 1
+            metrics.setQueueDepth(model: model, queued)
+            job.finish(.failure(error))
+            condition.broadcast()
+        }
+    }
+
+    private func workerLoop(_ instance: ModelInstance) {
+        while let (id, jobs) = nextBatch() {
+            run(jobs, id: id, on: instance)
+        }
+    }
+
+    /// Blocks until a batch is due (`BatchDecision`) and takes it off the queues; nil once stopped and empty.
+    private func nextBatch() -> (Int, [InferenceJob])? {
+        condition.lock()
+        defer { condition.unlock() }
+        while true {
+            let waiting = queues.joined()
+            let now = DispatchTime.now().uptimeNanoseconds
+            switch BatchDecision.decide(rows: waiting.map(\.rows), enqueued: waiting.map(\.enqueued), now: now,
+                                        policy: policy, flush: stopping) {
+            case .idle:
+                if stopping { return nil }
+                condition.wait()
+            case .wait(let until):
+                _ = condition.wait(until: Date(timeIntervalSinceNow: Double(until - now) / 1e9))
+            case .run(let count):
+                let jobs = Array(waiting.prefix(count))
+                for job in jobs {
+                    queues[job.queueIndex].removeFirst()
+                    job.state = .running
+                }
+                queued -= count
+                metrics.setQueueDepth(model: model, queued)
+                defer { nextBatchID += 1 }
+                return (nextBatchID, jobs)
+            }
+        }
+    }
+
+    /// Checks each job once more (client gone, deadline passed), runs the rest as one forward pass, and
+    /// answers each with its own outputs.
+    private func run(_ jobs: [InferenceJob], id: Int, on instance: ModelInstance) {
+        let start = DispatchTime.now().uptimeNanoseconds
+        var live: [InferenceJob] = []
+        for job in jobs {
+            if job.isCanceled() {
+                job.finish(.failure(.canceled))
+            } else if let deadline = job.deadline, start >= deadline {
+                job.finish(.failure(.timeoutExpired(microseconds: job.timeoutMicroseconds ?? 0)))
+            } else {
+                live.append(job)
+            }
+        }
+        guard !live.isEmpty else { return }
+        let results = instance.predict(batch: live.map(\.inputs))
+        let end = DispatchTime.now().uptimeNanoseconds
+        let info = BatchInfo(id: id, rows: live.map(\.rows).reduce(0, +), requests: live.count)
+        metrics.batchExecuted(model: model, rows: info.rows,
+                              queueSeconds: live.map { Double(start - $0.enqueued) / 1e9 },
+                              computeSeconds: Double(end - start) / 1e9)
+        for (job, result) in zip(live, results) {
+            job.finish(result.map { JobResult(outputs: $0, batch: info) }.mapError { RequestError.inference($0) })
+        }
+    }
+}
