@@ -20,6 +20,9 @@ struct PerceiverBench: ParsableCommand {
     @Option(help: "Timed runs per row (the median is reported).")
     var runs: Int = 5
 
+    @Option(help: ArgumentHelp("Time this saved text model (a save_pretrained directory) instead.", valueName: "dir"))
+    var model: String?
+
     @Option(help: "oneDNN threads (default: all cores).")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
@@ -31,10 +34,12 @@ struct PerceiverBench: ParsableCommand {
 
     func run() throws {
         let start = Date()
-        let model = try PerceiverModel.random(config: Self.languagePerceiver, seed: 1,
-                                              options: ExecutionOptions(threads: threads))
-        print("language-perceiver (random weights): \(model.parameterCount) parameters, built in "
-              + String(format: "%.2f s", Date().timeIntervalSince(start)))
+        let options = ExecutionOptions(threads: threads)
+        let model = try self.model.map { try PerceiverModel.load(directory: $0, options: options) }
+            ?? PerceiverModel.random(config: Self.languagePerceiver, seed: 1, options: options)
+        let name = self.model.map { ($0 as NSString).lastPathComponent } ?? "language-perceiver"
+        print("\(name)\(self.model == nil ? " (random weights)" : ""): \(model.parameterCount) parameters, "
+              + "built in " + String(format: "%.2f s", Date().timeIntervalSince(start)))
         print("oneDNN \(DNNLInfo.version), isa \(DNNLInfo.isa), threads \(threads), f32")
         print("| config | batch | seq | median ms | min ms | max ms | sequences/s |")
         print("|---|---|---|---|---|---|---|")
@@ -49,7 +54,7 @@ struct PerceiverBench: ParsableCommand {
             }
             times.sort()
             let median = times[times.count / 2]
-            print(String(format: "| language-perceiver | %d | %d | %.1f | %.1f | %.1f | %.2f |", batch, sequence,
+            print(String(format: "| %@ | %d | %d | %.2f | %.2f | %.2f | %.2f |", name, batch, sequence,
                          median, times[0], times[times.count - 1], Double(batch) / median * 1000))
         }
     }

@@ -66,7 +66,15 @@ public struct V2InferenceResponse: Sendable {
         case .integers(let values) where tensor.datatype == V2Datatype.bool.rawValue:
             return values.map { $0 == 0 ? "false" : "true" }.joined(separator: ",")
         case .integers(let values): return values.map(String.init).joined(separator: ",")
-        case .floats(let values): return values.map(JSONText.number).joined(separator: ",")
+        case .floats(let values):
+            // One growing string: this runs for every float of every JSON response.
+            var text = ""
+            text.reserveCapacity(values.count * 12)
+            for (index, value) in values.enumerated() {
+                if index > 0 { text += "," }
+                text += JSONText.number(value)
+            }
+            return text
         }
     }
 }

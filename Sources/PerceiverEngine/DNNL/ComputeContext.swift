@@ -108,9 +108,10 @@ final class ComputeContext: @unchecked Sendable {
                                                 _ make: () throws(InferenceError) -> CachedPrimitive)
         throws(InferenceError) -> CachedPrimitive {
         clock += 1
-        if cache[key] != nil {
-            cache[key]!.lastUse = clock
-            return cache[key]!
+        // One hash of the key on the hot path (specs hold arrays, so hashing and copying them is not free).
+        if let index = cache.index(forKey: key) {
+            cache.values[index].lastUse = clock
+            return cache.values[index]
         }
         if cache.count >= cacheCapacity, let oldest = cache.min(by: { $0.value.lastUse < $1.value.lastUse })?.key {
             cache[oldest] = nil
