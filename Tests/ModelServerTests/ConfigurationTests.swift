@@ -31,7 +31,9 @@ private func withModel(_ extra: String = "", model: String = "") -> String {
           "host": "0.0.0.0", "port": 9000, "threads": 2, "log_level": "debug", "drain_timeout_ms": 5000,
           "models": [
             {"name": "mlm", "path": "/srv/models/mlm", "version": "3", "precision": "bf16", "max_batch_size": 16,
-             "max_queue_delay_us": 500, "max_queue_size": 0, "default_timeout_us": 250000},
+             "max_queue_delay_us": 500, "max_queue_size": 0, "default_timeout_us": 250000,
+             "preferred_batch_sizes": [4, 16], "priority_levels": 3, "default_priority_level": 2, "instances": 2,
+             "threads_per_instance": 1},
             {"name": "vision.v2-small_1", "path": "models/vision"}
           ],
           "limits": {
@@ -47,7 +49,8 @@ private func withModel(_ extra: String = "", model: String = "") -> String {
             models: [
                 ModelConfiguration(name: "mlm", path: "/srv/models/mlm", version: "3", precision: "bf16",
                                    maxBatchSize: 16, maxQueueDelayMicroseconds: 500, maxQueueSize: 0,
-                                   defaultTimeoutMicroseconds: 250_000),
+                                   defaultTimeoutMicroseconds: 250_000, preferredBatchSizes: [4, 16],
+                                   priorityLevels: 3, defaultPriorityLevel: 2, instances: 2, threadsPerInstance: 1),
                 ModelConfiguration(name: "vision.v2-small_1", path: "/etc/perceiverd/models/vision"),
             ],
             limits: LimitsConfiguration(maxRequestLineBytes: 1024, maxHeaderBytes: 2048, maxHeaderCount: 10,
@@ -57,6 +60,17 @@ private func withModel(_ extra: String = "", model: String = "") -> String {
             tls: TLSConfiguration(port: 9443, certificatePath: "/etc/perceiverd/tls/cert.pem",
                                   keyPath: "/keys/key.pem"))
         #expect(try parse(json) == expected)
+    }
+
+    /// Without `threads_per_instance`, the cores in `threads` are divided over every instance of every model.
+    @Test func dividesTheComputeThreadsOverAllInstances() throws {
+        let configuration = try parse(#"""
+            {"threads": 8, "models": [{"name": "a", "path": "/a", "instances": 2}, {"name": "b", "path": "/b"},
+                                      {"name": "c", "path": "/c", "threads_per_instance": 3}]}
+            """#)
+        #expect(configuration.models.map(configuration.threadsPerInstance(of:)) == [2, 2, 3])
+        let crowded = try parse(#"{"threads": 2, "models": [{"name": "a", "path": "/a", "instances": 4}]}"#)
+        #expect(crowded.threadsPerInstance(of: crowded.models[0]) == 1)
     }
 
     @Test func appliesDefaultsWhenKeysAreAbsent() throws {
@@ -148,6 +162,14 @@ private func withModel(_ extra: String = "", model: String = "") -> String {
         (withModel(model: #""max_queue_delay_us": 1.5"#), "models[0].max_queue_delay_us", "an integer of at least 0"),
         (withModel(model: #""default_timeout_us": "1""#), "models[0].default_timeout_us", "an integer of at least 0"),
         (withModel(model: #""precision": "f16""#), "models[0].precision", "one of \"f32\", \"bf16\""),
+        (withModel(model: #""preferred_batch_sizes": [2, 9]"#), "models[0].preferred_batch_sizes[1]",
+         "an integer from 1 to 8"),
+        (withModel(model: #""preferred_batch_sizes": [0]"#), "models[0].preferred_batch_sizes[0]", "an integer of at least 1"),
+        (withModel(model: #""preferred_batch_sizes": 4"#), "models[0].preferred_batch_sizes", "an array"),
+        (withModel(model: #""priority_levels": 2, "default_priority_level": 3"#), "models[0].default_priority_level",
+         "an integer from 0 to 2"),
+        (withModel(model: #""instances": 0"#), "models[0].instances", "an integer of at least 1"),
+        (withModel(model: #""threads_per_instance": -1"#), "models[0].threads_per_instance", "an integer of at least 0"),
         (withModel(model: #""version": 2"#), "models[0].version", "a non-empty string"),
         (#"{"models": [{"name": "a b", "path": "p"}]}"#, "models[0].name", "a string matching [A-Za-z0-9_.-]+"),
         (#"{"models": [{"name": "m", "path": ""}]}"#, "models[0].path", "a non-empty string"),

@@ -174,6 +174,25 @@ import Testing
         }
     }
 
+    @Test func aBusyModelDoesNotHoldUpAnotherModelsClients() throws {
+        try withDaemon([ModelConfiguration(name: "seqcls", path: Self.models + "/seqcls", maxBatchSize: 4096),
+                        ModelConfiguration(name: "mlm", path: Self.models + "/mlm")]) { daemon in
+            let watcher = try RawHTTPClient(port: daemon.port)
+            let slow = try RawHTTPClient(port: daemon.port, timeout: 60)
+            try slow.send(slowRequest())
+            #expect(try waitFor(watcher, #"perceiverd_inference_in_flight{model="seqcls"}"#, 1))
+            let other = try RawHTTPClient(port: daemon.port)
+            for index in 0..<5 {
+                let response = try other.request("POST", "/v2/models/mlm/infer", body: Data(
+                    #"{"inputs":[\#(ints("input_ids", [1, 4], tokens(1, 4, seed: index)))]}"#.utf8))
+                #expect(response.status == 200)
+            }
+            // Still computing the other model's pass: the five answers did not wait for it.
+            #expect(try metric(watcher, #"perceiverd_inference_in_flight{model="seqcls"}"#) == 1)
+            #expect(try slow.readResponse().status == 200)
+        }
+    }
+
     @Test func pipelinedRequestsAreBatchedAndAnsweredInOrder() throws {
         try withDaemon([ModelConfiguration(name: "mlm", path: Self.models + "/mlm", maxBatchSize: 16,
                                            maxQueueDelayMicroseconds: 200_000)]) { daemon in
