@@ -31,8 +31,8 @@ enum BatchDecision: Equatable {
         if let preferred = prefixTotals.lastIndex(where: { policy.preferredBatchSizes.contains($0) }) {
             return .run(count: preferred + 1)
         }
-        if policy.maxQueueDelayNanoseconds == 0 || flush { return .run(count: count) }
-        let release = enqueued[0..<count].min()! + policy.maxQueueDelayNanoseconds
+        if policy.maxQueueDelayMicroseconds == 0 || flush { return .run(count: count) }
+        let release = saturatingAdd(enqueued[0..<count].min()!, microseconds: policy.maxQueueDelayMicroseconds)
         return now >= release ? .run(count: count) : .wait(until: release)
     }
 }

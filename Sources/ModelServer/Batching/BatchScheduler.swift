@@ -86,6 +86,7 @@ final class BatchScheduler: @unchecked Sendable {
     private func remove(_ job: InferenceJob, because error: RequestError) {
         condition.withLock {
             guard job.state == .queued else { return }
+            job.state = .finished
             queues[job.queueIndex].removeAll { $0 === job }
             queued -= 1
             metrics.setQueueDepth(model: model, queued)
@@ -113,7 +114,8 @@ final class BatchScheduler: @unchecked Sendable {
                 if stopping { return nil }
                 condition.wait()
             case .wait(let until):
-                _ = condition.wait(until: Date(timeIntervalSinceNow: Double(until - now) / 1e9))
+                // In slices of at most 50 ms, re-reading the monotonic clock: a wall-clock step cannot stretch it.
+                _ = condition.wait(until: Date(timeIntervalSinceNow: min(Double(until - now) / 1e9, 0.05)))
             case .run(let count):
                 let jobs = Array(waiting.prefix(count))
                 for job in jobs {

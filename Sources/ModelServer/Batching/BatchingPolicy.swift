@@ -4,7 +4,7 @@ struct BatchingPolicy: Sendable, Equatable {
     /// Most rows (B) in one forward pass.
     var maxBatchSize: Int
     /// How long the oldest waiting request may be held to grow its batch; 0 runs whatever is waiting.
-    var maxQueueDelayNanoseconds: UInt64
+    var maxQueueDelayMicroseconds: Int
     /// Row counts that run at once when the queue's head can form them, ascending.
     var preferredBatchSizes: [Int]
     /// Most requests waiting; 0 is unbounded.
@@ -18,7 +18,7 @@ struct BatchingPolicy: Sendable, Equatable {
 
     init(_ configuration: ModelConfiguration) {
         maxBatchSize = configuration.maxBatchSize
-        maxQueueDelayNanoseconds = UInt64(configuration.maxQueueDelayMicroseconds) * 1000
+        maxQueueDelayMicroseconds = configuration.maxQueueDelayMicroseconds
         preferredBatchSizes = Array(Set(configuration.preferredBatchSizes)).sorted()
         maxQueueSize = configuration.maxQueueSize
         defaultTimeoutMicroseconds = configuration.defaultTimeoutMicroseconds

@@ -49,16 +49,24 @@ final class InferenceJob: @unchecked Sendable {
         enqueued = DispatchTime.now().uptimeNanoseconds
     }
 
-    /// Uptime (nanoseconds) past which it may no longer start, or nil.
+    /// Uptime (nanoseconds) past which it may no longer start, or nil. Saturates instead of overflowing.
     var deadline: UInt64? {
-        timeoutMicroseconds.map { enqueued + UInt64($0) * 1000 }
+        timeoutMicroseconds.map { saturatingAdd(enqueued, microseconds: $0) }
     }
 
-    /// Marks it finished and hands `outcome` to its completion on a global queue (responses are encoded
-    /// there, beside the next batch's compute). Call with the scheduler's lock held or after taking the job.
+    /// Hands `outcome` to its completion on a global queue (responses are encoded there, beside the next
+    /// batch's compute). Called once: by the scheduler's `remove` (lock held, state set to finished) or by the
+    /// worker that took the job (state running, which no one else touches).
     func finish(_ outcome: Result<JobResult, RequestError>) {
-        state = .finished
         let completion = completion
         DispatchQueue.global(qos: .userInitiated).async { completion(outcome) }
     }
+}
+
+/// `base + microseconds * 1000`, clamped to `UInt64.max` (huge timeouts and delays must not trap).
+func saturatingAdd(_ base: UInt64, microseconds: Int) -> UInt64 {
+    let (nanoseconds, overflow) = UInt64(max(0, microseconds)).multipliedReportingOverflow(by: 1000)
+    guard !overflow else { return .max }
+    let (sum, overflowSum) = base.addingReportingOverflow(nanoseconds)
+    return overflowSum ? .max : sum
 }

@@ -88,9 +88,9 @@ extension ModelConfiguration {
         try require(version, .nonEmptyString, "\(keyPrefix).version")
         try require(precision, .precision, "\(keyPrefix).precision")
         try require(maxBatchSize, .positive, "\(keyPrefix).max_batch_size")
-        try require(maxQueueDelayMicroseconds, .nonNegative, "\(keyPrefix).max_queue_delay_us")
+        try require(maxQueueDelayMicroseconds, .microseconds, "\(keyPrefix).max_queue_delay_us")
         try require(maxQueueSize, .nonNegative, "\(keyPrefix).max_queue_size")
-        try require(defaultTimeoutMicroseconds, .nonNegative, "\(keyPrefix).default_timeout_us")
+        try require(defaultTimeoutMicroseconds, .microseconds, "\(keyPrefix).default_timeout_us")
         for (index, size) in preferredBatchSizes.enumerated() {
             try require(size, .integer(min: 1, max: maxBatchSize), "\(keyPrefix).preferred_batch_sizes[\(index)]")
         }
@@ -145,6 +145,8 @@ extension ConfigurationError.Requirement {
     static let port = Self.integer(min: 0, max: 65535)
     static let nonNegative = Self.integer(min: 0, max: nil)
     static let positive = Self.integer(min: 1, max: nil)
+    /// A duration in microseconds: up to 2^40 (about 12.7 days), so deadlines cannot overflow.
+    static let microseconds = Self.integer(min: 0, max: 1 << 40)
     static let precision = Self.oneOf(ModelConfiguration.precisions)
     static let logLevel = Self.oneOf(ServerConfiguration.LogLevel.allCases.map(\.rawValue))
 

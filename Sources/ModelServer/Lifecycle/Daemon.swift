@@ -52,6 +52,7 @@ public final class Daemon: @unchecked Sendable {
                                             "https.port": "\(server.tlsPort.map(String.init) ?? "off")"])
         let models = try loadModels()
         guard state.becomeReady(with: ModelRegistry(models: models)) else {
+            models.forEach { $0.stop() }
             logger.info("stopping before ready")
             return
         }
@@ -72,15 +73,11 @@ public final class Daemon: @unchecked Sendable {
         metrics.setModelsReady(0)
         notifier.notify("STOPPING=1\nSTATUS=draining")
         logger.info("draining", metadata: ["timeout.ms": "\(configuration.drainTimeoutMilliseconds)"])
-        let models = state.registry.models
-        guard let server else {
-            models.forEach { $0.stop() }
-            return stopped()
-        }
-        server.shutdown(timeout: Double(configuration.drainTimeoutMilliseconds) / 1000) {
-            models.forEach { $0.stop() }
-            stopped()
-        }
+        // The schedulers run what is queued at once (no more waiting out a queue delay) and refuse new work,
+        // which the draining router refuses anyway; the server then waits for those answers.
+        state.registry.models.forEach { $0.stop() }
+        guard let server else { return stopped() }
+        server.shutdown(timeout: Double(configuration.drainTimeoutMilliseconds) / 1000, completion: stopped)
     }
 
     /// The served models (empty until ready).
@@ -107,6 +104,7 @@ public final class Daemon: @unchecked Sendable {
             let options = ExecutionOptions(precision: Precision(rawValue: entry.precision) ?? .f32, threads: threads)
             let model: PerceiverModel
             do { model = try PerceiverModel.load(directory: entry.path, options: options) } catch {
+                served.forEach { $0.stop() }
                 throw DaemonError.model(name: entry.name, path: entry.path, reason: error.description)
             }
             let item: ServedModel
@@ -114,6 +112,7 @@ public final class Daemon: @unchecked Sendable {
                 item = try ServedModel(model: model, configuration: entry, threadsPerInstance: threads, metrics: metrics)
                 try item.warmUp()
             } catch {
+                served.forEach { $0.stop() }
                 throw DaemonError.model(name: entry.name, path: entry.path, reason: "warm-up failed: \(error)")
             }
             metrics.register(model: entry.name)

@@ -57,8 +57,9 @@ extension V2InferenceRequest {
             throw RequestError.malformedBody("parameter 'binary_data_output' must be a boolean")
         }
         for key in ["timeout", "priority"] {
-            if let number = parameters[key], (number.intValue ?? -1) < 0 {
-                throw RequestError.malformedBody("parameter '\(key)' must be a non-negative integer")
+            if let number = parameters[key], !(0...V2InferenceRequest.maxParameterValue).contains(number.intValue ?? -1) {
+                throw RequestError.malformedBody("parameter '\(key)' must be an integer from 0 to "
+                                                 + "\(V2InferenceRequest.maxParameterValue)")
             }
         }
         return parameters

@@ -78,6 +78,9 @@ public struct V2InferenceRequest: Sendable {
     /// `parameters.binary_data_output`: whether outputs without their own `binary_data` come back binary.
     public var binaryDataOutput: Bool { parameters["binary_data_output"]?.boolValue ?? false }
 
+    /// The largest `timeout` or `priority` accepted: 2^40 (a timeout of about 12.7 days).
+    public static let maxParameterValue = 1 << 40
+
     /// `parameters.timeout` in microseconds, if given (SERVING.md 1.10).
     public var timeout: Int? { parameters["timeout"]?.intValue }
 

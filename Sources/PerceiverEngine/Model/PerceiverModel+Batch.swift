@@ -49,7 +49,7 @@ extension PerceiverModel {
             }
         }
         var passes = solo.map { [$0] }
-        if !shared.isEmpty { passes.append(shared) }
+        passes += Self.groupByPaddedCost(shared, latents: encoder.numLatents)
         for pass in passes {
             do throws(InferenceError) {
                 let outputs = try run(pass, context: context)
@@ -59,6 +59,34 @@ extension PerceiverModel {
             }
         }
         return results.map { $0! }
+    }
+
+    /// Splits `items` into passes whose padding at most doubles their work, so one long input or one request
+    /// for many output points does not make every other request in the batch pay for its size. Work per row
+    /// is taken as M + O + N (encoder keys, decoder queries, latents); items are taken shortest first.
+    static func groupByPaddedCost(_ items: [BatchItem], latents: Int) -> [[BatchItem]] {
+        let sorted = items.sorted { ($0.prepared.rows + $0.queries.count) < ($1.prepared.rows + $1.queries.count) }
+        var groups: [[BatchItem]] = []
+        var current: [BatchItem] = []
+        var (rows, maxM, maxO, unpadded) = (0, 0, 0, 0)
+        for item in sorted {
+            let (b, m, o) = (item.prepared.batch, item.prepared.rows, item.queries.count)
+            let newMaxM = max(maxM, m), newMaxO = max(maxO, o)
+            let padded = (rows + b) * (newMaxM + newMaxO + latents)
+            let own = unpadded + b * (m + o + latents)
+            if !current.isEmpty && padded > 2 * own {
+                groups.append(current)
+                current = []
+                (rows, maxM, maxO, unpadded) = (0, 0, 0, 0)
+            }
+            current.append(item)
+            rows += b
+            maxM = max(maxM, m)
+            maxO = max(maxO, o)
+            unpadded += b * (m + o + latents)
+        }
+        if !current.isEmpty { groups.append(current) }
+        return groups
     }
 
     /// One forward pass over `items` (one or more), each item's outputs in order.

@@ -21,8 +21,9 @@ import PerceiverEngine
             }
         }
 
+        /// Every outcome, once all jobs have finished (empty if they have not within 60 s).
         func wait() -> [String: Result<JobResult, RequestError>] {
-            _ = group.wait(timeout: .now() + 60)
+            guard group.wait(timeout: .now() + 60) == .success else { return [:] }
             return lock.withLock { results }
         }
     }
@@ -53,11 +54,11 @@ import PerceiverEngine
         scheduler.start()
         defer { scheduler.stop() }
         let results = outcomes.wait()
-        let batches = try ["a", "b", "c", "d"].map { try results[$0]!.get().batch }
+        let batches = try ["a", "b", "c", "d"].map { try #require(results[$0]).get().batch }
         #expect(batches.map(\.id) == [1, 1, 2, 2])
         #expect(batches.map(\.rows) == [3, 3, 3, 3])
         #expect(model.counts.passes == before.passes + 2)
-        #expect(try results["b"]!.get().outputs.logits.shape == [1, 9, 262])
+        #expect(try #require(results["b"]).get().outputs.logits.shape == [1, 9, 262])
     }
 
     @Test func higherPriorityLevelsRunFirstAndFIFOWithinALevel() throws {
@@ -69,7 +70,7 @@ import PerceiverEngine
         scheduler.start()
         defer { scheduler.stop() }
         let results = outcomes.wait()
-        let order = try ["high1", "high2", "low1", "low2"].map { try results[$0]!.get().batch.id }
+        let order = try ["high1", "high2", "low1", "low2"].map { try #require(results[$0]).get().batch.id }
         #expect(order == [1, 2, 3, 4])
     }
 
@@ -102,17 +103,18 @@ import PerceiverEngine
         scheduler.start()
         defer { scheduler.stop() }
         let results = outcomes.wait()
-        #expect(throws: RequestError.canceled) { try results["gone"]!.get() }
-        #expect(throws: RequestError.timeoutExpired(microseconds: 1_000)) { try results["late"]!.get() }
-        #expect(throws: RequestError.canceled) { try results["left"]!.get() }
-        #expect(try results["kept"]!.get().batch.requests == 1)
+        #expect(throws: RequestError.canceled) { try #require(results["gone"]).get() }
+        #expect(throws: RequestError.timeoutExpired(microseconds: 1_000)) { try #require(results["late"]).get() }
+        #expect(throws: RequestError.canceled) { try #require(results["left"]).get() }
+        #expect(try #require(results["kept"]).get().batch.requests == 1)
         #expect(model.counts.passes == before.passes + 1)
         #expect(model.counts.rows == before.rows + 1)
     }
 
     @Test func theQueueDelayGathersRequestsThatArriveWithinIt() throws {
-        let scheduler = try scheduler(ModelConfiguration(name: "m", path: "/m", maxBatchSize: 8,
-                                                         maxQueueDelayMicroseconds: 200_000))
+        // The batch runs when its third row arrives (max_batch_size 3), well before the 60 s delay.
+        let scheduler = try scheduler(ModelConfiguration(name: "m", path: "/m", maxBatchSize: 3,
+                                                         maxQueueDelayMicroseconds: 60_000_000))
         scheduler.start()
         defer { scheduler.stop() }
         let outcomes = Outcomes()
@@ -121,7 +123,7 @@ import PerceiverEngine
             Thread.sleep(forTimeInterval: 0.01)
         }
         let results = outcomes.wait()
-        #expect(try Set(["a", "b", "c"].map { try results[$0]!.get().batch.id }).count == 1)
-        #expect(try results["a"]!.get().batch.requests == 3)
+        #expect(try Set(["a", "b", "c"].map { try #require(results[$0]).get().batch.id }).count == 1)
+        #expect(try #require(results["a"]).get().batch.requests == 3)
     }
 }

@@ -64,8 +64,9 @@ import Testing
     }
 
     @Test func mixedRequestsShareOneForwardPassAndEachGetsItsOwnAnswer() throws {
-        try withDaemon([ModelConfiguration(name: "mlm", path: Self.models + "/mlm", maxBatchSize: 32,
-                                           maxQueueDelayMicroseconds: 500_000)]) { daemon in
+        // The batch closes when its 6th row arrives (max_batch_size 6), whatever the machine's speed.
+        try withDaemon([ModelConfiguration(name: "mlm", path: Self.models + "/mlm", maxBatchSize: 6,
+                                           maxQueueDelayMicroseconds: 60_000_000)]) { daemon in
             let served = daemon.models[0]
             let e = 32
             let queries = (0..<(4 * e)).map { Float(($0 * 37) % 11) / 5 - 1 }
@@ -119,57 +120,55 @@ import Testing
     }
 
     @Test func aFullQueueAnswers503WithRetryAfterAndATimeoutExpiresInTheQueue() throws {
-        try withDaemon([ModelConfiguration(name: "seqcls", path: Self.models + "/seqcls", maxBatchSize: 4096,
-                                           maxQueueSize: 2)]) { daemon in
+        // A 3 s queue delay holds every request in the queue: long enough for the checks below on any machine.
+        try withDaemon([ModelConfiguration(name: "seqcls", path: Self.models + "/seqcls", maxBatchSize: 64,
+                                           maxQueueDelayMicroseconds: 3_000_000, maxQueueSize: 2)]) { daemon in
             let watcher = try RawHTTPClient(port: daemon.port)
-            let slow = try RawHTTPClient(port: daemon.port, timeout: 60)
-            try slow.send(slowRequest())
-            #expect(try waitFor(watcher, #"perceiverd_inference_in_flight{model="seqcls"}"#, 1))
-
-            let small = [ints("input_ids", [1, 4], tokens(1, 4))]
+            let small = ints("input_ids", [1, 4], tokens(1, 4))
             let expiring = try RawHTTPClient(port: daemon.port, timeout: 30)
             let timedOut = try expiring.request("POST", "/v2/models/seqcls/infer", body: Data(
-                #"{"inputs":[\#(small[0])],"parameters":{"timeout":2000}}"#.utf8))
+                #"{"inputs":[\#(small)],"parameters":{"timeout":2000}}"#.utf8))
             #expect(timedOut.status == 503)
             #expect(timedOut.text.contains("request timeout expired"), "\(timedOut.text)")
 
             let queued = try (0..<2).map { index in
                 let client = try RawHTTPClient(port: daemon.port, timeout: 60)
-                try client.send(v2("seqcls", id: "q\(index)", small))
+                try client.send(v2("seqcls", id: "q\(index)", [small]))
                 return client
             }
             #expect(try waitFor(watcher, #"perceiverd_inference_queue_depth{model="seqcls"}"#, 2))
             let refused = try RawHTTPClient(port: daemon.port).request("POST", "/v2/models/seqcls/infer",
-                                                                        body: Data(#"{"inputs":[\#(small[0])]}"#.utf8))
+                                                                        body: Data(#"{"inputs":[\#(small)]}"#.utf8))
             #expect(refused.status == 503)
             #expect(refused.header("Retry-After") == "1")
             #expect(refused.text.contains("exceeds maximum queue size"), "\(refused.text)")
-
-            #expect(try slow.readResponse().status == 200)
+            // When the delay has passed, the two queued requests run together.
             for client in queued { #expect(try client.readResponse().status == 200) }
+            #expect(try metric(watcher, #"perceiverd_inference_batch_size_sum{model="seqcls"}"#) == 2)
             #expect(try metric(watcher, #"perceiverd_inference_failures_total{model="seqcls",reason="timeout"}"#) == 1)
             #expect(try metric(watcher, #"perceiverd_inference_failures_total{model="seqcls",reason="rejected"}"#) == 1)
         }
     }
 
     @Test func aClientThatLeavesWhileQueuedIsDroppedBeforeCompute() throws {
-        try withDaemon([ModelConfiguration(name: "seqcls", path: Self.models + "/seqcls", maxBatchSize: 4096)]) { daemon in
+        // A 60 s queue delay holds the request until a request that fills the batch (64 rows) releases it.
+        try withDaemon([ModelConfiguration(name: "seqcls", path: Self.models + "/seqcls", maxBatchSize: 64,
+                                           maxQueueDelayMicroseconds: 60_000_000)]) { daemon in
             let served = daemon.models[0]
             let watcher = try RawHTTPClient(port: daemon.port)
             let before = served.model.counts
-            let slow = try RawHTTPClient(port: daemon.port, timeout: 60)
-            try slow.send(slowRequest())
-            #expect(try waitFor(watcher, #"perceiverd_inference_in_flight{model="seqcls"}"#, 1))
             var leaving: RawHTTPClient? = try RawHTTPClient(port: daemon.port)
             try leaving!.send(v2("seqcls", id: "gone", [ints("input_ids", [3, 4], tokens(3, 4))]))
             #expect(try waitFor(watcher, #"perceiverd_inference_queue_depth{model="seqcls"}"#, 1))
             leaving = nil   // closes the socket while the request waits
             #expect(try waitFor(watcher, #"perceiverd_inference_failures_total{model="seqcls",reason="canceled"}"#, 1))
             #expect(try metric(watcher, #"perceiverd_inference_queue_depth{model="seqcls"}"#) == 0)
-            #expect(try slow.readResponse().status == 200)
-            // The engine's own counter: the slow request's pass only, none of the 3 rows that left.
+            let filler = try RawHTTPClient(port: daemon.port, timeout: 60).request("POST", "/v2/models/seqcls/infer",
+                body: Data(#"{"inputs":[\#(ints("input_ids", [64, 4], tokens(64, 4)))]}"#.utf8))
+            #expect(filler.status == 200)
+            // The engine's own counter: the filler's pass only, none of the 3 rows that left.
             #expect(served.model.counts.passes == before.passes + 1)
-            #expect(served.model.counts.rows == before.rows + 4096)
+            #expect(served.model.counts.rows == before.rows + 64)
             #expect(leaving == nil)
         }
     }
@@ -182,12 +181,12 @@ import Testing
             try slow.send(slowRequest())
             #expect(try waitFor(watcher, #"perceiverd_inference_in_flight{model="seqcls"}"#, 1))
             let other = try RawHTTPClient(port: daemon.port)
-            for index in 0..<5 {
+            for index in 0..<3 {
                 let response = try other.request("POST", "/v2/models/mlm/infer", body: Data(
                     #"{"inputs":[\#(ints("input_ids", [1, 4], tokens(1, 4, seed: index)))]}"#.utf8))
                 #expect(response.status == 200)
             }
-            // Still computing the other model's pass: the five answers did not wait for it.
+            // Still computing the other model's pass: the three answers did not wait for it.
             #expect(try metric(watcher, #"perceiverd_inference_in_flight{model="seqcls"}"#) == 1)
             #expect(try slow.readResponse().status == 200)
         }

@@ -116,6 +116,21 @@ import Testing
         }
     }
 
+    /// One very long request does not make short ones pay for its padding: it runs in a pass of its own.
+    @Test func aRequestThatWouldMoreThanDoubleTheWorkRunsInItsOwnPass() throws {
+        let model = try model("mlm")
+        let long = ModelInputs(inputIDs: ids(["a long text of twenty"]),
+                               outputPositions: IndexTensor(shape: [1, 200], values: (0..<200).map { $0 % 24 }))
+        let items = [ModelInputs(inputIDs: ids(["ab"])), long, ModelInputs(inputIDs: ids(["cd"]))]
+        let before = model.counts
+        let results = model.predict(batch: items)
+        #expect(model.counts.passes == before.passes + 2)
+        for (item, result) in zip(items, results) {
+            let together = try result.get().logits
+            #expect(NaiveReference.maxAbsDifference(together.scalars, try model.predict(item).logits.scalars) <= 1e-5)
+        }
+    }
+
     @Test func anInstanceSharesTheModelsWeightsAndCounts() throws {
         let model = try model("mlm")
         let instance = try ModelInstance(model: model, threads: 1)
