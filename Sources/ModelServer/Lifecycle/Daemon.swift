@@ -87,45 +87,56 @@ public final class Daemon: @unchecked Sendable {
         Router(state: state, metrics: metrics, serverVersion: version)
     }
 
+    /// Loads, warms and starts every model; on a failure, stops the ones already started.
     private func loadModels() throws(DaemonError) -> [ServedModel] {
+        warnIfOversubscribed()
         var served: [ServedModel] = []
-        let totalInstances = configuration.models.map(\.instances).reduce(0, +)
-        let threadsUsed = configuration.models.map { $0.instances * configuration.threadsPerInstance(of: $0) }
-            .reduce(0, +)
-        if threadsUsed > configuration.computeThreads {
-            logger.warning("model instances oversubscribe the cores", metadata: [
-                "threads.requested": "\(threadsUsed)", "threads.available": "\(configuration.computeThreads)",
-                "instances": "\(totalInstances)",
-            ])
-        }
         for entry in configuration.models {
-            let start = Date()
-            let threads = configuration.threadsPerInstance(of: entry)
-            let options = ExecutionOptions(precision: Precision(rawValue: entry.precision) ?? .f32, threads: threads)
-            let model: PerceiverModel
-            do { model = try PerceiverModel.load(directory: entry.path, options: options) } catch {
-                served.forEach { $0.stop() }
-                throw DaemonError.model(name: entry.name, path: entry.path, reason: error.description)
-            }
-            let item: ServedModel
             do {
-                item = try ServedModel(model: model, configuration: entry, threadsPerInstance: threads, metrics: metrics)
-                try item.warmUp()
+                served.append(try loadModel(entry))
             } catch {
                 served.forEach { $0.stop() }
-                throw DaemonError.model(name: entry.name, path: entry.path, reason: "warm-up failed: \(error)")
+                throw error
             }
-            metrics.register(model: entry.name)
-            item.start()
-            logger.info("model loaded", metadata: [
-                "model": "\(entry.name)", "model.architecture": "\(item.model.architecture.rawValue)",
-                "model.parameters": "\(item.model.parameterCount)", "model.precision": "\(entry.precision)",
-                "instances": "\(entry.instances)", "threads_per_instance": "\(threads)",
-                "max_batch_size": "\(entry.maxBatchSize)", "load.ms": "\(Int(Date().timeIntervalSince(start) * 1000))",
-            ])
-            served.append(item)
         }
         return served
+    }
+
+    private func loadModel(_ entry: ModelConfiguration) throws(DaemonError) -> ServedModel {
+        let start = Date()
+        let threads = configuration.threadsPerInstance(of: entry)
+        let options = ExecutionOptions(precision: Precision(rawValue: entry.precision) ?? .f32, threads: threads)
+        let model: PerceiverModel
+        do { model = try PerceiverModel.load(directory: entry.path, options: options) } catch {
+            throw DaemonError.model(name: entry.name, path: entry.path, reason: error.description)
+        }
+        let item: ServedModel
+        do {
+            item = try ServedModel(model: model, configuration: entry, threadsPerInstance: threads, metrics: metrics)
+            try item.warmUp()
+        } catch {
+            throw DaemonError.model(name: entry.name, path: entry.path, reason: "warm-up failed: \(error)")
+        }
+        metrics.register(model: entry.name)
+        item.start()
+        logger.info("model loaded", metadata: [
+            "model": "\(entry.name)", "model.architecture": "\(model.architecture.rawValue)",
+            "model.parameters": "\(model.parameterCount)", "model.precision": "\(entry.precision)",
+            "instances": "\(entry.instances)", "threads_per_instance": "\(threads)",
+            "max_batch_size": "\(entry.maxBatchSize)", "load.ms": "\(Int(Date().timeIntervalSince(start) * 1000))",
+        ])
+        return item
+    }
+
+    /// Logs a warning when the configured instances ask for more threads than `threads` allows.
+    private func warnIfOversubscribed() {
+        let models = configuration.models
+        let threadsUsed = models.map { $0.instances * configuration.threadsPerInstance(of: $0) }.reduce(0, +)
+        guard threadsUsed > configuration.computeThreads else { return }
+        logger.warning("model instances oversubscribe the cores", metadata: [
+            "threads.requested": "\(threadsUsed)", "threads.available": "\(configuration.computeThreads)",
+            "instances": "\(models.map(\.instances).reduce(0, +))",
+        ])
     }
 
     private func httpConfiguration() throws(DaemonError) -> HTTPServerConfiguration {

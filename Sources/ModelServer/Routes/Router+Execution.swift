@@ -82,7 +82,6 @@ func failureReason(_ error: RequestError) -> MetricsRegistry.FailureReason {
 func failureReason(_ status: Int) -> MetricsRegistry.FailureReason {
     switch status {
     case 503: return .rejected
-    case 499: return .canceled
     case 400..<500: return .invalid
     default: return .internal
     }

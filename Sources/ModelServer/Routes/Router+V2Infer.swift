@@ -25,10 +25,8 @@ extension Router {
         }
         schedule(inputs, on: served, timeout: parsed.timeout, priority: parsed.priority, context: context,
                  start: start, respond: respond) { outputs throws(RequestError) in
-            let logits = V2Tensor(name: "logits", datatype: "FP32", shape: outputs.logits.shape,
-                                  data: .floats(outputs.logits.scalars))
-            return Self.encode(try V2Inference.response(to: parsed, outputs: [logits], modelName: served.name,
-                                                        modelVersion: served.version))
+            Self.encode(try V2Inference.response(to: parsed, outputs: outputs, modelName: served.name,
+                                                 modelVersion: served.version))
         }
     }
 

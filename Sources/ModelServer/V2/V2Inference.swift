@@ -16,6 +16,12 @@ public enum V2Inference {
         } catch {
             throw RequestError.inference(error)
         }
+        return try response(to: request, outputs: outputs, modelName: modelName, modelVersion: modelVersion)
+    }
+
+    /// The response to `request` from one forward pass's `outputs` (see `response(to:outputs:modelName:modelVersion:)`).
+    public static func response(to request: V2InferenceRequest, outputs: ModelOutputs, modelName: String,
+                                modelVersion: String?) throws(RequestError) -> V2InferenceResponse {
         let logits = V2Tensor(name: "logits", datatype: "FP32", shape: outputs.logits.shape,
                               data: .floats(outputs.logits.scalars))
         return try response(to: request, outputs: [logits], modelName: modelName, modelVersion: modelVersion)

@@ -16,13 +16,14 @@ import Testing
         return IndexTensor(shape: [texts.count, encoded[0].count], values: encoded.flatMap { $0 })
     }
 
-    /// Runs `items` batched and alone: one pass for the batch, equal outputs (max abs <= 1e-5), equal shapes.
-    func expectBatchEqualsAlone(_ model: PerceiverModel, _ items: [ModelInputs],
+    /// Runs `items` batched and alone: `passes` forward passes for the batch (one unless some must run apart),
+    /// equal outputs (max abs <= 1e-5), equal shapes.
+    func expectBatchEqualsAlone(_ model: PerceiverModel, _ items: [ModelInputs], passes: Int = 1,
                                 sourceLocation: SourceLocation = #_sourceLocation) throws {
         let before = model.counts
         let batched = model.predict(batch: items)
         let after = model.counts
-        #expect(after.passes == before.passes + 1, "one forward pass for the batch", sourceLocation: sourceLocation)
+        #expect(after.passes == before.passes + passes, "forward passes for the batch", sourceLocation: sourceLocation)
         #expect(after.rows == before.rows + items.map(model.rowCount(of:)).reduce(0, +), sourceLocation: sourceLocation)
         for (index, (item, result)) in zip(items, batched).enumerated() {
             let alone = try model.predict(item).logits
@@ -107,13 +108,7 @@ import Testing
         let masked = ModelInputs(inputIDs: tokens,
                                  attentionMask: IndexTensor(shape: tokens.shape, values: tokens.values.map { _ in 0 }))
         let items = [ModelInputs(inputIDs: ids(["a longer text"])), masked, ModelInputs(inputIDs: ids(["x"]))]
-        let before = model.counts
-        let results = model.predict(batch: items)
-        #expect(model.counts.passes == before.passes + 2)
-        for (item, result) in zip(items, results) {
-            let together = try result.get().logits
-            #expect(NaiveReference.maxAbsDifference(together.scalars, try model.predict(item).logits.scalars) <= 1e-5)
-        }
+        try expectBatchEqualsAlone(model, items, passes: 2)
     }
 
     /// One very long request does not make short ones pay for its padding: it runs in a pass of its own.
@@ -122,13 +117,7 @@ import Testing
         let long = ModelInputs(inputIDs: ids(["a long text of twenty"]),
                                outputPositions: IndexTensor(shape: [1, 200], values: (0..<200).map { $0 % 24 }))
         let items = [ModelInputs(inputIDs: ids(["ab"])), long, ModelInputs(inputIDs: ids(["cd"]))]
-        let before = model.counts
-        let results = model.predict(batch: items)
-        #expect(model.counts.passes == before.passes + 2)
-        for (item, result) in zip(items, results) {
-            let together = try result.get().logits
-            #expect(NaiveReference.maxAbsDifference(together.scalars, try model.predict(item).logits.scalars) <= 1e-5)
-        }
+        try expectBatchEqualsAlone(model, items, passes: 2)
     }
 
     @Test func anInstanceSharesTheModelsWeightsAndCounts() throws {
