@@ -14,10 +14,16 @@ public struct ExecutionOptions: Sendable, Equatable {
     public var precision: Precision
     /// oneDNN (OpenMP) threads per forward pass.
     public var threads: Int
+    /// Most decoder query rows computed at once. The decoder works through larger query sets (a full
+    /// optical-flow field, a multimodal video) in chunks of this many rows, so its memory stays bounded;
+    /// the results are the same for any value.
+    public var decoderChunkRows: Int
 
-    /// Defaults: f32 on every available core.
-    public init(precision: Precision = .f32, threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
+    /// Defaults: f32 on every available core, decoder chunks of 4096 query rows.
+    public init(precision: Precision = .f32, threads: Int = ProcessInfo.processInfo.activeProcessorCount,
+                decoderChunkRows: Int = 4096) {
         self.precision = precision
         self.threads = threads
+        self.decoderChunkRows = max(1, decoderChunkRows)
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 
-/// Fourier position features of image grids, computed once per grid size and then shared
-/// (224 x 224 x 258 takes ~60 ms to compute and is input-independent).
+/// Fourier position features of input grids (images (H, W), video (T, H, W), audio (N)), computed once per
+/// grid size and then shared (224 x 224 x 258 takes ~60 ms to compute and is input-independent).
 final class FourierGridCache: @unchecked Sendable {
     private let maxResolution: [Int]
     private let numBands: Int
@@ -16,12 +16,20 @@ final class FourierGridCache: @unchecked Sendable {
         self.numBands = numBands
     }
 
-    /// F = 2 + 2 * 2 * K: `[y, x, sin(...), cos(...)]` (concat_pos, not sine_only).
-    var channels: Int { FourierFeatures.outputSize(dims: 2, numBands: numBands, concatPos: true, sineOnly: false) }
+    /// F = d + 2 * d * K: `[positions, sin(...), cos(...)]` (concat_pos, not sine_only), d grid dimensions.
+    var channels: Int {
+        FourierFeatures.outputSize(dims: maxResolution.count, numBands: numBands, concatPos: true, sineOnly: false)
+    }
 
     /// `(H * W, F)` features of the `linspace(-1, 1)` grid over (H, W).
     func features(height: Int, width: Int) -> [Float] {
-        let key = [height, width]
+        features(indexDims: [height, width])
+    }
+
+    /// `(prod(indexDims), F)` features of the `linspace(-1, 1)` grid over `indexDims` (one entry per
+    /// dimension of `maxResolution`).
+    func features(indexDims key: [Int]) -> [Float] {
+        precondition(key.count == maxResolution.count, "grid dimensions must match max_resolution")
         lock.lock()
         if let cached = grids[key] {
             lock.unlock()
@@ -29,7 +37,7 @@ final class FourierGridCache: @unchecked Sendable {
         }
         lock.unlock()
         let positions = FourierFeatures.linearPositions(indexDims: key)
-        let features = FourierFeatures.fourierFeatures(positions: positions, count: height * width, dims: 2,
+        let features = FourierFeatures.fourierFeatures(positions: positions, count: key.reduce(1, *), dims: key.count,
                                                        maxResolution: maxResolution, numBands: numBands,
                                                        concatPos: true, sineOnly: false)
         lock.lock()

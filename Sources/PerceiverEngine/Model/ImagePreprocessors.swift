@@ -1,7 +1,6 @@
 /// `pixel_values (B, 3, H, W)`, validated: the input every image preprocessor reads.
 private func pixelValues(_ inputs: ModelInputs, size: Int? = nil) throws(InferenceError) -> Tensor {
-    guard inputs.inputIDs == nil else { throw InferenceError.unexpectedInput("input_ids") }
-    guard inputs.attentionMask == nil else { throw InferenceError.unexpectedInput("attention_mask") }
+    try inputs.requireOnly(["pixel_values", "output_positions", "queries"])
     guard let pixels = inputs.pixelValues else { throw InferenceError.missingInput("pixel_values") }
     let s = pixels.shape
     let expected = size.map { "(B, 3, \($0), \($0))" } ?? "(B, 3, H, W)"

@@ -1,6 +1,6 @@
 /// Turns a request's raw inputs into the encoder's `(B, M, C)` array (PERCEIVER.md B.9).
 ///
-/// Optical flow and multimodal preprocessors (issue #5) conform to the same protocol.
+/// Text, image, optical-flow and multimodal preprocessors conform to it.
 protocol InputPreprocessor: Sendable {
     /// C, the width of each input row (the encoder cross-attention's kv dim).
     var numChannels: Int { get }
@@ -33,7 +33,7 @@ struct TextPreprocessor: InputPreprocessor {
 
     /// `input_ids (B, L)` and optional `attention_mask (B, L)` -> `(B, L, C)`.
     func callAsFunction(_ inputs: ModelInputs, context: ComputeContext) throws(InferenceError) -> PreparedInputs {
-        guard inputs.pixelValues == nil else { throw InferenceError.unexpectedInput("pixel_values") }
+        try inputs.requireOnly(["input_ids", "attention_mask", "output_positions", "queries"])
         guard let ids = inputs.inputIDs else { throw InferenceError.missingInput("input_ids") }
         guard ids.shape.count == 2, ids.shape[0] >= 1, ids.shape[1] >= 1, ids.shape[1] <= maxLength else {
             throw InferenceError.badShape(tensor: "input_ids", expected: "(B, L) with 1 <= L <= \(maxLength)",

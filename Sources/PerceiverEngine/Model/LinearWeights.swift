@@ -31,9 +31,19 @@ struct LinearWeights: Sendable {
     private func apply(_ x: [Float], rows: Int, into y: inout [Float], context: ComputeContext,
                        epilogue: MatMulEpilogue) throws(InferenceError) {
         precondition(x.count == rows * inFeatures && y.count == rows * outFeatures, "linear: shape mismatch")
+        try x.withUnsafeBufferPointer { (src) throws(InferenceError) in
+            try y.withUnsafeMutableBufferPointer { (dst) throws(InferenceError) in
+                try apply(src.baseAddress!, rows: rows, into: dst.baseAddress!, context: context, epilogue: epilogue)
+            }
+        }
+    }
+
+    /// `y (rows, out) = epilogue(x (rows, in) W^T + b)` between raw buffers.
+    func apply(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, context: ComputeContext,
+               epilogue: MatMulEpilogue = .none) throws(InferenceError) {
         let spec = MatMulSpec.linear(rows: rows, inFeatures: inFeatures, outFeatures: outFeatures,
                                      hasBias: bias != nil, epilogue: epilogue)
-        try context.matmul(spec, src: x, weights: weight.data, bias: bias?.data, dst: &y)
+        try context.matmul(spec, src: x, weights: weight.data, bias: bias?.data, dst: y)
     }
 }
 

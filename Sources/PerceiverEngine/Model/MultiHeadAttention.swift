@@ -3,48 +3,104 @@
 /// Shapes: B batch, H heads, Nq query rows, Nk key rows; `qk = H * dqk`, `v = H * dv`.
 /// Mirrors `PerceiverSelfAttention.forward` from `transformers` (PERCEIVER.md B.2):
 /// `softmax(Q K^T / sqrt(dqk) + mask) V`, heads concatenated head-major.
+///
+/// The `(B, H, Nq, Nk)` score matrix is what grows with the input: 2048 latents against the 182,528 pixels of
+/// one optical-flow frame pair take 1.5 GB. When the scores would exceed `scoreBudget` floats, each batch
+/// element's query rows are processed in chunks that fit; rows are independent, so the result is the same.
 struct MultiHeadAttention: Sendable {
     let heads: Int
     let qkChannels: Int
     let vChannels: Int
+    /// Most score floats held at once: 64 MiB by default; tests lower it to force chunking.
+    var scoreBudget = 1 << 24
 
     var qkHeadDim: Int { qkChannels / heads }
     var vHeadDim: Int { vChannels / heads }
 
     /// - Parameters:
     ///   - q: `(B, Nq, qk)` projected queries.
-    ///   - k: `(B, Nk, qk)` projected keys.
-    ///   - v: `(B, Nk, v)` projected values.
-    ///   - keyBias: `(B, Nk)` additive bias on the scores (`finfo.min` on masked keys), or nil.
+    ///   - keyValues: `(B', Nk, qk)` keys and `(B', Nk, v)` values with their `(B', Nk)` bias; batch element b
+    ///     of the queries uses element `batchOffset + b` of these.
     /// - Returns: `(B, Nq, v)`.
+    func callAsFunction(q: [Float], keyValues kv: KeyValues, batchOffset: Int, batch: Int, queryRows nq: Int,
+                        context: ComputeContext) throws(InferenceError) -> [Float] {
+        var output = uninitializedFloats(batch * nq * vChannels)
+        let nk = kv.rows
+        let chunk = batch * heads * nq * nk <= scoreBudget ? nil : max(1, scoreBudget / (heads * nk))
+        try q.withUnsafeBufferPointer { (q) throws(InferenceError) in
+            try kv.k.withUnsafeBufferPointer { (k) throws(InferenceError) in
+                try kv.v.withUnsafeBufferPointer { (v) throws(InferenceError) in
+                    try output.withUnsafeMutableBufferPointer { (out) throws(InferenceError) in
+                        let pointers = Pointers(q: q.baseAddress!, k: k.baseAddress! + batchOffset * nk * qkChannels,
+                                                v: v.baseAddress! + batchOffset * nk * vChannels, out: out.baseAddress!)
+                        let bias = kv.bias.map { Array($0[(batchOffset * nk)..<((batchOffset + batch) * nk)]) }
+                        guard let chunk else {
+                            return try attend(pointers, batch: batch, queryRows: nq, keyRows: nk, rowStride: nq,
+                                              keyBias: bias, context: context)
+                        }
+                        for b in 0..<batch {
+                            let rowBias = bias.map { Array($0[(b * nk)..<((b + 1) * nk)]) }
+                            for start in stride(from: 0, to: nq, by: chunk) {
+                                let rows = min(chunk, nq - start)
+                                try attend(pointers.advanced(batch: b, row: start, queryRows: nq, keyRows: nk,
+                                                             qk: qkChannels, v: vChannels),
+                                           batch: 1, queryRows: rows, keyRows: nk, rowStride: nq, keyBias: rowBias,
+                                           context: context)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return output
+    }
+
+    /// `callAsFunction(q:keyValues:...)` over separate keys and values of the same batch.
     func callAsFunction(q: [Float], k: [Float], v: [Float], batch: Int, queryRows: Int, keyRows: Int,
                         keyBias: [Float]?, context: ComputeContext) throws(InferenceError) -> [Float] {
-        let (h, nq, nk, dqk, dv) = (heads, queryRows, keyRows, qkHeadDim, vHeadDim)
+        try self(q: q, keyValues: KeyValues(k: k, v: v, batch: batch, rows: keyRows, bias: keyBias), batchOffset: 0,
+                 batch: batch, queryRows: queryRows, context: context)
+    }
+
+    /// Where one attention call reads and writes.
+    private struct Pointers {
+        let q: UnsafePointer<Float>
+        let k: UnsafePointer<Float>
+        let v: UnsafePointer<Float>
+        let out: UnsafeMutablePointer<Float>
+
+        func advanced(batch b: Int, row: Int, queryRows: Int, keyRows: Int, qk: Int, v vc: Int) -> Pointers {
+            Pointers(q: q + (b * queryRows + row) * qk, k: k + b * keyRows * qk, v: v + b * keyRows * vc,
+                     out: out + (b * queryRows + row) * vc)
+        }
+    }
+
+    /// Attention for `batch` elements of `queryRows` rows each; consecutive batch elements are `rowStride`
+    /// query rows apart.
+    private func attend(_ p: Pointers, batch: Int, queryRows nq: Int, keyRows nk: Int, rowStride: Int,
+                        keyBias: [Float]?, context: ComputeContext) throws(InferenceError) {
+        let (h, dqk, dv) = (heads, qkHeadDim, vHeadDim)
         // (B, H, Nq, Nk)
         var scores = uninitializedFloats(batch * h * nq * nk)
         let scoreSpec = MatMulSpec(
-            src: TensorLayout(dims: [batch, h, nq, dqk], strides: [nq * qkChannels, dqk, qkChannels, 1]),
+            src: TensorLayout(dims: [batch, h, nq, dqk], strides: [rowStride * qkChannels, dqk, qkChannels, 1]),
             weights: TensorLayout(dims: [batch, h, dqk, nk], strides: [nk * qkChannels, dqk, 1, qkChannels]),
             dst: TensorLayout([batch, h, nq, nk]),
             hasBias: false, scale: Float(1 / Double(dqk).squareRoot()), epilogue: .none)
-        try k.withUnsafeBufferPointer { (keys) throws(InferenceError) in
-            try context.matmul(scoreSpec, src: q, weights: keys.baseAddress!, bias: nil, dst: &scores)
+        try scores.withUnsafeMutableBufferPointer { (s) throws(InferenceError) in
+            try context.matmul(scoreSpec, src: p.q, weights: p.k, bias: nil, dst: s.baseAddress!)
         }
         if let keyBias { addKeyBias(keyBias, to: &scores, batch: batch, rowsPerBatch: h * nq, keyRows: nk) }
         try scores.withUnsafeMutableBufferPointer { (buffer) throws(InferenceError) in
             try context.softmax(rows: batch * h * nq, columns: nk, data: buffer.baseAddress!)
+            // (B, H, Nq, dv) written straight into (B, Nq, H * dv).
+            let valueSpec = MatMulSpec(
+                src: TensorLayout([batch, h, nq, nk]),
+                weights: TensorLayout(dims: [batch, h, nk, dv], strides: [nk * vChannels, dv, vChannels, 1]),
+                dst: TensorLayout(dims: [batch, h, nq, dv], strides: [rowStride * vChannels, dv, vChannels, 1]),
+                hasBias: false, scale: 1, epilogue: .none)
+            try context.matmul(valueSpec, src: buffer.baseAddress!, weights: p.v, bias: nil, dst: p.out)
         }
-        // (B, H, Nq, dv) written straight into (B, Nq, H * dv).
-        var output = uninitializedFloats(batch * nq * vChannels)
-        let valueSpec = MatMulSpec(
-            src: TensorLayout([batch, h, nq, nk]),
-            weights: TensorLayout(dims: [batch, h, nk, dv], strides: [nk * vChannels, dv, vChannels, 1]),
-            dst: TensorLayout(dims: [batch, h, nq, dv], strides: [nq * vChannels, dv, vChannels, 1]),
-            hasBias: false, scale: 1, epilogue: .none)
-        try v.withUnsafeBufferPointer { (values) throws(InferenceError) in
-            try context.matmul(valueSpec, src: scores, weights: values.baseAddress!, bias: nil, dst: &output)
-        }
-        return output
     }
 
     /// `scores[b, r, :] += keyBias[b, :]` for every row r of batch element b.
@@ -62,4 +118,19 @@ struct MultiHeadAttention: Sendable {
             }
         }
     }
+}
+
+/// The projected keys and values of an attention's key/value input, with its key bias: computed once and
+/// reused by every chunk of queries (the decoder's latents, PERCEIVER.md B.13).
+struct KeyValues {
+    /// `(B, Nk, qk)`
+    let k: [Float]
+    /// `(B, Nk, v)`
+    let v: [Float]
+    /// B
+    let batch: Int
+    /// Nk
+    let rows: Int
+    /// `(B, Nk)` additive bias, or nil.
+    let bias: [Float]?
 }

@@ -30,6 +30,8 @@ public struct PerceiverConfig: Sendable, Equatable {
     public var samplesPerPatch = 16
     public var outputShape = [1, 16, 224, 224]
     public var outputNumChannels = 512
+    /// `_label_trainable_num_channels`: width of the multimodal label query (1024 in every published config).
+    public var labelTrainableNumChannels = 1024
     /// Class names by id, from `id2label` (default `LABEL_0`, `LABEL_1` as in `transformers`).
     public var labels: [String] = ["LABEL_0", "LABEL_1"]
     /// The `dtype` (or older `torch_dtype`) recorded by `save_pretrained`, if any.
@@ -85,6 +87,7 @@ extension PerceiverConfig {
         samplesPerPatch = try r.positive("samples_per_patch", samplesPerPatch)
         outputShape = try r.positiveList("output_shape", outputShape)
         outputNumChannels = try r.positive("output_num_channels", outputNumChannels)
+        labelTrainableNumChannels = try r.positive("_label_trainable_num_channels", labelTrainableNumChannels)
     }
 
     private mutating func readOptions(_ r: ConfigReader) throws(ModelLoadError) {

@@ -1,9 +1,11 @@
-/// `PerceiverBasicDecoder` with trainable output queries: a table of query rows (MLM: one per text
-/// position; classifiers: a single row) cross-attends to the latents (PERCEIVER.md B.7).
+/// `PerceiverBasicDecoder`: output queries cross-attend to the latents, then an optional final projection
+/// (PERCEIVER.md B.7). The queries are a trainable table (MLM: one row per text position; classifiers: a
+/// single row), the preprocessed input itself (optical flow), or generated per modality (multimodal).
 ///
 /// Shapes: B batch, O output queries of E channels, N latents of D channels.
 /// Queries are independent rows, so computing any subset gives exactly the matching rows of the full
-/// decode (PERCEIVER.md B.13): `output_positions` selects rows, `queries` replaces the table.
+/// decode (PERCEIVER.md B.13): `output_positions` selects rows, `queries` replaces the table, and the
+/// decoder works through the queries a chunk at a time, so memory stays bounded whatever O is.
 struct PerceiverDecoder: Sendable {
     /// How many queries a request gets when it names none.
     enum DefaultQueries: Sendable {
@@ -11,22 +13,41 @@ struct PerceiverDecoder: Sendable {
         case inputLength
         /// Every row of the table: classifiers (one row).
         case wholeTable
+        /// The preprocessed input rows, position features included: optical flow, one query per pixel.
+        case preparedInputs
+        /// None: the multimodal decoder builds its own queries per modality.
+        case generated
     }
 
-    let queryTable: WeightTensor            // (P, E) output_position_encodings.position_embeddings
+    let queryTable: WeightTensor?           // (P, E) output_position_encodings.position_embeddings
+    let queryChannels: Int                  // E
     let layer: PerceiverLayer               // decoding_cross_attention
     let finalLayer: LinearWeights?          // final_layer, when final_project
     let defaultQueries: DefaultQueries
 
-    var queryChannels: Int { queryTable.shape[1] }
-    var tableRows: Int { queryTable.shape[0] }
+    var tableRows: Int { queryTable?.shape[0] ?? 0 }
     var outputChannels: Int { finalLayer?.outFeatures ?? queryChannels }
 
-    /// The queries of one request: `(B, O, E)`.
-    struct Queries {
+    /// The queries of one request: `(B, O, E)`, held in full.
+    struct Queries: QuerySource {
         let values: [Float]
         let count: Int
         let isDefault: Bool
+        let channels: Int
+
+        func rows(batches: Range<Int>, range: Range<Int>) -> [Float] {
+            let e = channels
+            if range == 0..<count {
+                return Array(values[(batches.lowerBound * count * e)..<(batches.upperBound * count * e)])
+            }
+            var out: [Float] = []
+            out.reserveCapacity(batches.count * range.count * e)
+            for b in batches {
+                let start = (b * count + range.lowerBound) * e
+                out.append(contentsOf: values[start..<(start + range.count * e)])
+            }
+            return out
+        }
     }
 
     /// Builds the `(B, O, E)` queries from `queries`, `output_positions` or the default.
@@ -41,38 +62,80 @@ struct PerceiverDecoder: Sendable {
                 throw InferenceError.badShape(tensor: "queries", expected: "(\(batch), O, \(queryChannels))",
                                               actual: custom.shape)
             }
-            return Queries(values: custom.scalars, count: custom.shape[1], isDefault: false)
+            return Queries(values: custom.scalars, count: custom.shape[1], isDefault: false, channels: queryChannels)
         }
+        let selectable = defaultQueries == .preparedInputs ? prepared.rows : tableRows
         if let positions = inputs.outputPositions {
             guard positions.shape.count == 2, positions.shape[0] == batch, positions.shape[1] >= 1 else {
                 throw InferenceError.badShape(tensor: "output_positions", expected: "(\(batch), K)",
                                               actual: positions.shape)
             }
-            if let bad = positions.values.first(where: { $0 < 0 || $0 >= tableRows }) {
+            if let bad = positions.values.first(where: { $0 < 0 || $0 >= selectable }) {
                 throw InferenceError.badValue(tensor: "output_positions",
-                                              reason: "position \(bad) is outside 0..<\(tableRows)")
+                                              reason: "position \(bad) is outside 0..<\(selectable)")
             }
-            return Queries(values: gather(positions.values), count: positions.shape[1], isDefault: false)
+            let values = defaultQueries == .preparedInputs
+                ? gatherPerItem(prepared.values, rowsPerItem: prepared.rows, positions: positions)
+                : gather(positions.values)
+            return Queries(values: values, count: positions.shape[1], isDefault: false, channels: queryChannels)
         }
-        let rows = defaultQueries == .inputLength ? Array(0..<prepared.rows) : Array(0..<tableRows)
-        let perItem = gather(rows)
-        var values = [Float]()
-        values.reserveCapacity(batch * perItem.count)
-        for _ in 0..<batch { values.append(contentsOf: perItem) }
-        return Queries(values: values, count: rows.count, isDefault: true)
+        switch defaultQueries {
+        case .preparedInputs:
+            return Queries(values: prepared.values, count: prepared.rows, isDefault: true, channels: queryChannels)
+        case .inputLength, .wholeTable, .generated:
+            let rows = defaultQueries == .inputLength ? Array(0..<prepared.rows) : Array(0..<tableRows)
+            let perItem = gather(rows)
+            var values = [Float]()
+            values.reserveCapacity(batch * perItem.count)
+            for _ in 0..<batch { values.append(contentsOf: perItem) }
+            return Queries(values: values, count: rows.count, isDefault: true, channels: queryChannels)
+        }
     }
 
-    /// Decodes `queries (B, O, E)` against `z (B, N, D)` into `(B, O, outputChannels)`.
-    func callAsFunction(_ queries: Queries, latents z: [Float], batch: Int, latentRows: Int,
-                        context: ComputeContext) throws(InferenceError) -> [Float] {
-        let decoded = try layer(queries.values, batch: batch, queryRows: queries.count, keyValues: z,
-                                keyRows: latentRows, keyBias: nil, context: context)
-        guard let finalLayer else { return decoded }
-        return try finalLayer(decoded, rows: batch * queries.count, context: context)
+    /// Decodes `queries` against the latents' projected keys and values, a chunk of at most `chunkRows`
+    /// query rows at a time (whole batch elements together when they fit), each chunk through the final
+    /// layer and then `head`. Returns `(B, O, head channels)`.
+    func decode(_ queries: some QuerySource, keyValues kv: KeyValues, chunkRows: Int, head: Postprocessor,
+                context: ComputeContext) throws(InferenceError) -> [Float] {
+        let (batch, count) = (kv.batch, queries.count)
+        let channels = head.channels(decoded: outputChannels)
+        var out = uninitializedFloats(batch * count * channels)
+        for (batches, range) in Self.chunks(batch: batch, count: count, chunkRows: chunkRows) {
+            let rows = batches.count * range.count
+            var y = try layer(queries.rows(batches: batches, range: range), batch: batches.count,
+                              queryRows: range.count, keyValues: kv, batchOffset: batches.lowerBound,
+                              context: context)
+            if let finalLayer { y = try finalLayer(y, rows: rows, context: context) }
+            let mapped = try head.rows(y, count: rows, context: context)
+            out.withUnsafeMutableBufferPointer { dst in
+                mapped.withUnsafeBufferPointer { src in
+                    for (i, b) in batches.enumerated() {
+                        (dst.baseAddress! + (b * count + range.lowerBound) * channels)
+                            .update(from: src.baseAddress! + i * range.count * channels, count: range.count * channels)
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    /// The calls that cover `batch` x `count` query rows with at most `chunkRows` rows each: all at once when
+    /// they fit, else groups of whole batch elements, else slices of one element's rows.
+    static func chunks(batch: Int, count: Int, chunkRows: Int) -> [(batches: Range<Int>, rows: Range<Int>)] {
+        guard batch > 0, count > 0 else { return [] }
+        let limit = max(1, chunkRows)
+        if count <= limit {
+            let group = max(1, limit / count)
+            return stride(from: 0, to: batch, by: group).map { ($0..<min(batch, $0 + group), 0..<count) }
+        }
+        return (0..<batch).flatMap { b in
+            stride(from: 0, to: count, by: limit).map { (b..<(b + 1), $0..<min(count, $0 + limit)) }
+        }
     }
 
     /// Rows `indices` of the query table, concatenated.
     private func gather(_ indices: [Int]) -> [Float] {
+        guard let queryTable else { return [] }
         let e = queryChannels
         var out = uninitializedFloats(indices.count * e)
         out.withUnsafeMutableBufferPointer { dst in
@@ -82,6 +145,29 @@ struct PerceiverDecoder: Sendable {
         }
         return out
     }
+
+    /// `values (B, M, E)` gathered per batch element at `positions (B, K)` -> `(B, K, E)`.
+    private func gatherPerItem(_ values: [Float], rowsPerItem m: Int, positions: IndexTensor) -> [Float] {
+        let (e, k) = (queryChannels, positions.shape[1])
+        var out = uninitializedFloats(positions.values.count * e)
+        values.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                for (i, row) in positions.values.enumerated() {
+                    let b = i / k
+                    (dst.baseAddress! + i * e).update(from: src.baseAddress! + (b * m + row) * e, count: e)
+                }
+            }
+        }
+        return out
+    }
+}
+
+/// Where a decoder's query rows come from: held in full, or generated a chunk at a time.
+protocol QuerySource {
+    /// O, queries per batch element.
+    var count: Int { get }
+    /// Rows `range` of batch elements `batches`: `(batches.count, range.count, E)`.
+    func rows(batches: Range<Int>, range: Range<Int>) -> [Float]
 }
 
 extension PerceiverDecoder {
@@ -92,6 +178,7 @@ extension PerceiverDecoder {
         return PerceiverDecoder(
             queryTable: try source.tensor(prefix + ".output_position_encodings.position_embeddings",
                                           shape: [config.maxPositionEmbeddings, config.dModel]),
+            queryChannels: config.dModel,
             layer: try PerceiverLayer(source, prefix + ".decoding_cross_attention", .init(
                 isCross: true, queryDim: config.dModel, keyValueDim: config.dLatents, qkChannels: 8 * 32,
                 vChannels: config.dModel, heads: 8, wideningFactor: 1, useQueryResidual: false)),
@@ -105,10 +192,26 @@ extension PerceiverDecoder {
         return PerceiverDecoder(
             queryTable: try source.tensor(prefix + ".output_position_encodings.position_embeddings",
                                           shape: [1, config.dLatents]),
+            queryChannels: config.dLatents,
             layer: try PerceiverLayer(source, prefix + ".decoding_cross_attention", .init(
                 isCross: true, queryDim: config.dLatents, keyValueDim: config.dLatents, qkChannels: nil,
                 vChannels: nil, heads: 1, wideningFactor: 1, useQueryResidual: true)),
             finalLayer: try LinearWeights(source, prefix + ".final_layer", in: config.dLatents, out: config.numLabels),
             defaultQueries: .wholeTable)
+    }
+
+    /// `PerceiverOpticalFlowDecoder`'s inner `PerceiverBasicDecoder`: the queries are the preprocessed input
+    /// (`queryChannels` wide), one head, qk = v = d_latents, no query residual, `final_layer` to 2 channels
+    /// (PERCEIVER.md A.6). Its Fourier position encoding is built by `transformers` but unused: no weights.
+    static func opticalFlow(_ source: WeightSource, config: PerceiverConfig,
+                            queryChannels: Int) throws(ModelLoadError) -> Self {
+        let prefix = "perceiver.decoder.decoder"
+        return PerceiverDecoder(
+            queryTable: nil, queryChannels: queryChannels,
+            layer: try PerceiverLayer(source, prefix + ".decoding_cross_attention", .init(
+                isCross: true, queryDim: queryChannels, keyValueDim: config.dLatents, qkChannels: nil,
+                vChannels: nil, heads: 1, wideningFactor: 1, useQueryResidual: false)),
+            finalLayer: try LinearWeights(source, prefix + ".final_layer", in: queryChannels, out: 2),
+            defaultQueries: .preparedInputs)
     }
 }

@@ -58,6 +58,10 @@ struct PerceiverLayer: Sendable {
         useQueryResidual = shape.useQueryResidual
     }
 
+    /// Rows of key/value input projected per call: bounds the layer-normed copy of a large input (the 182,528
+    /// pixels of an optical-flow pair) to a chunk.
+    static let projectionChunkRows = 16384
+
     /// - Parameters:
     ///   - x: `(B, Nq, Dq)` queries (latents or decoder queries).
     ///   - keyValues: `(B, Nk, Dkv)` inputs for cross-attention; nil for self-attention.
@@ -65,21 +69,73 @@ struct PerceiverLayer: Sendable {
     /// - Returns: `(B, Nq, Dq)`.
     func callAsFunction(_ x: [Float], batch: Int, queryRows: Int, keyValues: [Float]?, keyRows: Int,
                         keyBias: [Float]?, context: ComputeContext) throws(InferenceError) -> [Float] {
-        let rows = batch * queryRows
-        let qn = try queryNorm(x, rows: rows, context: context)
-        let kvRows = keyValues == nil ? rows : batch * keyRows
-        let kvn: [Float]
-        if let keyValues, let keyValueNorm {
-            kvn = try keyValueNorm(keyValues, rows: kvRows, context: context)
+        let qn = try queryNorm(x, rows: batch * queryRows, context: context)
+        let kv: KeyValues
+        if let keyValues {
+            kv = try project(keyValues, batch: batch, rows: keyRows, bias: keyBias, context: context)
         } else {
-            kvn = qn
+            kv = try project(normalized: qn, batch: batch, rows: queryRows, context: context)
         }
+        return try attend(x, normalized: qn, batch: batch, queryRows: queryRows, keyValues: kv, batchOffset: 0,
+                          context: context)
+    }
+
+    /// Cross-attention of `x (B, Nq, Dq)` to key/values already projected by `project`; batch element b of `x`
+    /// attends to element `batchOffset + b` of them. Returns `(B, Nq, Dq)`.
+    func callAsFunction(_ x: [Float], batch: Int, queryRows: Int, keyValues: KeyValues, batchOffset: Int,
+                        context: ComputeContext) throws(InferenceError) -> [Float] {
+        let qn = try queryNorm(x, rows: batch * queryRows, context: context)
+        return try attend(x, normalized: qn, batch: batch, queryRows: queryRows, keyValues: keyValues,
+                          batchOffset: batchOffset, context: context)
+    }
+
+    /// Keys and values of a cross-attention input `(B, Nk, Dkv)`: `LN2` then the two projections, a chunk of
+    /// rows at a time.
+    func project(_ input: [Float], batch: Int, rows: Int, bias: [Float]?,
+                 context: ComputeContext) throws(InferenceError) -> KeyValues {
+        guard let keyValueNorm else { preconditionFailure("project(_:) is for cross-attention layers") }
+        let total = batch * rows
+        precondition(input.count == total * key.inFeatures, "key/value input: shape mismatch")
+        var k = uninitializedFloats(total * key.outFeatures)
+        var v = uninitializedFloats(total * value.outFeatures)
+        let chunk = Self.projectionChunkRows
+        var normalized = uninitializedFloats(min(total, chunk) * key.inFeatures)
+        try input.withUnsafeBufferPointer { (src) throws(InferenceError) in
+            try normalized.withUnsafeMutableBufferPointer { (n) throws(InferenceError) in
+                try k.withUnsafeMutableBufferPointer { (k) throws(InferenceError) in
+                    try v.withUnsafeMutableBufferPointer { (v) throws(InferenceError) in
+                        for start in stride(from: 0, to: total, by: chunk) {
+                            let count = min(chunk, total - start)
+                            try context.layerNorm(rows: count, channels: keyValueNorm.channels,
+                                                  src: src.baseAddress! + start * key.inFeatures,
+                                                  gamma: keyValueNorm.gamma.data, beta: keyValueNorm.beta.data,
+                                                  dst: n.baseAddress!)
+                            try key.apply(n.baseAddress!, rows: count, into: k.baseAddress! + start * key.outFeatures,
+                                          context: context)
+                            try value.apply(n.baseAddress!, rows: count,
+                                            into: v.baseAddress! + start * value.outFeatures, context: context)
+                        }
+                    }
+                }
+            }
+        }
+        return KeyValues(k: k, v: v, batch: batch, rows: rows, bias: bias)
+    }
+
+    /// Self-attention's keys and values, from the layer-normed queries themselves.
+    private func project(normalized qn: [Float], batch: Int, rows: Int,
+                         context: ComputeContext) throws(InferenceError) -> KeyValues {
+        KeyValues(k: try key(qn, rows: batch * rows, context: context),
+                  v: try value(qn, rows: batch * rows, context: context), batch: batch, rows: rows, bias: nil)
+    }
+
+    /// Attention, output projection, optional query residual, then the MLP with its residual.
+    private func attend(_ x: [Float], normalized qn: [Float], batch: Int, queryRows: Int, keyValues: KeyValues,
+                        batchOffset: Int, context: ComputeContext) throws(InferenceError) -> [Float] {
+        let rows = batch * queryRows
         let q = try query(qn, rows: rows, context: context)
-        let k = try key(kvn, rows: kvRows, context: context)
-        let v = try value(kvn, rows: kvRows, context: context)
-        let heads = try attention(q: q, k: k, v: v, batch: batch, queryRows: queryRows,
-                                  keyRows: keyValues == nil ? queryRows : keyRows,
-                                  keyBias: keyBias, context: context)
+        let heads = try attention(q: q, keyValues: keyValues, batchOffset: batchOffset, batch: batch,
+                                  queryRows: queryRows, context: context)
         // A = O Wo^T + bo (+ x when use_query_residual: the un-normalized query).
         var a: [Float]
         if useQueryResidual {

@@ -11,6 +11,8 @@ extension PerceiverModel {
     /// counts `max_batch_size` in these.
     public func rowCount(of inputs: ModelInputs) -> Int {
         let first = inputs.inputIDs?.shape.first ?? inputs.pixelValues?.shape.first
+            ?? inputs.flowPatches?.shape.first ?? inputs.frames?.shape.first
+            ?? inputs.audio?.shape.first ?? inputs.image?.shape.first
             ?? inputs.queries?.shape.first ?? inputs.outputPositions?.shape.first
         return max(1, first ?? 1)
     }
@@ -35,6 +37,12 @@ extension PerceiverModel {
     /// Runs `items` in as few forward passes as possible on `context` (one, unless some fail validation or
     /// mask a row entirely) and returns each one's outputs or error, in order.
     func forward(batch items: [ModelInputs], context: ComputeContext) -> [Result<ModelOutputs, InferenceError>] {
+        // Multimodal requests each decode several modalities from generated queries: one pass per request.
+        if multimodal != nil {
+            return items.map { inputs in
+                Result { () throws(InferenceError) -> ModelOutputs in try forward(inputs, context: context) }
+            }
+        }
         var results = [Result<ModelOutputs, InferenceError>?](repeating: nil, count: items.count)
         var shared: [BatchItem] = []
         var solo: [BatchItem] = []
@@ -99,7 +107,7 @@ extension PerceiverModel {
         let queries = Self.padQueries(items.map(\.queries), channels: decoder.queryChannels)
         let logits = try forward(prepared, queries: queries, context: context)
         // logits is (B, O_max, C); each item keeps its own rows and its first O_i queries of each.
-        let channels = logits.shape[2]
+        let channels = postprocessor.channels(decoded: decoder.outputChannels)
         var outputs: [ModelOutputs] = []
         var row = 0
         for item in items {
@@ -156,6 +164,6 @@ extension PerceiverModel {
                 values.append(contentsOf: repeatElement(0, count: (count - part.count) * e))
             }
         }
-        return PerceiverDecoder.Queries(values: values, count: count, isDefault: false)
+        return PerceiverDecoder.Queries(values: values, count: count, isDefault: false, channels: e)
     }
 }

@@ -21,6 +21,8 @@ public final class PerceiverModel: Sendable {
     let encoder: PerceiverEncoder
     let decoder: PerceiverDecoder
     let postprocessor: Postprocessor
+    /// The per-modality decoder of the multimodal family (whose `decoder` is then its shared inner decoder).
+    let multimodal: MultimodalDecoder?
     let context: ComputeContext
     let counter = EngineCounter()
 
@@ -41,7 +43,8 @@ public final class PerceiverModel: Sendable {
         let parts = try Self.build(architecture, config: config, source: source, context: context)
         preprocessor = parts.preprocessor
         encoder = try PerceiverEncoder(source, config: config, inputChannels: parts.preprocessor.numChannels)
-        decoder = parts.decoder
+        multimodal = parts.multimodal
+        decoder = parts.multimodal?.shared ?? parts.decoder!
         postprocessor = parts.postprocessor
         parameterCount = source.parameterCount
     }
@@ -49,23 +52,32 @@ public final class PerceiverModel: Sendable {
     /// The family-specific parts of `architecture` (PERCEIVER.md A).
     private static func build(_ architecture: Architecture, config: PerceiverConfig, source: WeightSource,
                               context: ComputeContext) throws(ModelLoadError)
-        -> (preprocessor: any InputPreprocessor, decoder: PerceiverDecoder, postprocessor: Postprocessor) {
+        -> (preprocessor: any InputPreprocessor, decoder: PerceiverDecoder?, postprocessor: Postprocessor,
+            multimodal: MultimodalDecoder?) {
         switch architecture {
         case .maskedLM:
             let text = try TextPreprocessor(source, config: config)
             let bias = try source.tensor("embedding_decoder.bias", shape: [config.vocabSize])
             return (text, try .maskedLanguageModel(source, config: config),
-                    .embeddingDecoder(LinearWeights(weight: text.embeddings, bias: bias)))
+                    .projection(LinearWeights(weight: text.embeddings, bias: bias)), nil)
         case .sequenceClassification:
             return (try TextPreprocessor(source, config: config), try .classification(source, config: config),
-                    .classification)
+                    .classification, nil)
         case .imageClassificationLearned:
             return (try LearnedImagePreprocessor(source, config: config, context: context),
-                    try .classification(source, config: config), .classification)
+                    try .classification(source, config: config), .classification, nil)
         case .imageClassificationFourier:
-            return (FourierImagePreprocessor(), try .classification(source, config: config), .classification)
+            return (FourierImagePreprocessor(), try .classification(source, config: config), .classification, nil)
         case .imageClassificationConvProcessing:
-            return (try ConvImagePreprocessor(source), try .classification(source, config: config), .classification)
+            return (try ConvImagePreprocessor(source), try .classification(source, config: config), .classification,
+                    nil)
+        case .opticalFlow:
+            let flow = try FlowPreprocessor(source, config: config)
+            return (flow, try .opticalFlow(source, config: config, queryChannels: flow.numChannels),
+                    .opticalFlow(rescaleFactor: 100, height: flow.height, width: flow.width), nil)
+        case .multimodalAutoencoding:
+            return (try MultimodalPreprocessor(source, config: config), nil, .classification,
+                    try MultimodalDecoder(source, config: config))
         }
     }
 
@@ -85,35 +97,55 @@ public final class PerceiverModel: Sendable {
     public var counts: EngineCounts { counter.counts }
 
     func predict(_ inputs: ModelInputs, context: ComputeContext) throws(InferenceError) -> ModelOutputs {
-        try context.run { () throws(InferenceError) -> ModelOutputs in
-            let prepared = try preprocessor(inputs, context: context)
-            let queries = try decoder.queries(for: inputs, prepared: prepared)
-            return ModelOutputs(logits: try forward(prepared, queries: queries, context: context))
-        }
+        try context.run { () throws(InferenceError) -> ModelOutputs in try forward(inputs, context: context) }
     }
 
-    /// Encoder, decoder and postprocessor over prepared inputs: the one place a forward pass is counted.
+    /// One request's forward pass; the caller holds `context`.
+    func forward(_ inputs: ModelInputs, context: ComputeContext) throws(InferenceError) -> ModelOutputs {
+        let prepared = try preprocessor(inputs, context: context)
+        if let multimodal {
+            counter.record(rows: prepared.batch)
+            let z = try encoder(prepared, context: context)
+            return try multimodal(inputs, latents: z, batch: prepared.batch, latentRows: encoder.numLatents,
+                                  chunkRows: options.decoderChunkRows, context: context)
+        }
+        let queries = try decoder.queries(for: inputs, prepared: prepared)
+        return ModelOutputs(logits: try forward(prepared, queries: queries, context: context))
+    }
+
+    /// Encoder, decoder and postprocessor over prepared inputs: the one place a forward pass is counted
+    /// (besides the multimodal one above).
     func forward(_ prepared: PreparedInputs, queries: PerceiverDecoder.Queries,
                  context: ComputeContext) throws(InferenceError) -> Tensor {
         counter.record(rows: prepared.batch)
         let z = try encoder(prepared, context: context)
-        let decoded = try decoder(queries, latents: z, batch: prepared.batch, latentRows: encoder.numLatents,
-                                  context: context)
-        return try postprocessor(decoded, batch: prepared.batch, queries: queries, channels: decoder.outputChannels,
-                                 context: context)
+        let kv = try decoder.layer.project(z, batch: prepared.batch, rows: encoder.numLatents, bias: nil,
+                                           context: context)
+        let values = try decoder.decode(queries, keyValues: kv, chunkRows: options.decoderChunkRows,
+                                        head: postprocessor, context: context)
+        let channels = postprocessor.channels(decoded: decoder.outputChannels)
+        return Tensor(shape: postprocessor.shape(batch: prepared.batch, queries: queries, channels: channels),
+                      scalars: values)
     }
 
     /// The inputs this model takes, in metadata order.
     public var inputSpecs: [TensorSpec] {
-        preprocessor.inputSpecs + [
+        if let multimodal { return preprocessor.inputSpecs + multimodal.inputSpecs }
+        return preprocessor.inputSpecs + [
             TensorSpec(name: "output_positions", datatypes: ["INT64", "INT32"], shape: [-1, -1], isOptional: true),
             TensorSpec(name: "queries", datatypes: ["FP32"], shape: [-1, -1, decoder.queryChannels], isOptional: true),
         ]
     }
 
-    /// The outputs this model produces.
+    /// The outputs this model produces, with their shapes for the default queries.
     public var outputSpecs: [TensorSpec] {
-        let shape = architecture.isClassifier ? [-1, decoder.outputChannels] : [-1, -1, config.vocabSize]
+        if let multimodal { return multimodal.outputSpecs }
+        let shape: [Int]
+        switch postprocessor {
+        case .projection(let head): shape = [-1, -1, head.outFeatures]
+        case .classification: shape = [-1, decoder.outputChannels]
+        case .opticalFlow(_, let height, let width): shape = [-1, height, width, decoder.outputChannels]
+        }
         return [TensorSpec(name: "logits", datatypes: ["FP32"], shape: shape, isOptional: false)]
     }
 

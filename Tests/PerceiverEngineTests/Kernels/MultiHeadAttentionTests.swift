@@ -52,3 +52,25 @@ import Testing
         #expect(NaiveReference.maxAbsDifference(y, expected) <= 1e-5)
     }
 }
+
+extension MultiHeadAttentionTests {
+    /// Scores over the budget are computed a chunk of query rows at a time, per batch element, with the
+    /// same result as all at once.
+    @Test(arguments: [1, 7, 40])
+    func chunkedScoresEqualOneCall(budget: Int) throws {
+        let context = try ComputeContext(threads: 1)
+        let (batch, nq, nk, heads, qk, vc) = (2, 9, 5, 2, 8, 12)
+        var rng = TestRandom(seed: 11)
+        let q = rng.floats(batch * nq * qk), k = rng.floats(batch * nk * qk), v = rng.floats(batch * nk * vc)
+        var bias = [Float](repeating: 0, count: batch * nk)
+        bias[6] = -Float.greatestFiniteMagnitude
+        let whole = MultiHeadAttention(heads: heads, qkChannels: qk, vChannels: vc)
+        var chunked = whole
+        chunked.scoreBudget = budget
+        let (a, b) = try context.run { () throws -> ([Float], [Float]) in
+            (try whole(q: q, k: k, v: v, batch: batch, queryRows: nq, keyRows: nk, keyBias: bias, context: context),
+             try chunked(q: q, k: k, v: v, batch: batch, queryRows: nq, keyRows: nk, keyBias: bias, context: context))
+        }
+        #expect(NaiveReference.maxAbsDifference(a, b) <= 1e-6)
+    }
+}

@@ -7,8 +7,12 @@ enum Fixtures {
         let name: String
         let model: String
         let inputs: ModelInputs
-        let logits: Tensor
+        /// Expected outputs by name (`logits`, or multimodal `audio`, `image`, `label`), manifest order.
+        let outputs: [NamedTensor]
         let text: [String]
+
+        /// The expected `logits` (every family but multimodal).
+        var logits: Tensor { outputs.first { $0.name == "logits" }!.tensor }
     }
 
     static var directory: String {
@@ -50,10 +54,22 @@ enum Fixtures {
             let values = (0..<e.elementCount).map { Int(bytes.loadUnaligned(fromByteOffset: $0 * 8, as: Int64.self)) }
             return IndexTensor(shape: e.shape, values: values)
         }
-        let inputs = ModelInputs(inputIDs: integers("input_ids"), attentionMask: integers("attention_mask"),
+        var inputs = ModelInputs(inputIDs: integers("input_ids"), attentionMask: integers("attention_mask"),
                                  pixelValues: floats("pixel_values"), outputPositions: integers("output_positions"),
                                  queries: floats("queries"))
-        return Case(name: name, model: entry["model"] as! String, inputs: inputs, logits: floats("logits")!,
+        inputs.flowPatches = floats("inputs")
+        inputs.frames = floats("frames")
+        inputs.image = floats("image")
+        inputs.audio = floats("audio")
+        inputs.label = floats("label")
+        for modality in Modality.allCases {
+            inputs.modalityPositions[modality] = integers(modality.positionsName)
+        }
+        // Multimodal cases store their expected outputs as `expected.<name>` beside the inputs of the same name.
+        let outputs = (entry["outputs"] as! [String]).map { output in
+            NamedTensor(name: output, tensor: floats("expected." + output) ?? floats(output)!)
+        }
+        return Case(name: name, model: entry["model"] as! String, inputs: inputs, outputs: outputs,
                     text: entry["text"] as? [String] ?? [])
     }
 }

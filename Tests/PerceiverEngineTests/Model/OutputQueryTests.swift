@@ -65,8 +65,10 @@ import Testing
             let queries = try model.decoder.queries(for: inputs, prepared: prepared)
             #expect(queries.count == 2 && queries.values.count == 2 * model.decoder.queryChannels)
             let z = try model.encoder(prepared, context: model.context)
-            let decoded = try model.decoder(queries, latents: z, batch: 1, latentRows: model.encoder.numLatents,
-                                            context: model.context)
+            let kv = try model.decoder.layer.project(z, batch: 1, rows: model.encoder.numLatents, bias: nil,
+                                                     context: model.context)
+            let decoded = try model.decoder.decode(queries, keyValues: kv, chunkRows: 4096, head: .classification,
+                                                   context: model.context)
             #expect(decoded.count == 2 * model.decoder.outputChannels)
         }
     }
@@ -75,7 +77,7 @@ import Testing
     @Test func customQueriesEqualToTheTableReproduceTheDefault() throws {
         let model = try Fixtures.model("seqcls")
         let ids = tokenizer.encode("some text")
-        let table = Array(UnsafeBufferPointer(start: model.decoder.queryTable.data, count: model.decoder.queryTable.count))
+        let table = Array(UnsafeBufferPointer(start: model.decoder.queryTable!.data, count: model.decoder.queryTable!.count))
         let base = ModelInputs(inputIDs: IndexTensor(shape: [1, ids.count], values: ids))
         var custom = base
         custom.queries = Tensor(shape: [1, 1, table.count], scalars: table)
@@ -104,8 +106,4 @@ import Testing
             #expect(row == encoded, "\(text)")
         }
     }
-}
-
-extension ModelOutputs: Equatable {
-    public static func == (a: ModelOutputs, b: ModelOutputs) -> Bool { a.logits == b.logits }
 }

@@ -8,12 +8,16 @@ import Testing
     func matchesTransformers(caseName: String) throws {
         let fixture = try Fixtures.load(caseName)
         let model = try Fixtures.model(fixture.model)
-        let logits = try model.predict(fixture.inputs).logits
-        #expect(logits.shape == fixture.logits.shape)
-        guard logits.shape == fixture.logits.shape else { return }
-        let error = parityError(logits.scalars, fixture.logits.scalars)
-        #expect(error.maxAbs <= 1e-4, "max abs error \(error.maxAbs)")
-        #expect(error.relL2 <= 1e-5, "relative L2 error \(error.relL2)")
+        let outputs = try model.predict(fixture.inputs)
+        #expect(outputs.named.map(\.name).sorted() == fixture.outputs.map(\.name).sorted())
+        for expected in fixture.outputs {
+            let actual = try #require(outputs[expected.name])
+            #expect(actual.shape == expected.tensor.shape, "\(expected.name)")
+            guard actual.shape == expected.tensor.shape else { continue }
+            let error = parityError(actual.scalars, expected.tensor.scalars)
+            #expect(error.maxAbs <= 1e-4, "\(expected.name): max abs error \(error.maxAbs)")
+            #expect(error.relL2 <= 1e-5, "\(expected.name): relative L2 error \(error.relL2)")
+        }
     }
 
     @Test func halfPrecisionCheckpointsAreConvertedAtLoad() throws {
@@ -24,7 +28,8 @@ import Testing
 
     @Test func parameterCountsMatchTransformers() throws {
         // num_parameters() as recorded by tools/make_fixtures.py in the manifest.
-        let expected = ["mlm": 101_446, "seqcls": 100_643, "learned": 760_901, "fourier": 176_432, "conv": 53_545]
+        let expected = ["mlm": 101_446, "seqcls": 100_643, "learned": 760_901, "fourier": 176_432, "conv": 53_545,
+                        "flow": 267_648, "multimodal": 338_803]
         for (name, count) in expected {
             #expect(try Fixtures.model(name).parameterCount == count, "\(name)")
         }
