@@ -6,13 +6,19 @@
 ///
 /// The `(B, H, Nq, Nk)` score matrix is what grows with the input: 2048 latents against the 182,528 pixels of
 /// one optical-flow frame pair take 1.5 GB. When the scores would exceed `scoreBudget` floats, each batch
-/// element's query rows are processed in chunks that fit; rows are independent, so the result is the same.
+/// element's query rows are processed in chunks that fit, reusing one score buffer; rows are independent,
+/// so the result is the same.
 struct MultiHeadAttention: Sendable {
     let heads: Int
     let qkChannels: Int
     let vChannels: Int
-    /// Most score floats held at once: 64 MiB by default; tests lower it to force chunking.
-    var scoreBudget = 1 << 24
+    /// Most score floats held at once: 24 MiB by default, below glibc's largest dynamic mmap threshold
+    /// (32 MiB), so the buffer is reused from the heap instead of being mapped and faulted in afresh each
+    /// call; tests lower it to force chunking.
+    var scoreBudget = 6 << 20
+    /// Fewest query rows per chunk, whatever the budget: each chunk re-reads every key and value, so against
+    /// the 182,528 keys of an optical-flow input a chunk takes at least 128 rows (93 MiB of scores).
+    var minimumChunkRows = 128
 
     var qkHeadDim: Int { qkChannels / heads }
     var vHeadDim: Int { vChannels / heads }
@@ -26,7 +32,7 @@ struct MultiHeadAttention: Sendable {
                         context: ComputeContext) throws(InferenceError) -> [Float] {
         var output = uninitializedFloats(batch * nq * vChannels)
         let nk = kv.rows
-        let chunk = batch * heads * nq * nk <= scoreBudget ? nil : max(1, scoreBudget / (heads * nk))
+        let chunk = batch * heads * nq * nk <= scoreBudget ? nil : max(minimumChunkRows, scoreBudget / (heads * nk))
         try q.withUnsafeBufferPointer { (q) throws(InferenceError) in
             try kv.k.withUnsafeBufferPointer { (k) throws(InferenceError) in
                 try kv.v.withUnsafeBufferPointer { (v) throws(InferenceError) in
@@ -35,9 +41,11 @@ struct MultiHeadAttention: Sendable {
                                                 v: v.baseAddress! + batchOffset * nk * vChannels, out: out.baseAddress!)
                         let bias = kv.bias.map { Array($0[(batchOffset * nk)..<((batchOffset + batch) * nk)]) }
                         guard let chunk else {
+                            var scores = uninitializedFloats(batch * heads * nq * nk)
                             return try attend(pointers, batch: batch, queryRows: nq, keyRows: nk, rowStride: nq,
-                                              keyBias: bias, context: context)
+                                              keyBias: bias, scores: &scores, context: context)
                         }
+                        var scores = uninitializedFloats(heads * min(chunk, nq) * nk)
                         for b in 0..<batch {
                             let rowBias = bias.map { Array($0[(b * nk)..<((b + 1) * nk)]) }
                             for start in stride(from: 0, to: nq, by: chunk) {
@@ -45,7 +53,7 @@ struct MultiHeadAttention: Sendable {
                                 try attend(pointers.advanced(batch: b, row: start, queryRows: nq, keyRows: nk,
                                                              qk: qkChannels, v: vChannels),
                                            batch: 1, queryRows: rows, keyRows: nk, rowStride: nq, keyBias: rowBias,
-                                           context: context)
+                                           scores: &scores, context: context)
                             }
                         }
                     }
@@ -76,12 +84,10 @@ struct MultiHeadAttention: Sendable {
     }
 
     /// Attention for `batch` elements of `queryRows` rows each; consecutive batch elements are `rowStride`
-    /// query rows apart.
+    /// query rows apart. `scores` holds at least `(B, H, Nq, Nk)`.
     private func attend(_ p: Pointers, batch: Int, queryRows nq: Int, keyRows nk: Int, rowStride: Int,
-                        keyBias: [Float]?, context: ComputeContext) throws(InferenceError) {
+                        keyBias: [Float]?, scores: inout [Float], context: ComputeContext) throws(InferenceError) {
         let (h, dqk, dv) = (heads, qkHeadDim, vHeadDim)
-        // (B, H, Nq, Nk)
-        var scores = uninitializedFloats(batch * h * nq * nk)
         let scoreSpec = MatMulSpec(
             src: TensorLayout(dims: [batch, h, nq, dqk], strides: [rowStride * qkChannels, dqk, qkChannels, 1]),
             weights: TensorLayout(dims: [batch, h, dqk, nk], strides: [nk * qkChannels, dqk, 1, qkChannels]),

@@ -67,6 +67,7 @@ extension MultiHeadAttentionTests {
         let whole = MultiHeadAttention(heads: heads, qkChannels: qk, vChannels: vc)
         var chunked = whole
         chunked.scoreBudget = budget
+        chunked.minimumChunkRows = 1
         let (a, b) = try context.run { () throws -> ([Float], [Float]) in
             (try whole(q: q, k: k, v: v, batch: batch, queryRows: nq, keyRows: nk, keyBias: bias, context: context),
              try chunked(q: q, k: k, v: v, batch: batch, queryRows: nq, keyRows: nk, keyBias: bias, context: context))

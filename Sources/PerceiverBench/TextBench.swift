@@ -3,13 +3,19 @@ import Foundation
 import PerceiverEngine
 
 /// Times the engine's forward pass on real-sized Perceiver IO configs with random weights.
-///
-/// Prints one row per (config, batch): median, min and max over `--runs` timed runs after one warm-up.
 @main
 struct PerceiverBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "PerceiverBench",
-        abstract: "Time the forward pass of the language-perceiver-sized model (PERCEIVER.md D.1, random weights).")
+        abstract: "Time the engine on real-sized Perceiver IO configs (PERCEIVER.md D.1, random weights).",
+        subcommands: [TextBench.self, FlowBench.self], defaultSubcommand: TextBench.self)
+}
+
+/// Prints one row per (config, batch): median, min and max over `--runs` timed runs after one warm-up.
+struct TextBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "text",
+        abstract: "Time the forward pass of the language-perceiver-sized model (the default subcommand).")
 
     @Option(name: .customLong("batch"), help: "Batch sizes to time (repeatable).")
     var batches: [Int] = [1, 8]

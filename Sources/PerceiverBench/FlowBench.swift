@@ -1,0 +1,87 @@
+import ArgumentParser
+import Foundation
+import PerceiverEngine
+
+/// One optical-flow frame pair at the published geometry (368 x 496, `optical-flow-perceiver`'s config,
+/// random weights): time and peak resident memory, for the full field or for chosen pixels.
+///
+/// Peak memory is the process's high-water mark (`VmHWM`), so each mode runs in its own process:
+/// `tools/bench_flow.sh` runs both and prints the ratio.
+struct FlowBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "flow",
+        abstract: "Time one 368x496 optical-flow frame pair (random weights) and report peak resident memory.")
+
+    @Option(help: "Pixels to decode, spread evenly over the frame; 0 decodes the full field.")
+    var pixels: Int = 0
+
+    @Option(help: "Timed runs (the median is reported), after one warm-up run.")
+    var runs: Int = 3
+
+    @Option(help: "oneDNN threads (default: all cores).")
+    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(help: "Decoder query rows per chunk.")
+    var chunkRows: Int = 4096
+
+    func validate() throws {
+        guard runs >= 1, pixels >= 0, pixels <= 368 * 496, chunkRows >= 1 else {
+            throw ValidationError("runs >= 1, 0 <= pixels <= 182528, chunk-rows >= 1")
+        }
+    }
+
+    func run() throws {
+        let start = Date()
+        let model = try PerceiverModel.random(config: Self.opticalFlowPerceiver, seed: 1,
+                                              options: ExecutionOptions(threads: threads, decoderChunkRows: chunkRows))
+        print("optical-flow-perceiver (random weights): \(model.parameterCount) parameters, built in "
+              + String(format: "%.2f s", Date().timeIntervalSince(start)) + ", RSS \(Self.megabytes("VmRSS")) MiB")
+        print("oneDNN \(DNNLInfo.version), isa \(DNNLInfo.isa), threads \(threads), f32, decoder chunk \(chunkRows) rows")
+        let (height, width) = (368, 496)
+        var inputs = ModelInputs()
+        var state: UInt64 = 7
+        inputs.frames = Tensor(shape: [1, 2, 3, height, width], scalars: (0..<(2 * 3 * height * width)).map { _ in
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Float(state >> 40) / Float(1 << 23) - 1
+        })
+        if pixels > 0 {
+            let step = height * width / pixels
+            inputs.outputPositions = IndexTensor(shape: [1, pixels], values: (0..<pixels).map { $0 * step })
+        }
+        var times: [Double] = []
+        var shape: [Int] = []
+        for run in 0...runs {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            shape = try model.predict(inputs).logits.shape
+            if run > 0 { times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6) }
+        }
+        times.sort()
+        print("| decoded | logits | median ms | min ms | max ms | peak RSS MiB |")
+        print("|---|---|---|---|---|---|")
+        print(String(format: "| %@ | %@ | %.0f | %.0f | %.0f | %d |", pixels == 0 ? "full field" : "\(pixels) pixels",
+                     "\(shape)", times[times.count / 2], times[0], times[times.count - 1], Self.megabytes("VmHWM")))
+    }
+
+    /// `deepmind/optical-flow-perceiver`'s config (PERCEIVER.md D.1): 41,057,134 parameters.
+    static var opticalFlowPerceiver: PerceiverConfig {
+        var config = PerceiverConfig(architecture: "PerceiverForOpticalFlow")
+        config.dModel = 322
+        config.dLatents = 512
+        config.numLatents = 2048
+        config.numBlocks = 1
+        config.numSelfAttendsPerBlock = 24
+        config.numSelfAttentionHeads = 16
+        config.numCrossAttentionHeads = 1
+        config.trainSize = [368, 496]
+        return config
+    }
+
+    /// A `/proc/self/status` memory field (kB) in MiB.
+    static func megabytes(_ field: String) -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix(field + ":") }),
+              let kilobytes = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
+        else { return -1 }
+        return kilobytes / 1024
+    }
+}
