@@ -21,7 +21,16 @@ struct InspectCommand: ParsableCommand {
         print("file dtype:   \(loaded.storedDTypes.joined(separator: ", "))")
         print("precision:    \(loaded.options.precision.rawValue), threads \(loaded.options.threads)")
         print("latents:      \(c.numLatents) x \(c.dLatents), \(c.numBlocks) block(s) x \(c.numSelfAttendsPerBlock) self-attention layers")
-        if loaded.architecture.isClassifier {
+        switch loaded.architecture {
+        case .opticalFlow:
+            print("frames:       \(c.trainSize.map(String.init).joined(separator: " x ")) (train_size): logits are 2 flow channels per pixel")
+        case .multimodalAutoencoding:
+            print("video:        \(c.numFrames) frames, image_size \(c.imageSize), output \(c.outputShape.dropFirst().map(String.init).joined(separator: " x "))")
+            print("audio:        \(c.numFrames * c.audioSamplesPerFrame) samples, \(c.samplesPerPatch) per patch")
+        default:
+            break
+        }
+        if loaded.architecture.isClassifier || loaded.architecture == .multimodalAutoencoding {
             print("labels:       \(c.numLabels) (\(c.labels.prefix(5).joined(separator: ", "))\(c.numLabels > 5 ? ", ..." : ""))")
         }
         print("inputs:")
@@ -33,7 +42,7 @@ struct InspectCommand: ParsableCommand {
 
     private func describe(_ spec: TensorSpec) -> String {
         let shape = "(" + spec.shape.map { $0 < 0 ? "-1" : String($0) }.joined(separator: ", ") + ")"
-        let name = spec.name.padding(toLength: 18, withPad: " ", startingAt: 0)
+        let name = spec.name.padding(toLength: max(18, spec.name.count), withPad: " ", startingAt: 0)
         return "\(name) \(spec.datatypes.joined(separator: "|")) \(shape)\(spec.isOptional ? " optional" : "")"
     }
 }

@@ -13,8 +13,11 @@ struct PredictCommand: ParsableCommand {
         bytes per [MASK] (masked LM), or the top labels (text classifier).
         --input REQUEST.json reads a KServe V2 inference request body ({"inputs":[{"name","shape","datatype","data"}]}) \
         and prints the V2 response JSON. Inputs: input_ids (INT64/INT32) and attention_mask for text; \
-        pixel_values (FP32, B x 3 x H x W) for images; optional output_positions (INT64, B x K) and \
-        queries (FP32, B x O x E) on any model. Output: logits.
+        pixel_values (FP32, B x 3 x H x W) for images; inputs (FP32, B x 2 x 27 x H x W patches) or frames \
+        (FP32, B x 2 x 3 x H x W) for optical flow; image (B x T x 3 x H x W), audio (B x S x 1) and optional \
+        label for multimodal, with output_positions_image/_audio/_label (INT64, B x K) choosing output points; \
+        optional output_positions (INT64, B x K) and queries (FP32, B x O x E) on the other models. \
+        Outputs: logits (multimodal: audio, image, label). `perceiverd inspect` lists a model's own.
         """)
 
     @Option(help: "Model directory (config.json + model.safetensors).")

@@ -27,12 +27,31 @@ cat > "$tmp/request.json" <<'JSON'
             {"name": "output_positions", "shape": [1, 2], "datatype": "INT64", "data": [2, 3]}]}
 JSON
 echo '{"inputs": [{"name": "pixel_values", "shape": [1, 3, 8, 8], "datatype": "FP32", "data": [1]}]}' > "$tmp/bad.json"
+zeros() { python3 -c "print(','.join(['0.5'] * $1))"; }
+cat > "$tmp/flow.json" <<JSON
+{"inputs": [{"name": "frames", "shape": [1, 2, 3, 6, 8], "datatype": "FP32", "data": [$(zeros 288)]},
+            {"name": "output_positions", "shape": [1, 2], "datatype": "INT64", "data": [0, 47]}]}
+JSON
+cat > "$tmp/multimodal.json" <<JSON
+{"inputs": [{"name": "image", "shape": [1, 2, 3, 4, 4], "datatype": "FP32", "data": [$(zeros 96)]},
+            {"name": "audio", "shape": [1, 8, 1], "datatype": "FP32", "data": [$(zeros 8)]},
+            {"name": "output_positions_image", "shape": [1, 2], "datatype": "INT64", "data": [0, 511]},
+            {"name": "output_positions_audio", "shape": [1, 1], "datatype": "INT64", "data": [3]}]}
+JSON
 
 check inspect-mlm 0 'architecture: PerceiverForMaskedLM' -- $BIN inspect --model $M/mlm
 check inspect-params 0 'parameters: +101446' -- $BIN inspect --model $M/mlm
 check inspect-queries 0 'queries +FP32 \(-1, -1, 32\) optional' -- $BIN inspect --model $M/mlm
 check inspect-f16 0 'file dtype: +F16' -- $BIN inspect --model $M/mlm_f16
 check inspect-sharded 0 'PerceiverForSequenceClassification' -- $BIN inspect --model $M/seqcls
+check inspect-flow 0 'frames +FP32 \(-1, 2, 3, 6, 8\) optional' -- $BIN inspect --model $M/flow
+check inspect-flow-output 0 'logits +FP32 \(-1, 6, 8, 2\)' -- $BIN inspect --model $M/flow
+check inspect-multimodal 0 'output_positions_image INT64\|INT32 \(-1, -1\) optional' -- $BIN inspect --model $M/multimodal
+check inspect-multimodal-video 0 'video: +2 frames, image_size 4, output 2 x 16 x 16' -- $BIN inspect --model $M/multimodal
+check flow-request 0 '"outputs":\[\{"name":"logits","datatype":"FP32","shape":\[1,2,2\]' -- \
+  $BIN predict --model $M/flow --input "$tmp/flow.json"
+check multimodal-request 0 '"name":"audio","datatype":"FP32","shape":\[1,4\].*"name":"image","datatype":"FP32","shape":\[1,2,3\].*"name":"label","datatype":"FP32","shape":\[1,5\]' -- \
+  $BIN predict --model $M/multimodal --input "$tmp/multimodal.json"
 check inspect-conv 0 'pixel_values +FP32 \(-1, 3, -1, -1\)' -- $BIN inspect --model $M/conv
 check fill-mask 0 "position 7: '.+' 0\.[0-9]{4}, '.+' 0\.[0-9]{4}, '.+' 0\.[0-9]{4}" -- \
   $BIN predict --model $M/mlm --text "a cat [MASK][MASK] mat" --top-k 3

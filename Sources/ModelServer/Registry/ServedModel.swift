@@ -40,21 +40,11 @@ public final class ServedModel: Sendable {
         scheduler.stop()
     }
 
-    /// Runs one forward pass per instance on small zero inputs so oneDNN's kernels are JIT-compiled before
-    /// the first client arrives.
+    /// Runs one forward pass per instance on the model's small zero `sampleInputs` so oneDNN's kernels are
+    /// JIT-compiled before the first client arrives.
     /// - Throws: `InferenceError` when the model cannot run at all.
     public func warmUp() throws(InferenceError) {
-        var inputs = ModelInputs()
-        if model.architecture.isText {
-            let length = min(16, model.config.maxPositionEmbeddings)
-            inputs.inputIDs = IndexTensor(shape: [1, length], values: [Int](repeating: 0, count: length))
-        } else {
-            let spec = model.inputSpecs.first { $0.name == "pixel_values" }
-            let shape = (spec?.shape ?? [-1, 3, -1, -1]).enumerated().map { index, dim in
-                dim >= 0 ? dim : (index == 0 ? 1 : model.config.imageSize)
-            }
-            inputs.pixelValues = Tensor(shape: shape, scalars: [Float](repeating: 0, count: shape.reduce(1, *)))
-        }
+        let inputs = model.sampleInputs
         for instance in scheduler.instances { _ = try instance.predict(inputs) }
     }
 }

@@ -6,11 +6,15 @@ import PerceiverEngine
 ///
 /// - `{"model":"NAME","text":"... [MASK] ...","top_k":5}`: fill-mask (masked LM) or labels (text classifier).
 /// - `{"model":"NAME","inputs":{"pixel_values":[[...]]}}`: any model, tensors as nested arrays.
+/// - `?model=NAME&input=frames&shape=1,2,3,368,496[&output_positions=...]` with a body of raw little-endian
+///   float32 (`Content-Type: application/octet-stream`): one float tensor in binary, e.g. optical-flow frames.
 /// `model` may be left out when one model is served.
 extension Router {
     func taskInfer(_ request: HTTPRequest, context: RequestContext,
                    respond: @escaping @Sendable (HTTPResponse) -> Void) throws(RequestError) {
-        let body = try TaskRequest(json: request.body)
+        let body = request.head.headers["Content-Type"].map(TaskRequest.isBinary) == true
+            ? try TaskRequest(binary: request.body, query: request.head.query)
+            : try TaskRequest(json: request.body)
         let served = try lookUp(body.model, version: nil)
         try requireReady()
         let plan = try Self.plan(body, on: served)
@@ -59,16 +63,25 @@ extension Router {
                 }
                 return try NestedArray.tensor(name: name, datatype: spec.datatypes[0], shape: shape, values: values)
             }
-            let (isClassifier, labels) = (model.architecture.isClassifier, model.config.labels)
-            return TaskPlan(inputs: try ModelInputs(v2: tensors, specs: model.inputSpecs)) { outputs in
-                let logits = outputs.logits
-                if isClassifier && logits.shape.count == 2 {
-                    let result = Classification(logits: logits, labels: labels, topK: topK)
-                    return ",\"labels\":[" + result.items.map(labelsJSON).joined(separator: ",") + "]"
-                }
-                return ",\"logits\":{\"shape\":[" + logits.shape.map(String.init).joined(separator: ",")
-                    + "],\"data\":" + NestedArray.json(logits.scalars, shape: logits.shape) + "}"
+            return tensorPlan(try ModelInputs(v2: tensors, specs: model.inputSpecs), model: model, topK: topK)
+        case .binary(let tensors):
+            return tensorPlan(try ModelInputs(v2: tensors, specs: model.inputSpecs), model: model, topK: topK)
+        }
+    }
+
+    /// Tensors in, every output out: class labels for a classifier's default query, otherwise each output
+    /// as `{"shape": [...], "data": nested arrays}` under its name.
+    private static func tensorPlan(_ inputs: ModelInputs, model: PerceiverModel, topK: Int) -> TaskPlan {
+        let (isClassifier, labels) = (model.architecture.isClassifier, model.config.labels)
+        return TaskPlan(inputs: inputs) { outputs in
+            if isClassifier, let logits = outputs["logits"], logits.shape.count == 2 {
+                let result = Classification(logits: logits, labels: labels, topK: topK)
+                return ",\"labels\":[" + result.items.map(labelsJSON).joined(separator: ",") + "]"
             }
+            return outputs.named.map { output in
+                ",\(JSONText.quoted(output.name)):{\"shape\":[" + output.tensor.shape.map(String.init).joined(separator: ",")
+                    + "],\"data\":" + NestedArray.json(output.tensor.scalars, shape: output.tensor.shape) + "}"
+            }.joined()
         }
     }
 
@@ -84,6 +97,8 @@ struct TaskRequest: Sendable {
     enum Input: Sendable {
         case text(String)
         case tensors([(name: String, shape: [Int], values: [Double])])
+        /// A binary body and the integer tensors of the query string.
+        case binary([V2Tensor])
     }
 
     var model: String?

@@ -38,6 +38,21 @@ extension ModelInputs {
             pixelValues = Tensor(shape: tensor.shape, scalars: values)
         case ("queries", .floats(let values)):
             queries = Tensor(shape: tensor.shape, scalars: values)
+        case ("inputs", .floats(let values)):
+            flowPatches = Tensor(shape: tensor.shape, scalars: values)
+        case ("frames", .floats(let values)):
+            frames = Tensor(shape: tensor.shape, scalars: values)
+        case ("image", .floats(let values)):
+            image = Tensor(shape: tensor.shape, scalars: values)
+        case ("audio", .floats(let values)):
+            audio = Tensor(shape: tensor.shape, scalars: values)
+        case ("label", .floats(let values)):
+            label = Tensor(shape: tensor.shape, scalars: values)
+        case (let name, .integers(let values)) where name.hasPrefix("output_positions_"):
+            guard let modality = Modality(rawValue: String(name.dropFirst("output_positions_".count))) else {
+                fallthrough
+            }
+            modalityPositions[modality] = IndexTensor(shape: tensor.shape, values: values)
         default:
             throw RequestError.badTensor(name: tensor.name, reason: "datatype \(tensor.datatype) does not fit this input")
         }

@@ -22,9 +22,10 @@ public enum V2Inference {
     /// The response to `request` from one forward pass's `outputs` (see `response(to:outputs:modelName:modelVersion:)`).
     public static func response(to request: V2InferenceRequest, outputs: ModelOutputs, modelName: String,
                                 modelVersion: String?) throws(RequestError) -> V2InferenceResponse {
-        let logits = V2Tensor(name: "logits", datatype: "FP32", shape: outputs.logits.shape,
-                              data: .floats(outputs.logits.scalars))
-        return try response(to: request, outputs: [logits], modelName: modelName, modelVersion: modelVersion)
+        let tensors = outputs.named.map {
+            V2Tensor(name: $0.name, datatype: "FP32", shape: $0.tensor.shape, data: .floats($0.tensor.scalars))
+        }
+        return try response(to: request, outputs: tensors, modelName: modelName, modelVersion: modelVersion)
     }
 
     /// Checks that every output `request` lists is one of `available`.

@@ -25,9 +25,15 @@ import Testing
                                                        body: FixtureCases.v2JSON(fixture, id: name))
         #expect(response.status == 200, "\(response.text.prefix(300))")
         #expect(response.json?["id"] as? String == name)
-        let (shape, values) = try Self.logits(fromJSON: response.body)
-        #expect(shape == fixture.logitsShape)
-        #expect(Self.maxError(values, fixture.logits) <= 1e-4)
+        let outputs = try #require(response.json?["outputs"] as? [[String: Any]])
+        #expect(Set(outputs.compactMap { $0["name"] as? String }) == Set(fixture.outputs.keys))
+        for output in outputs {
+            let name = try #require(output["name"] as? String)
+            let expected = try #require(fixture.outputs[name])
+            #expect(output["shape"] as? [Int] == expected.shape, "\(name)")
+            let values = try #require(output["data"] as? [NSNumber]).map(\.floatValue)
+            #expect(Self.maxError(values, expected.values) <= 1e-4, "\(name)")
+        }
     }
 
     @Test func binaryTensorsBothWaysMatchTheFixture() throws {

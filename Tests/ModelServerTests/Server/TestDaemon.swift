@@ -6,7 +6,7 @@ import ModelServer
 
 /// A daemon serving every fixture model on a free loopback port, started once per test process.
 enum TestDaemon {
-    static let modelNames = ["mlm", "mlm_f16", "seqcls", "learned", "fourier", "conv"]
+    static let modelNames = ["mlm", "mlm_f16", "seqcls", "learned", "fourier", "conv", "flow", "multimodal"]
 
     static func configuration(port: Int = 0) -> ServerConfiguration {
         ServerConfiguration(host: "127.0.0.1", port: port, threads: 1, models: modelNames.map {
@@ -42,8 +42,11 @@ enum FixtureCases {
         var name: String
         var model: String
         var inputs: [(name: String, shape: [Int], integers: [Int]?, floats: [Float]?)]
-        var logits: [Float]
-        var logitsShape: [Int]
+        /// Expected outputs by name: `logits`, or multimodal `audio`, `image`, `label`.
+        var outputs: [String: (shape: [Int], values: [Float])]
+
+        var logits: [Float] { outputs["logits"]?.values ?? [] }
+        var logitsShape: [Int] { outputs["logits"]?.shape ?? [] }
     }
 
     nonisolated(unsafe) static let manifest: [[String: Any]] = {
@@ -66,16 +69,14 @@ enum FixtureCases {
         let entry = manifest.first { $0["name"] as? String == name } ?? [:]
         let file = try SafeTensorsFile(path: ServerFixtures.root + "/cases/\(name).safetensors")
         var inputs: [(name: String, shape: [Int], integers: [Int]?, floats: [Float]?)] = []
-        var logits: [Float] = []
-        var logitsShape: [Int] = []
+        var outputs: [String: (shape: [Int], values: [Float])] = [:]
         for e in file.header.entries {
             let bytes = file.bytes(of: e)
-            if e.name == "logits" {
-                logits = (0..<e.elementCount).map { bytes.loadUnaligned(fromByteOffset: $0 * 4, as: Float.self) }
-                logitsShape = e.shape
-            } else if e.name == "pixel_values" || e.name == "queries" {
-                let values = (0..<e.elementCount).map { bytes.loadUnaligned(fromByteOffset: $0 * 4, as: Float.self) }
-                inputs.append((e.name, e.shape, nil, values))
+            let floats = { (0..<e.elementCount).map { bytes.loadUnaligned(fromByteOffset: $0 * 4, as: Float.self) } }
+            if e.name == "logits" || e.name.hasPrefix("expected.") {
+                outputs[e.name.replacingOccurrences(of: "expected.", with: "")] = (e.shape, floats())
+            } else if e.dtype == .f32 {
+                inputs.append((e.name, e.shape, nil, floats()))
             } else {
                 let values = (0..<e.elementCount).map {
                     Int(bytes.loadUnaligned(fromByteOffset: $0 * 8, as: Int64.self))
@@ -83,8 +84,7 @@ enum FixtureCases {
                 inputs.append((e.name, e.shape, values, nil))
             }
         }
-        return Case(name: name, model: entry["model"] as? String ?? "", inputs: inputs, logits: logits,
-                    logitsShape: logitsShape)
+        return Case(name: name, model: entry["model"] as? String ?? "", inputs: inputs, outputs: outputs)
     }
 
     /// The case as a KServe V2 JSON request body.
