@@ -5,15 +5,17 @@ import Foundation
 final class FourierGridCache: @unchecked Sendable {
     private let maxResolution: [Int]
     private let numBands: Int
-    private let capacity = 8
+    private let capacity: Int
     private let lock = NSLock()
     // Guarded by `lock`: grid (H, W) -> (H * W, F) features, and insertion order for eviction.
     private var grids: [[Int]: [Float]] = [:]
     private var order: [[Int]] = []
 
-    init(maxResolution: [Int], numBands: Int) {
+    /// A cache of the last `capacity` grids' features.
+    init(maxResolution: [Int], numBands: Int, capacity: Int = 8) {
         self.maxResolution = maxResolution
         self.numBands = numBands
+        self.capacity = max(1, capacity)
     }
 
     /// F = d + 2 * d * K: `[positions, sin(...), cos(...)]` (concat_pos, not sine_only), d grid dimensions.

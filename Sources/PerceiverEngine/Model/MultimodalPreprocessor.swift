@@ -23,9 +23,12 @@ struct MultimodalPreprocessor: InputPreprocessor {
     init(_ source: WeightSource, config: PerceiverConfig) throws(ModelLoadError) {
         samplesPerPatch = config.samplesPerPatch
         numLabels = config.numLabels
-        audioFeatures = FourierGridCache(maxResolution: [config.numFrames * config.audioSamplesPerFrame], numBands: 192)
+        // Clients choose the clip length and frame size, so keep few grids: a 64 MB body of video can make a
+        // grid of 270 MB.
+        audioFeatures = FourierGridCache(maxResolution: [config.numFrames * config.audioSamplesPerFrame], numBands: 192,
+                                         capacity: 2)
         imageFeatures = FourierGridCache(maxResolution: [config.numFrames, config.imageSize, config.imageSize],
-                                         numBands: 32)
+                                         numBands: 32, capacity: 2)
         let s = Self.spatialDownsample
         let widths: [Modality: Int] = [.audio: samplesPerPatch + audioFeatures.channels,
                                        .image: 3 * s * s + imageFeatures.channels, .label: numLabels]
