@@ -99,14 +99,17 @@ struct PerceiverDecoder: Sendable {
                 context: ComputeContext) throws(InferenceError) -> [Float] {
         let (batch, count) = (kv.batch, queries.count)
         let channels = head.channels(decoded: outputChannels)
-        var out = uninitializedFloats(batch * count * channels)
-        for (batches, range) in Self.chunks(batch: batch, count: count, chunkRows: chunkRows) {
+        let chunks = Self.chunks(batch: batch, count: count, chunkRows: chunkRows)
+        var out = chunks.count == 1 ? [] : uninitializedFloats(batch * count * channels)
+        for (batches, range) in chunks {
             let rows = batches.count * range.count
             var y = try layer(queries.rows(batches: batches, range: range), batch: batches.count,
                               queryRows: range.count, keyValues: kv, batchOffset: batches.lowerBound,
                               context: context)
             if let finalLayer { y = try finalLayer(y, rows: rows, context: context) }
             let mapped = try head.rows(y, count: rows, context: context)
+            // One chunk is the whole output, already in place.
+            if chunks.count == 1 { return mapped }
             out.withUnsafeMutableBufferPointer { dst in
                 mapped.withUnsafeBufferPointer { src in
                     for (i, b) in batches.enumerated() {

@@ -104,8 +104,7 @@ public final class PerceiverModel: Sendable {
     func forward(_ inputs: ModelInputs, context: ComputeContext) throws(InferenceError) -> ModelOutputs {
         let prepared = try preprocessor(inputs, context: context)
         if let multimodal {
-            counter.record(rows: prepared.batch)
-            let z = try encoder(prepared, context: context)
+            let z = try encode(prepared, context: context)
             return try multimodal(inputs, latents: z, batch: prepared.batch, latentRows: encoder.numLatents,
                                   chunkRows: options.decoderChunkRows, context: context)
         }
@@ -113,12 +112,16 @@ public final class PerceiverModel: Sendable {
         return ModelOutputs(logits: try forward(prepared, queries: queries, context: context))
     }
 
-    /// Encoder, decoder and postprocessor over prepared inputs: the one place a forward pass is counted
-    /// (besides the multimodal one above).
+    /// The encoder over prepared inputs: the one place a forward pass is counted.
+    private func encode(_ prepared: PreparedInputs, context: ComputeContext) throws(InferenceError) -> [Float] {
+        counter.record(rows: prepared.batch)
+        return try encoder(prepared, context: context)
+    }
+
+    /// Encoder, decoder and postprocessor over prepared inputs.
     func forward(_ prepared: PreparedInputs, queries: PerceiverDecoder.Queries,
                  context: ComputeContext) throws(InferenceError) -> Tensor {
-        counter.record(rows: prepared.batch)
-        let z = try encoder(prepared, context: context)
+        let z = try encode(prepared, context: context)
         let kv = try decoder.layer.project(z, batch: prepared.batch, rows: encoder.numLatents, bias: nil,
                                            context: context)
         let values = try decoder.decode(queries, keyValues: kv, chunkRows: options.decoderChunkRows,
