@@ -82,4 +82,16 @@ final class MappedFile: @unchecked Sendable {
         }
         return UnsafeRawBufferPointer(start: address, count: size)
     }
+
+    /// Drops this process's resident pages wholly inside `range` (bytes from the mapping's start). The file
+    /// is unchanged and a later read faults them back in from it; a bf16 model calls this once it has packed
+    /// a tensor, so the f32 original stops counting towards resident memory.
+    func release(_ range: Range<Int>) {
+        guard let base = bytes.baseAddress, range.lowerBound >= 0, range.upperBound <= bytes.count else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let start = (Int(bitPattern: base) + range.lowerBound + page - 1) / page * page
+        let end = (Int(bitPattern: base) + range.upperBound) / page * page
+        guard end > start else { return }
+        _ = madvise(UnsafeMutableRawPointer(bitPattern: start), end - start, MADV_DONTNEED)
+    }
 }

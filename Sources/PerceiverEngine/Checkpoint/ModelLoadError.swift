@@ -36,8 +36,8 @@ public enum ModelLoadError: Error, Equatable, Sendable {
     case invalidConfig(key: String, reason: String)
     /// `architectures[0]` names a class this engine does not implement.
     case unknownArchitecture(String)
-    /// The requested execution precision cannot run here (yet).
-    case unsupportedPrecision(String)
+    /// The requested execution precision cannot run here: oneDNN refused to prepare a weight for it.
+    case precisionUnavailable(precision: String, reason: String)
 }
 
 extension ModelLoadError: CustomStringConvertible {
@@ -73,8 +73,8 @@ extension ModelLoadError: CustomStringConvertible {
             return "tensor '\(tensor)': dtype \(actual), expected \(expected)"
         case .invalidConfig(let key, let reason):
             return "config.json: '\(key)': \(reason)"
-        case .unsupportedPrecision(let precision):
-            return "precision \(precision) is not available yet; use f32"
+        case .precisionUnavailable(let precision, let reason):
+            return "precision \(precision) cannot run on this machine: \(reason)"
         case .unknownArchitecture(let name):
             return "unknown architecture '\(name)' in config.json architectures[0]"
         }

@@ -62,6 +62,14 @@ public struct WeightTensor: @unchecked Sendable {
         return try body(UnsafeBufferPointer(start: data, count: count))
     }
 
+    /// Drops the resident pages of a tensor mapped from a checkpoint (see `MappedFile.release`); a no-op for
+    /// a converted or generated copy.
+    func releaseMappedPages() {
+        guard let file = (owner as? SafeTensorsFile)?.mapping, let base = file.bytes.baseAddress else { return }
+        let offset = UnsafeRawPointer(data) - base
+        file.release(offset..<(offset + count * MemoryLayout<Float>.stride))
+    }
+
     /// A copy of the elements in row-major order.
     public var values: [Float] {
         withUnsafeBufferPointer { Array($0) }

@@ -8,6 +8,9 @@ import Foundation
 /// immutable, so several contexts can run one model concurrently.
 final class ComputeContext: @unchecked Sendable {
     let threads: Int
+    /// What the model's matmuls run in: with `.bf16`, linear layers use `PackedWeights` and attention bf16
+    /// operands, always accumulating in f32.
+    let precision: Precision
     private let dnnl: DNNLEngine
     private let lock = NSLock()
     // Guarded by `lock`: each primitive with the memory descriptors of its arguments, built once per shape
@@ -16,6 +19,9 @@ final class ComputeContext: @unchecked Sendable {
     private var layerNorms: [[Int]: CachedPrimitive] = [:]
     private var softmaxes: [[Int]: CachedPrimitive] = [:]
     private var clock = 0
+    /// Guarded by `lock`: where `bf16(_:count:)` converts a matmul's f32 operand; grows to the largest seen.
+    private var scratch = UnsafeMutablePointer<UInt16>.allocate(capacity: 0)
+    private var scratchCapacity = 0
     /// Most primitives kept per kind. Batches of mixed lengths create new shapes; each primitive holds its
     /// own scratchpad, so the cache must not grow with every shape a server ever sees.
     let cacheCapacity: Int
@@ -27,10 +33,31 @@ final class ComputeContext: @unchecked Sendable {
         var lastUse = 0
     }
 
-    init(threads: Int, cacheCapacity: Int = 96) throws(InferenceError) {
+    init(threads: Int, precision: Precision = .f32, cacheCapacity: Int = 96) throws(InferenceError) {
         self.threads = max(1, threads)
+        self.precision = precision
         self.cacheCapacity = max(1, cacheCapacity)
         dnnl = try DNNLEngine()
+    }
+
+    deinit { scratch.deallocate() }
+
+    /// `count` floats converted to bf16 in this context's scratch buffer, valid until the next call: one
+    /// matmul operand at a time.
+    func bf16(_ src: UnsafePointer<Float>, count: Int) -> UnsafePointer<UInt16> {
+        if count > scratchCapacity {
+            scratch.deallocate()
+            scratch = .allocate(capacity: count)
+            scratchCapacity = count
+        }
+        BFloat16.convert(src, to: scratch, count: count)
+        return UnsafePointer(scratch)
+    }
+
+    /// PyTorch's `weight (N, K)` packed for bf16 matmuls on this engine (at load, before any `run`).
+    func pack(_ weight: UnsafePointer<Float>, inFeatures: Int, outFeatures: Int) throws(InferenceError)
+        -> PackedWeights {
+        try PackedWeights(weight: weight, inFeatures: inFeatures, outFeatures: outFeatures, engine: dnnl)
     }
 
     /// Runs `body` with exclusive use of this context, with oneDNN's OpenMP team sized to `threads`.
@@ -45,26 +72,31 @@ final class ComputeContext: @unchecked Sendable {
     /// How many primitives have been created so far (tests use it to prove reuse).
     var primitiveCount: Int { matmuls.count + layerNorms.count + softmaxes.count }
 
-    /// `dst = epilogue(scale * src x weights + bias)` for the shapes in `spec`.
-    func matmul(_ spec: MatMulSpec, src: UnsafePointer<Float>, weights: UnsafePointer<Float>,
+    /// Matmul FLOPs run so far (`MatMulSpec.flops`): the benchmark's achieved GFLOP/s.
+    private(set) var matmulFLOPs = 0
+
+    /// `dst = epilogue(scale * src x weights + bias)` for the shapes and element types in `spec`; `packed`
+    /// is the weights' blocked descriptor when `spec.packedWeights` is set.
+    func matmul(_ spec: MatMulSpec, src: UnsafeRawPointer, weights: UnsafeRawPointer, packed: dnnl_memory_desc_t?,
                 bias: UnsafePointer<Float>?, dst: UnsafeMutablePointer<Float>) throws(InferenceError) {
+        precondition(spec.packedWeights == (packed != nil), "matmul: packed weights need their descriptor")
         let cached = try cachedPrimitive(&matmuls, spec) { () throws(InferenceError) in
-            var descriptors = [
-                DNNL_ARG_SRC: try memoryDescriptor(dims: spec.src.dims, strides: spec.src.strides),
-                DNNL_ARG_WEIGHTS: try memoryDescriptor(dims: spec.weights.dims, strides: spec.weights.strides),
-                DNNL_ARG_DST: try memoryDescriptor(dims: spec.dst.dims, strides: spec.dst.strides),
-            ]
-            if spec.hasBias {
-                let dims = Primitive.biasDims(spec)
-                descriptors[DNNL_ARG_BIAS] = try memoryDescriptor(dims: dims, strides: contiguousStrides(dims))
-            }
-            return CachedPrimitive(primitive: try Primitive.matmul(spec, engine: dnnl.engine), descriptors: descriptors)
+            let descriptors = try spec.descriptors(packed: packed)
+            return CachedPrimitive(primitive: try Primitive.matmul(spec, descriptors, engine: dnnl.engine),
+                                   descriptors: descriptors)
         }
-        var pointers: [Int32: UnsafeRawPointer] = [DNNL_ARG_SRC: UnsafeRawPointer(src),
-                                                   DNNL_ARG_WEIGHTS: UnsafeRawPointer(weights),
+        var pointers: [Int32: UnsafeRawPointer] = [DNNL_ARG_SRC: src, DNNL_ARG_WEIGHTS: weights,
                                                    DNNL_ARG_DST: UnsafeRawPointer(dst)]
         if spec.hasBias, let bias { pointers[DNNL_ARG_BIAS] = UnsafeRawPointer(bias) }
         try execute(cached, pointers)
+        matmulFLOPs += spec.flops
+    }
+
+    /// An f32 matmul between raw buffers.
+    func matmul(_ spec: MatMulSpec, src: UnsafePointer<Float>, weights: UnsafePointer<Float>,
+                bias: UnsafePointer<Float>?, dst: UnsafeMutablePointer<Float>) throws(InferenceError) {
+        try matmul(spec, src: UnsafeRawPointer(src), weights: UnsafeRawPointer(weights), packed: nil, bias: bias,
+                   dst: dst)
     }
 
     /// `matmul` over Swift arrays: `src` and `dst` are row-major buffers of the spec's shapes.

@@ -1,4 +1,5 @@
 import CDNNL
+import Dispatch
 
 /// What the oneDNN library linked here is and which instruction set it JITs for on this CPU.
 public enum DNNLInfo {
@@ -25,4 +26,32 @@ public enum DNNLInfo {
 
     /// The OpenMP team size oneDNN would use on the calling thread right now.
     public static var maxThreads: Int { Int(omp_get_max_threads()) }
+}
+
+extension DNNLInfo {
+    /// The matmul rate oneDNN reaches here: the median GFLOP/s of `runs` products `(m, k) x (k, n)` after a
+    /// warm-up, through the engine's own matmul path (bf16: packed weights, as a bf16 model runs). The
+    /// benchmark's "percentage of peak" divides by this.
+    public static func matmulPeak(precision: Precision, threads: Int, m: Int = 2048, k: Int = 1280, n: Int = 1280,
+                                  runs: Int = 10) throws(InferenceError) -> Double {
+        let context = try ComputeContext(threads: threads, precision: precision)
+        let weight = WeightTensor(shape: [n, k], values: (0..<(n * k)).map { Float($0 % 7) / 7 - 0.5 })
+        let layer: LinearWeights
+        do {
+            layer = try LinearWeights(weight: weight, bias: nil, packer: precision == .bf16 ? context : nil)
+        } catch {
+            throw InferenceError.backend(operation: "matmulPeak: \(error)", status: -1)
+        }
+        let x = (0..<(m * k)).map { Float($0 % 5) / 5 - 0.5 }
+        var times: [Double] = []
+        try context.run { () throws(InferenceError) in
+            for run in 0...runs {
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                _ = try layer(x, rows: m, context: context)
+                if run > 0 { times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9) }
+            }
+        }
+        times.sort()
+        return 2 * Double(m * k * n) / times[times.count / 2] / 1e9
+    }
 }

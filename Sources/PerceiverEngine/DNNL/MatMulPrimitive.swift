@@ -1,14 +1,16 @@
 import CDNNL
 
 extension Primitive {
-    /// Creates a oneDNN matmul primitive for `spec`.
-    static func matmul(_ spec: MatMulSpec, engine: dnnl_engine_t) throws(InferenceError) -> Primitive {
-        var srcMD = try memoryDescriptor(dims: spec.src.dims, strides: spec.src.strides)
-        var weightsMD = try memoryDescriptor(dims: spec.weights.dims, strides: spec.weights.strides)
-        var dstMD = try memoryDescriptor(dims: spec.dst.dims, strides: spec.dst.strides)
+    /// Creates a oneDNN matmul primitive for `spec` over arguments described by `descriptors`
+    /// (`MatMulSpec.descriptors`).
+    static func matmul(_ spec: MatMulSpec, _ descriptors: [Int32: dnnl_memory_desc_t],
+                       engine: dnnl_engine_t) throws(InferenceError) -> Primitive {
+        var srcMD = descriptors[DNNL_ARG_SRC]!
+        var weightsMD = descriptors[DNNL_ARG_WEIGHTS]!
+        var dstMD = descriptors[DNNL_ARG_DST]!
         var desc = dnnl_matmul_desc_t()
         if spec.hasBias {
-            var biasMD = try memoryDescriptor(dims: biasDims(spec), strides: contiguousStrides(biasDims(spec)))
+            var biasMD = descriptors[DNNL_ARG_BIAS]!
             try dnnlCheck(dnnl_matmul_desc_init(&desc, &srcMD, &weightsMD, &biasMD, &dstMD), "dnnl_matmul_desc_init")
         } else {
             try dnnlCheck(dnnl_matmul_desc_init(&desc, &srcMD, &weightsMD, nil, &dstMD), "dnnl_matmul_desc_init")
@@ -41,10 +43,30 @@ extension Primitive {
         }
     }
 
+}
+
+extension MatMulSpec {
     /// The bias broadcasts over every dimension but the last: `(1, ..., 1, N)`.
-    static func biasDims(_ spec: MatMulSpec) -> [Int] {
-        var dims = [Int](repeating: 1, count: spec.dst.dims.count)
-        dims[dims.count - 1] = spec.dst.dims[dims.count - 1]
+    var biasDims: [Int] {
+        var dims = [Int](repeating: 1, count: dst.dims.count)
+        dims[dims.count - 1] = dst.dims[dims.count - 1]
         return dims
+    }
+
+    /// The memory descriptor of each argument; `packed` is the blocked weights' own descriptor when
+    /// `packedWeights` is set.
+    func descriptors(packed: dnnl_memory_desc_t?) throws(InferenceError) -> [Int32: dnnl_memory_desc_t] {
+        var descriptors = [
+            DNNL_ARG_SRC: try memoryDescriptor(dims: src.dims, strides: src.strides, type: srcType.dnnl),
+            DNNL_ARG_DST: try memoryDescriptor(dims: dst.dims, strides: dst.strides),
+        ]
+        if let packed {
+            descriptors[DNNL_ARG_WEIGHTS] = packed
+        } else {
+            descriptors[DNNL_ARG_WEIGHTS] = try memoryDescriptor(dims: weights.dims, strides: weights.strides,
+                                                                 type: weightsType.dnnl)
+        }
+        if hasBias { descriptors[DNNL_ARG_BIAS] = try memoryDescriptor(dims: biasDims, strides: contiguousStrides(biasDims)) }
+        return descriptors
     }
 }

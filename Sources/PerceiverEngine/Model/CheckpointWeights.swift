@@ -4,6 +4,7 @@ final class CheckpointWeights: WeightSource {
     let checkpoint: Checkpoint
     private var taken: Set<String> = []
     private(set) var parameterCount = 0
+    var bf16Packer: ComputeContext?
 
     init(_ checkpoint: Checkpoint) {
         self.checkpoint = checkpoint

@@ -48,7 +48,7 @@ struct LearnedImagePreprocessor: InputPreprocessor {
         let p = "perceiver.input_preprocessor"
         imageSize = config.imageSize
         let pixels = imageSize * imageSize
-        conv = LinearWeights(weight: try source.tensor(p + ".convnet_1x1.weight", shape: [256, 3, 1, 1]),
+        conv = try LinearWeights(weight: source.tensor(p + ".convnet_1x1.weight", shape: [256, 3, 1, 1]),
                              bias: try source.tensor(p + ".convnet_1x1.bias", shape: [256]))
         let table = try source.tensor(p + ".position_embeddings.position_embeddings", shape: [pixels, 256])
         let projection = try LinearWeights(source, p + ".positions_projection", in: 256, out: 256)
@@ -112,7 +112,7 @@ struct ConvImagePreprocessor: InputPreprocessor {
 
     init(_ source: WeightSource) throws(ModelLoadError) {
         let p = "perceiver.input_preprocessor.convnet"
-        conv = LinearWeights(weight: try source.tensor(p + ".conv.weight", shape: [64, 3, 7, 7]), bias: nil)
+        conv = try LinearWeights(weight: source.tensor(p + ".conv.weight", shape: [64, 3, 7, 7]), bias: nil)
         bnWeight = try source.tensor(p + ".batchnorm.weight", shape: [64]).values
         bnBias = try source.tensor(p + ".batchnorm.bias", shape: [64]).values
         bnMean = try source.tensor(p + ".batchnorm.running_mean", shape: [64], isBuffer: true).values

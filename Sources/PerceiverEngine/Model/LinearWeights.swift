@@ -4,14 +4,32 @@ struct LinearWeights: Sendable {
     let bias: WeightTensor?
     let inFeatures: Int
     let outFeatures: Int
+    /// The bf16 copy a bf16 model multiplies with; nil in f32.
+    let packed: PackedWeights?
 
-    /// Loads `prefix.weight` and (if `hasBias`) `prefix.bias`.
+    /// Loads `prefix.weight` and (if `hasBias`) `prefix.bias`, packed to bf16 when the source has a packer;
+    /// the mapped f32 original's pages are then released, so one copy stays resident.
     init(_ source: WeightSource, _ prefix: String, in inFeatures: Int, out outFeatures: Int,
          hasBias: Bool = true) throws(ModelLoadError) {
         weight = try source.tensor(prefix + ".weight", shape: [outFeatures, inFeatures])
         bias = hasBias ? try source.tensor(prefix + ".bias", shape: [outFeatures]) : nil
         self.inFeatures = inFeatures
         self.outFeatures = outFeatures
+        packed = try Self.pack(weight, name: prefix + ".weight", packer: source.bf16Packer)
+        if packed != nil { weight.releaseMappedPages() }
+    }
+
+    /// `weight` packed by `packer`, or nil without one.
+    private static func pack(_ weight: WeightTensor, name: String,
+                             packer: ComputeContext?) throws(ModelLoadError) -> PackedWeights? {
+        guard let packer else { return nil }
+        do {
+            return try weight.withUnsafeBufferPointer { (w) throws(InferenceError) in
+                try packer.pack(w.baseAddress!, inFeatures: weight.count / weight.shape[0], outFeatures: weight.shape[0])
+            }
+        } catch {
+            throw ModelLoadError.precisionUnavailable(precision: "bf16", reason: "packing \(name): \(error)")
+        }
     }
 
     /// `x (rows, in)` -> `(rows, out)`, with an optional fused GELU.
@@ -38,9 +56,18 @@ struct LinearWeights: Sendable {
         }
     }
 
-    /// `y (rows, out) = epilogue(x (rows, in) W^T + b)` between raw buffers.
+    /// `y (rows, out) = epilogue(x (rows, in) W^T + b)` between raw buffers; a packed layer converts `x` to
+    /// bf16 first.
     func apply(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, context: ComputeContext,
                epilogue: MatMulEpilogue = .none) throws(InferenceError) {
+        if let packed {
+            let spec = MatMulSpec.linear(rows: rows, inFeatures: inFeatures, outFeatures: outFeatures,
+                                         hasBias: bias != nil, epilogue: epilogue, packed: true, srcType: .bf16)
+            let src = context.bf16(x, count: rows * inFeatures)
+            try context.matmul(spec, src: UnsafeRawPointer(src), weights: UnsafeRawPointer(packed.pointer),
+                               packed: packed.descriptor, bias: bias?.data, dst: y)
+            return
+        }
         let spec = MatMulSpec.linear(rows: rows, inFeatures: inFeatures, outFeatures: outFeatures,
                                      hasBias: bias != nil, epilogue: epilogue)
         try context.matmul(spec, src: x, weights: weight.data, bias: bias?.data, dst: y)
@@ -74,12 +101,14 @@ struct LayerNormWeights: Sendable {
 }
 
 extension LinearWeights {
-    /// A linear layer over tensors already loaded, e.g. the MLM head tied to the input embeddings.
-    init(weight: WeightTensor, bias: WeightTensor?) {
+    /// A linear layer over tensors already loaded, e.g. the MLM head tied to the input embeddings; packed to
+    /// bf16 when `packer` is given (the original stays resident: its owner uses it too).
+    init(weight: WeightTensor, bias: WeightTensor?, packer: ComputeContext? = nil) throws(ModelLoadError) {
         self.weight = weight
         self.bias = bias
         self.outFeatures = weight.shape[0]
         self.inFeatures = weight.count / weight.shape[0]
+        packed = try Self.pack(weight, name: "tied weight \(weight.shape)", packer: packer)
     }
 }
 

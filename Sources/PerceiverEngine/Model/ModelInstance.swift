@@ -12,7 +12,7 @@ public final class ModelInstance: Sendable {
     /// - Throws: `InferenceError.backend` when oneDNN cannot create an engine.
     public init(model: PerceiverModel, threads: Int) throws(InferenceError) {
         self.model = model
-        context = try ComputeContext(threads: threads)
+        context = try ComputeContext(threads: threads, precision: model.options.precision)
     }
 
     /// oneDNN threads per pass.

@@ -34,11 +34,13 @@ struct MultiHeadAttention: Sendable {
         let nk = kv.rows
         let chunk = batch * heads * nq * nk <= scoreBudget ? nil : max(minimumChunkRows, scoreBudget / (heads * nk))
         try q.withUnsafeBufferPointer { (q) throws(InferenceError) in
-            try kv.k.withUnsafeBufferPointer { (k) throws(InferenceError) in
-                try kv.v.withUnsafeBufferPointer { (v) throws(InferenceError) in
+            try kv.k.withUnsafeRawPointer { (k) throws(InferenceError) in
+                try kv.v.withUnsafeRawPointer { (v) throws(InferenceError) in
                     try output.withUnsafeMutableBufferPointer { (out) throws(InferenceError) in
-                        let pointers = Pointers(q: q.baseAddress!, k: k.baseAddress! + batchOffset * nk * qkChannels,
-                                                v: v.baseAddress! + batchOffset * nk * vChannels, out: out.baseAddress!)
+                        let pointers = Pointers(q: q.baseAddress!,
+                                                k: k + batchOffset * nk * qkChannels * kv.k.type.byteCount,
+                                                v: v + batchOffset * nk * vChannels * kv.v.type.byteCount,
+                                                type: kv.k.type, out: out.baseAddress!)
                         let bias = kv.bias.map { Array($0[(batchOffset * nk)..<((batchOffset + batch) * nk)]) }
                         guard let chunk else {
                             var scores = uninitializedFloats(batch * heads * nq * nk)
@@ -66,35 +68,42 @@ struct MultiHeadAttention: Sendable {
     /// `callAsFunction(q:keyValues:...)` over separate keys and values of the same batch.
     func callAsFunction(q: [Float], k: [Float], v: [Float], batch: Int, queryRows: Int, keyRows: Int,
                         keyBias: [Float]?, context: ComputeContext) throws(InferenceError) -> [Float] {
-        try self(q: q, keyValues: KeyValues(k: k, v: v, batch: batch, rows: keyRows, bias: keyBias), batchOffset: 0,
-                 batch: batch, queryRows: queryRows, context: context)
+        let kv = KeyValues(k: Activations(k, precision: context.precision),
+                           v: Activations(v, precision: context.precision), batch: batch, rows: keyRows, bias: keyBias)
+        return try self(q: q, keyValues: kv, batchOffset: 0, batch: batch, queryRows: queryRows, context: context)
     }
 
-    /// Where one attention call reads and writes.
+    /// Where one attention call reads and writes. Keys and values are f32 or (in a bf16 model) bf16.
     private struct Pointers {
         let q: UnsafePointer<Float>
-        let k: UnsafePointer<Float>
-        let v: UnsafePointer<Float>
+        let k: UnsafeRawPointer
+        let v: UnsafeRawPointer
+        let type: ElementType
         let out: UnsafeMutablePointer<Float>
 
         func advanced(batch b: Int, row: Int, queryRows: Int, keyRows: Int, qk: Int, v vc: Int) -> Pointers {
-            Pointers(q: q + (b * queryRows + row) * qk, k: k + b * keyRows * qk, v: v + b * keyRows * vc,
-                     out: out + (b * queryRows + row) * vc)
+            Pointers(q: q + (b * queryRows + row) * qk, k: k + b * keyRows * qk * type.byteCount,
+                     v: v + b * keyRows * vc * type.byteCount, type: type, out: out + (b * queryRows + row) * vc)
         }
     }
 
     /// Attention for `batch` elements of `queryRows` rows each; consecutive batch elements are `rowStride`
-    /// query rows apart. `scores` holds at least `(B, H, Nq, Nk)`.
+    /// query rows apart. `scores` holds at least `(B, H, Nq, Nk)`. With bf16 keys and values, the queries and
+    /// the probabilities are converted to bf16 for the two products; scores, softmax and output stay f32.
     private func attend(_ p: Pointers, batch: Int, queryRows nq: Int, keyRows nk: Int, rowStride: Int,
                         keyBias: [Float]?, scores: inout [Float], context: ComputeContext) throws(InferenceError) {
         let (h, dqk, dv) = (heads, qkHeadDim, vHeadDim)
+        let bf16 = p.type == .bf16
+        // A bf16 copy of the queries is compact: batch elements nq rows apart (there is one when chunked).
+        let queryStride = bf16 ? nq : rowStride
         let scoreSpec = MatMulSpec(
-            src: TensorLayout(dims: [batch, h, nq, dqk], strides: [rowStride * qkChannels, dqk, qkChannels, 1]),
+            src: TensorLayout(dims: [batch, h, nq, dqk], strides: [queryStride * qkChannels, dqk, qkChannels, 1]),
             weights: TensorLayout(dims: [batch, h, dqk, nk], strides: [nk * qkChannels, dqk, 1, qkChannels]),
-            dst: TensorLayout([batch, h, nq, nk]),
+            dst: TensorLayout([batch, h, nq, nk]), srcType: p.type, weightsType: p.type,
             hasBias: false, scale: Float(1 / Double(dqk).squareRoot()), epilogue: .none)
+        let q = bf16 ? UnsafeRawPointer(context.bf16(p.q, count: batch * nq * qkChannels)) : UnsafeRawPointer(p.q)
         try scores.withUnsafeMutableBufferPointer { (s) throws(InferenceError) in
-            try context.matmul(scoreSpec, src: p.q, weights: p.k, bias: nil, dst: s.baseAddress!)
+            try context.matmul(scoreSpec, src: q, weights: p.k, packed: nil, bias: nil, dst: s.baseAddress!)
         }
         if let keyBias { addKeyBias(keyBias, to: &scores, batch: batch, rowsPerBatch: h * nq, keyRows: nk) }
         try scores.withUnsafeMutableBufferPointer { (buffer) throws(InferenceError) in
@@ -104,8 +113,10 @@ struct MultiHeadAttention: Sendable {
                 src: TensorLayout([batch, h, nq, nk]),
                 weights: TensorLayout(dims: [batch, h, nk, dv], strides: [nk * vChannels, dv, vChannels, 1]),
                 dst: TensorLayout(dims: [batch, h, nq, dv], strides: [rowStride * vChannels, dv, vChannels, 1]),
-                hasBias: false, scale: 1, epilogue: .none)
-            try context.matmul(valueSpec, src: buffer.baseAddress!, weights: p.v, bias: nil, dst: p.out)
+                srcType: p.type, weightsType: p.type, hasBias: false, scale: 1, epilogue: .none)
+            let probabilities = bf16 ? UnsafeRawPointer(context.bf16(buffer.baseAddress!, count: batch * h * nq * nk))
+                : UnsafeRawPointer(buffer.baseAddress!)
+            try context.matmul(valueSpec, src: probabilities, weights: p.v, packed: nil, bias: nil, dst: p.out)
         }
     }
 
@@ -130,13 +141,42 @@ struct MultiHeadAttention: Sendable {
 /// reused by every chunk of queries (the decoder's latents, PERCEIVER.md B.13).
 struct KeyValues {
     /// `(B, Nk, qk)`
-    let k: [Float]
+    let k: Activations
     /// `(B, Nk, v)`
-    let v: [Float]
+    let v: Activations
     /// B
     let batch: Int
     /// Nk
     let rows: Int
     /// `(B, Nk)` additive bias, or nil.
     let bias: [Float]?
+}
+
+/// An activation kept as a matmul operand: f32, or converted once to bf16 in a bf16 model.
+enum Activations {
+    case f32([Float])
+    case bf16([UInt16])
+
+    /// `values` in the element type `precision` multiplies with.
+    init(_ values: [Float], precision: Precision) {
+        switch precision {
+        case .f32: self = .f32(values)
+        case .bf16: self = .bf16(values.withUnsafeBufferPointer { BFloat16.array($0) })
+        }
+    }
+
+    var type: ElementType {
+        switch self {
+        case .f32: .f32
+        case .bf16: .bf16
+        }
+    }
+
+    /// The first element's address, valid during `body`.
+    func withUnsafeRawPointer<R, E: Error>(_ body: (UnsafeRawPointer) throws(E) -> R) throws(E) -> R {
+        switch self {
+        case .f32(let values): try values.withUnsafeBufferPointer { (b) throws(E) in try body(b.baseAddress!) }
+        case .bf16(let values): try values.withUnsafeBufferPointer { (b) throws(E) in try body(b.baseAddress!) }
+        }
+    }
 }

@@ -74,7 +74,7 @@ struct PerceiverLayer: Sendable {
         if let keyValues {
             kv = try project(keyValues, batch: batch, rows: keyRows, bias: keyBias, context: context)
         } else {
-            kv = try project(normalized: qn, batch: batch, rows: queryRows, context: context)
+            kv = try project(normalized: qn, batch: batch, rows: queryRows, bias: nil, context: context)
         }
         return try attend(x, normalized: qn, batch: batch, queryRows: queryRows, keyValues: kv, batchOffset: 0,
                           context: context)
@@ -90,43 +90,40 @@ struct PerceiverLayer: Sendable {
     }
 
     /// Keys and values of a cross-attention input `(B, Nk, Dkv)`: `LN2` then the two projections, a chunk of
-    /// rows at a time.
+    /// rows at a time (in a bf16 model each chunk is converted as it is projected).
     func project(_ input: [Float], batch: Int, rows: Int, bias: [Float]?,
                  context: ComputeContext) throws(InferenceError) -> KeyValues {
         guard let keyValueNorm else { preconditionFailure("project(_:) is for cross-attention layers") }
         let total = batch * rows
         precondition(input.count == total * key.inFeatures, "key/value input: shape mismatch")
-        var k = uninitializedFloats(total * key.outFeatures)
-        var v = uninitializedFloats(total * value.outFeatures)
         let chunk = Self.projectionChunkRows
-        var normalized = uninitializedFloats(min(total, chunk) * key.inFeatures)
+        if context.precision == .f32 || total <= chunk {
+            let normalized = try keyValueNorm(input, rows: total, context: context)
+            return try project(normalized: normalized, batch: batch, rows: rows, bias: bias, context: context)
+        }
+        var k = [UInt16](repeating: 0, count: total * key.outFeatures)
+        var v = [UInt16](repeating: 0, count: total * value.outFeatures)
         try input.withUnsafeBufferPointer { (src) throws(InferenceError) in
-            try normalized.withUnsafeMutableBufferPointer { (n) throws(InferenceError) in
-                try k.withUnsafeMutableBufferPointer { (k) throws(InferenceError) in
-                    try v.withUnsafeMutableBufferPointer { (v) throws(InferenceError) in
-                        for start in stride(from: 0, to: total, by: chunk) {
-                            let count = min(chunk, total - start)
-                            try context.layerNorm(rows: count, channels: keyValueNorm.channels,
-                                                  src: src.baseAddress! + start * key.inFeatures,
-                                                  gamma: keyValueNorm.gamma.data, beta: keyValueNorm.beta.data,
-                                                  dst: n.baseAddress!)
-                            try key.apply(n.baseAddress!, rows: count, into: k.baseAddress! + start * key.outFeatures,
-                                          context: context)
-                            try value.apply(n.baseAddress!, rows: count,
-                                            into: v.baseAddress! + start * value.outFeatures, context: context)
-                        }
-                    }
-                }
+            for start in stride(from: 0, to: total, by: chunk) {
+                let count = min(chunk, total - start)
+                let rows = Array(src[(start * key.inFeatures)..<((start + count) * key.inFeatures)])
+                let normalized = try keyValueNorm(rows, rows: count, context: context)
+                let kf = try key(normalized, rows: count, context: context)
+                let vf = try value(normalized, rows: count, context: context)
+                kf.withUnsafeBufferPointer { BFloat16.convert($0.baseAddress!, to: &k[start * key.outFeatures], count: $0.count) }
+                vf.withUnsafeBufferPointer { BFloat16.convert($0.baseAddress!, to: &v[start * value.outFeatures], count: $0.count) }
             }
         }
-        return KeyValues(k: k, v: v, batch: batch, rows: rows, bias: bias)
+        return KeyValues(k: .bf16(k), v: .bf16(v), batch: batch, rows: rows, bias: bias)
     }
 
-    /// Self-attention's keys and values, from the layer-normed queries themselves.
-    private func project(normalized qn: [Float], batch: Int, rows: Int,
+    /// Keys and values from already layer-normed rows, in the element type the context multiplies with.
+    private func project(normalized: [Float], batch: Int, rows: Int, bias: [Float]?,
                          context: ComputeContext) throws(InferenceError) -> KeyValues {
-        KeyValues(k: try key(qn, rows: batch * rows, context: context),
-                  v: try value(qn, rows: batch * rows, context: context), batch: batch, rows: rows, bias: nil)
+        KeyValues(k: Activations(try key(normalized, rows: batch * rows, context: context), precision: context.precision),
+                  v: Activations(try value(normalized, rows: batch * rows, context: context),
+                                 precision: context.precision),
+                  batch: batch, rows: rows, bias: bias)
     }
 
     /// Attention, output projection, optional query residual, then the MLP with its residual.

@@ -28,18 +28,18 @@ public final class PerceiverModel: Sendable {
 
     init(config: PerceiverConfig, architecture: Architecture, source: WeightSource, storedDTypes: [String],
          options: ExecutionOptions) throws(ModelLoadError) {
-        guard options.precision == .f32 else {
-            throw ModelLoadError.unsupportedPrecision(options.precision.rawValue)
-        }
         self.config = config
         self.architecture = architecture
         self.storedDTypes = storedDTypes
         self.options = options
         do {
-            context = try ComputeContext(threads: options.threads)
+            context = try ComputeContext(threads: options.threads, precision: options.precision)
         } catch {
             throw ModelLoadError.invalidConfig(key: "threads", reason: "oneDNN engine could not start: \(error)")
         }
+        // bf16: every linear layer is packed as it loads (and its mapped f32 pages released).
+        source.bf16Packer = options.precision == .bf16 ? context : nil
+        defer { source.bf16Packer = nil }
         let parts = try Self.build(architecture, config: config, source: source, context: context)
         preprocessor = parts.preprocessor
         encoder = try PerceiverEncoder(source, config: config, inputChannels: parts.preprocessor.numChannels)
@@ -59,7 +59,7 @@ public final class PerceiverModel: Sendable {
             let text = try TextPreprocessor(source, config: config)
             let bias = try source.tensor("embedding_decoder.bias", shape: [config.vocabSize])
             return (text, try .maskedLanguageModel(source, config: config),
-                    .projection(LinearWeights(weight: text.embeddings, bias: bias)), nil)
+                    .projection(try LinearWeights(weight: text.embeddings, bias: bias, packer: source.bf16Packer)), nil)
         case .sequenceClassification:
             return (try TextPreprocessor(source, config: config), try .classification(source, config: config),
                     .classification, nil)
@@ -95,6 +95,10 @@ public final class PerceiverModel: Sendable {
 
     /// Forward passes run and rows computed so far, over every instance of this model.
     public var counts: EngineCounts { counter.counts }
+
+    /// Floating-point operations of the matmuls this model's own context has run (2 per multiply-add): a
+    /// benchmark divides the difference over one pass by its time.
+    public var matmulFLOPs: Int { context.run { context.matmulFLOPs } }
 
     func predict(_ inputs: ModelInputs, context: ComputeContext) throws(InferenceError) -> ModelOutputs {
         try context.run { () throws(InferenceError) -> ModelOutputs in try forward(inputs, context: context) }

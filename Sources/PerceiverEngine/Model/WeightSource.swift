@@ -11,6 +11,8 @@ protocol WeightSource: AnyObject {
     func ignore(_ name: String)
     /// Sum of the element counts of every parameter handed out so far.
     var parameterCount: Int { get }
+    /// Set for a bf16 model: the context that packs each linear layer's weights as it is loaded.
+    var bf16Packer: ComputeContext? { get set }
 }
 
 extension WeightSource {
@@ -24,6 +26,7 @@ extension WeightSource {
 final class RandomWeights: WeightSource {
     private var state: UInt64
     private(set) var parameterCount = 0
+    var bf16Packer: ComputeContext?
 
     init(seed: UInt64) {
         state = seed &+ 0x9E37_79B9_7F4A_7C15

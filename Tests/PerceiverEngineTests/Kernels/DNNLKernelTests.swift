@@ -13,7 +13,7 @@ import Testing
     func linearMatchesNaiveReference(rows: Int, k: Int, n: Int) throws {
         var rng = TestRandom(seed: UInt64(rows * 1000 + k))
         let x = rng.floats(rows * k), w = rng.floats(n * k), b = rng.floats(n)
-        let layer = LinearWeights(weight: WeightTensor(shape: [n, k], values: w),
+        let layer = try LinearWeights(weight: WeightTensor(shape: [n, k], values: w),
                                   bias: WeightTensor(shape: [n], values: b))
         let y = try context.run { try layer(x, rows: rows, context: context) }
         let expected = NaiveReference.linear(x, rows: rows, k: k, weight: w, n: n, bias: b)
@@ -24,7 +24,7 @@ import Testing
         // A wide input range, where the tanh approximation would be off by up to 4.7e-4.
         let rows = 64, k = 1, n = 1
         let x = (0..<rows).map { Float($0 - 32) / 6 }
-        let layer = LinearWeights(weight: WeightTensor(shape: [n, k], values: [1]),
+        let layer = try LinearWeights(weight: WeightTensor(shape: [n, k], values: [1]),
                                   bias: WeightTensor(shape: [n], values: [0]))
         let y = try context.run { try layer(x, rows: rows, context: context, gelu: true) }
         #expect(NaiveReference.maxAbsDifference(y, x.map(NaiveReference.gelu)) <= 2e-6)
@@ -35,7 +35,7 @@ import Testing
         let (rows, k, n) = (9, 16, 12)
         let x = rng.floats(rows * k), w = rng.floats(n * k), b = rng.floats(n)
         let residual = rng.floats(rows * n)
-        let layer = LinearWeights(weight: WeightTensor(shape: [n, k], values: w),
+        let layer = try LinearWeights(weight: WeightTensor(shape: [n, k], values: w),
                                   bias: WeightTensor(shape: [n], values: b))
         var y = residual
         try context.run { try layer.accumulate(x, rows: rows, into: &y, context: context) }
@@ -83,7 +83,7 @@ import Testing
     }
 
     @Test func primitivesAreCreatedOncePerShape() throws {
-        let layer = LinearWeights(weight: WeightTensor(shape: [4, 3], values: [Float](repeating: 0.5, count: 12)),
+        let layer = try LinearWeights(weight: WeightTensor(shape: [4, 3], values: [Float](repeating: 0.5, count: 12)),
                                   bias: nil)
         let x = [Float](repeating: 1, count: 6)
         _ = try context.run { try layer(x, rows: 2, context: context) }
@@ -99,7 +99,7 @@ import Testing
     /// The cache keeps at most its capacity per kind, evicting the least recently used shape.
     @Test func theCacheIsBoundedAndEvictsTheLeastRecentlyUsedShape() throws {
         let context = try ComputeContext(threads: 1, cacheCapacity: 2)
-        let layer = LinearWeights(weight: WeightTensor(shape: [4, 3], values: [Float](repeating: 0.5, count: 12)),
+        let layer = try LinearWeights(weight: WeightTensor(shape: [4, 3], values: [Float](repeating: 0.5, count: 12)),
                                   bias: nil)
         func run(rows: Int) throws -> [Float] {
             try context.run { try layer([Float](repeating: 1, count: rows * 3), rows: rows, context: context) }

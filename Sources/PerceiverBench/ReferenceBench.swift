@@ -1,0 +1,125 @@
+import ArgumentParser
+import Foundation
+import PerceiverEngine
+
+/// One (checkpoint, batch, precision) measurement for `tools/bench_reference.sh`, which runs PyTorch on the
+/// same checkpoint and inputs (`tools/bench_reference.py run`) and compares the two.
+///
+/// Peak memory is the process's high-water mark, so the driver runs each measurement in its own process.
+struct ReferenceBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reference",
+        abstract: "Time one saved model at one batch size and precision (the Swift side of tools/bench_reference.sh).")
+
+    @Option(help: ArgumentHelp("A save_pretrained directory (masked LM or image classifier).", valueName: "dir"))
+    var model: String
+
+    @Option(help: "Batch size.")
+    var batch: Int = 1
+
+    @Option(help: "Sequence length of a masked LM's input.")
+    var sequence: Int = 2048
+
+    @Option(help: "f32 or bf16.")
+    var precision: String = "f32"
+
+    @Option(help: "Timed runs after one warm-up (the median is reported).")
+    var runs: Int = 5
+
+    @Option(help: "oneDNN threads (default: all cores).")
+    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Flag(help: "Print one JSON object instead of a table row.")
+    var json = false
+
+    func validate() throws {
+        guard runs >= 1, batch >= 1, sequence >= 1, Precision(rawValue: precision) != nil else {
+            throw ValidationError("runs, batch, sequence >= 1; precision f32 or bf16")
+        }
+    }
+
+    func run() throws {
+        let start = Date()
+        let model = try PerceiverModel.load(
+            directory: self.model, options: ExecutionOptions(precision: Precision(rawValue: precision)!, threads: threads))
+        let loadSeconds = Date().timeIntervalSince(start)
+        let inputs = try Self.inputs(for: model, batch: batch, sequence: sequence)
+        let flopsBefore = model.matmulFLOPs
+        let outputs = try model.predict(inputs)
+        let gflop = Double(model.matmulFLOPs - flopsBefore) / 1e9
+        var times: [Double] = []
+        for _ in 0..<runs {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            _ = try model.predict(inputs)
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
+        }
+        times.sort()
+        let record: [String: Any] = [
+            "engine": "perceiverd", "config": (self.model as NSString).lastPathComponent, "batch": batch,
+            "mode": precision, "threads": threads, "runs": runs, "median_ms": times[times.count / 2],
+            "min_ms": times[0], "max_ms": times[times.count - 1], "gflop": gflop,
+            "peak_rss_mib": FlowBench.megabytes("VmHWM"), "load_s": loadSeconds,
+            "top1": Self.top1(outputs.logits, architecture: model.architecture), "isa": DNNLInfo.isa,
+        ]
+        if json {
+            let data = try JSONSerialization.data(withJSONObject: record, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+        } else {
+            print(String(format: "%@ batch %d %@: median %.1f ms (min %.1f, max %.1f), %.1f GFLOP, %.0f GFLOP/s, "
+                         + "peak RSS %d MiB, loaded in %.2f s", record["config"] as! String, batch, precision,
+                         times[times.count / 2], times[0], times[times.count - 1], gflop,
+                         gflop / times[times.count / 2] * 1000, FlowBench.megabytes("VmHWM"), loadSeconds))
+        }
+    }
+
+    /// The inputs `tools/bench_reference.py` builds for the same model: byte ids `6 + (i * 7919) % 256` with
+    /// a full mask, or pixels `sin(0.01 * i)` over `(B, 3, 224, 224)`; i is the flat element index.
+    static func inputs(for model: PerceiverModel, batch: Int, sequence: Int) throws -> ModelInputs {
+        switch model.architecture {
+        case .maskedLM:
+            return TextBench.inputs(batch: batch, sequence: sequence)
+        case .imageClassificationLearned, .imageClassificationFourier, .imageClassificationConvProcessing:
+            let size = model.config.imageSize
+            let count = batch * 3 * size * size
+            return ModelInputs(pixelValues: Tensor(shape: [batch, 3, size, size],
+                                                   scalars: (0..<count).map { sin(0.01 * Float($0)) }))
+        default:
+            throw ValidationError("reference benchmarks a masked LM or an image classifier, not \(model.architecture)")
+        }
+    }
+
+    /// What the two engines' answers are compared on: a masked LM's argmax at the first row's first 64
+    /// positions, a classifier's argmax per batch row.
+    static func top1(_ logits: Tensor, architecture: Architecture) -> [Int] {
+        let width = logits.shape.last!
+        let rows = architecture == .maskedLM ? min(64, logits.shape[1]) : logits.shape[0]
+        return (0..<rows).map { row in
+            let slice = logits.scalars[(row * width)..<((row + 1) * width)]
+            return slice.indices.max { slice[$0] < slice[$1] }! - row * width
+        }
+    }
+}
+
+/// The oneDNN matmul rate here, f32 and bf16, for the reference benchmark's percentage of peak.
+struct PeakBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "peak", abstract: "Measure oneDNN's f32 and bf16 matmul GFLOP/s (2048 x 1280 x 1280).")
+
+    @Option(help: "oneDNN threads (default: all cores).")
+    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Flag(help: "Print one JSON object.")
+    var json = false
+
+    func run() throws {
+        let f32 = try DNNLInfo.matmulPeak(precision: .f32, threads: threads)
+        let bf16 = try DNNLInfo.matmulPeak(precision: .bf16, threads: threads)
+        if json {
+            print(String(format: #"{"engine":"onednn","kind":"matmul-peak","threads":%d,"f32_gflops":%.1f,"#
+                         + #""bf16_gflops":%.1f,"isa":"%@"}"#, threads, f32, bf16, DNNLInfo.isa))
+        } else {
+            print(String(format: "oneDNN %@ (%@), %d threads: f32 %.0f GFLOP/s, bf16 %.0f GFLOP/s", DNNLInfo.version,
+                         DNNLInfo.isa, threads, f32, bf16))
+        }
+    }
+}

@@ -1,0 +1,84 @@
+import Foundation
+import Testing
+@testable import PerceiverEngine
+
+/// The f32 → bf16 conversion and bf16 matmuls against naive references.
+@Suite struct BFloat16Tests {
+    /// Round to nearest even by comparing the two neighbouring bf16 values in Double: the naive reference.
+    static func naiveBF16(_ x: Float) -> Float {
+        if x.isNaN { return .nan }
+        let bits = x.bitPattern
+        let low = Float(bitPattern: bits & 0xffff_0000)
+        guard bits & 0xffff != 0, low.isFinite else { return low }
+        let high = Float(bitPattern: (bits & 0xffff_0000) &+ 0x1_0000)
+        // Past the largest bf16, rounding goes to infinity as if it were the next step (2^128).
+        let highValue = high.isInfinite ? (high < 0 ? -0x1p128 : 0x1p128) : Double(high)
+        let (dl, dh) = (abs(Double(x) - Double(low)), abs(highValue - Double(x)))
+        if dl != dh { return dl < dh ? low : high }
+        return (bits >> 16) & 1 == 0 ? low : high
+    }
+
+    @Test func conversionRoundsToNearestEven() {
+        var rng = TestRandom(seed: 16)
+        var values = rng.floats(1000, scale: 100) + [0, -0, 1, -1, .infinity, -.infinity, .nan,
+                                                     .greatestFiniteMagnitude, .leastNonzeroMagnitude,
+                                                     Float(bitPattern: 0x3f80_8000), Float(bitPattern: 0x3f81_8000),
+                                                     Float(bitPattern: 0x3f80_7fff), Float(bitPattern: 0x7f80_0001)]
+        values += (0..<37).map { Float(bitPattern: UInt32($0) * 0x1_2345) }  // subnormals; a tail past 16 lanes
+        let converted = values.withUnsafeBufferPointer { BFloat16.array($0) }
+        for (x, b) in zip(values, converted) {
+            let actual = BFloat16.float(b), expected = Self.naiveBF16(x)
+            #expect(actual.bitPattern == expected.bitPattern || (actual.isNaN && expected.isNaN), "\(x)")
+            #expect(b == BFloat16.from(x) || x.isNaN, "vector and scalar paths differ at \(x)")
+        }
+    }
+
+    @Test(arguments: [(1, 3, 5), (7, 64, 33), (130, 96, 257), (256, 768, 262)])
+    func packedLinearMatchesNaiveProductOfRoundedOperands(rows: Int, k: Int, n: Int) throws {
+        let context = try ComputeContext(threads: 2, precision: .bf16)
+        var rng = TestRandom(seed: UInt64(rows * 1000 + k))
+        let x = rng.floats(rows * k), w = rng.floats(n * k), b = rng.floats(n)
+        let layer = try LinearWeights(weight: WeightTensor(shape: [n, k], values: w),
+                                      bias: WeightTensor(shape: [n], values: b), packer: context)
+        #expect(layer.packed != nil)
+        let y = try context.run { try layer(x, rows: rows, context: context) }
+        // bf16 products are exact in f32, so only the accumulation order differs from the reference.
+        let expected = NaiveReference.linear(x.map(Self.naiveBF16), rows: rows, k: k, weight: w.map(Self.naiveBF16),
+                                             n: n, bias: b)
+        #expect(NaiveReference.maxAbsDifference(y, expected) <= 1e-5 * Float(k).squareRoot())
+    }
+
+    @Test func attentionConvertsQueriesKeysValuesAndProbabilities() throws {
+        let context = try ComputeContext(threads: 2, precision: .bf16)
+        var rng = TestRandom(seed: 3)
+        let (batch, nq, nk, heads, dqk, dv) = (2, 5, 9, 2, 4, 3)
+        let q = rng.floats(batch * nq * heads * dqk), k = rng.floats(batch * nk * heads * dqk)
+        let v = rng.floats(batch * nk * heads * dv)
+        let attention = MultiHeadAttention(heads: heads, qkChannels: heads * dqk, vChannels: heads * dv)
+        let out = try context.run {
+            try attention(q: q, k: k, v: v, batch: batch, queryRows: nq, keyRows: nk, keyBias: nil, context: context)
+        }
+        // The reference rounds exactly where the engine does: Q, K, V and the softmax probabilities.
+        let (qr, kr, vr) = (q.map(Self.naiveBF16), k.map(Self.naiveBF16), v.map(Self.naiveBF16))
+        var expected = [Float](repeating: 0, count: out.count)
+        for b in 0..<batch {
+            for h in 0..<heads {
+                for i in 0..<nq {
+                    var scores = (0..<nk).map { j in
+                        (0..<dqk).reduce(Float(0)) { sum, d in
+                            sum + qr[((b * nq + i) * heads + h) * dqk + d] * kr[((b * nk + j) * heads + h) * dqk + d]
+                        } / Float(dqk).squareRoot()
+                    }
+                    scores = NaiveReference.softmax(scores, rows: 1, c: nk).map(Self.naiveBF16)
+                    for d in 0..<dv {
+                        expected[((b * nq + i) * heads + h) * dv + d] = (0..<nk).reduce(Float(0)) { sum, j in
+                            sum + scores[j] * vr[((b * nk + j) * heads + h) * dv + d]
+                        }
+                    }
+                }
+            }
+        }
+        // A probability next to a rounding boundary may round the other way (one bf16 step, 2^-8 relative).
+        #expect(NaiveReference.maxAbsDifference(out, expected) <= 5e-3)
+    }
+}
