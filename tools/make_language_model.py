@@ -47,6 +47,22 @@ def language_perceiver_config() -> PerceiverConfig:
     )
 
 
+def is_present(out: Path) -> bool:
+    """Whether OUT already holds a saved model (config.json and model.safetensors)."""
+    return (out / "config.json").is_file() and (out / "model.safetensors").is_file()
+
+
+def save_model(model: torch.nn.Module, out: Path) -> None:
+    """save_pretrained (safetensors) into OUT, replacing it. The model is written into a sibling directory and
+    renamed, so an interrupted run never leaves a half-written model that `is_present` would accept."""
+    partial = out.with_name(out.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    model.save_pretrained(partial, safe_serialization=True)
+    if out.exists():
+        shutil.rmtree(out)
+    partial.rename(out)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("outdir", nargs="?", default=str(DEFAULT_OUT), help=f"default {DEFAULT_OUT}")
@@ -54,7 +70,7 @@ def main() -> int:
     args = parser.parse_args()
     out = Path(args.outdir)
 
-    if not args.force and (out / "config.json").is_file() and (out / "model.safetensors").is_file():
+    if not args.force and is_present(out):
         print(f"{out}: already present, nothing to do (--force rewrites it)")
         return 0
 
@@ -65,14 +81,7 @@ def main() -> int:
         print(f"error: {parameters:,} parameters, expected {EXPECTED_PARAMETERS:,}", file=sys.stderr)
         return 1
 
-    # Write into a sibling directory and rename, so an interrupted run never leaves a half-written model
-    # that the "already present" check above would accept.
-    partial = out.with_name(out.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)
-    model.save_pretrained(partial, safe_serialization=True)
-    if out.exists():
-        shutil.rmtree(out)
-    partial.rename(out)
+    save_model(model, out)
     size = sum(f.stat().st_size for f in out.iterdir())
     print(f"{out}: PerceiverForMaskedLM, {parameters:,} parameters, {size / 1e6:.0f} MB, seed {SEED}")
     return 0

@@ -48,11 +48,13 @@ struct ReferenceBench: ParsableCommand {
         let outputs = try model.predict(inputs)
         let gflop = Double(model.matmulFLOPs - flopsBefore) / 1e9
         var times: [Double] = []
+        let faultsBefore = Self.minorFaults()
         for _ in 0..<runs {
             let t0 = DispatchTime.now().uptimeNanoseconds
             _ = try model.predict(inputs)
             times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
         }
+        let faultsPerPass = (Self.minorFaults() - faultsBefore) / runs
         times.sort()
         let record: [String: Any] = [
             "engine": "perceiverd", "config": (self.model as NSString).lastPathComponent, "batch": batch,
@@ -60,16 +62,25 @@ struct ReferenceBench: ParsableCommand {
             "min_ms": times[0], "max_ms": times[times.count - 1], "gflop": gflop,
             "peak_rss_mib": FlowBench.megabytes("VmHWM"), "load_s": loadSeconds,
             "top1": Self.top1(outputs.logits, architecture: model.architecture), "isa": DNNLInfo.isa,
+            "page_faults_per_pass": faultsPerPass,
         ]
         if json {
             let data = try JSONSerialization.data(withJSONObject: record, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         } else {
             print(String(format: "%@ batch %d %@: median %.1f ms (min %.1f, max %.1f), %.1f GFLOP, %.0f GFLOP/s, "
-                         + "peak RSS %d MiB, loaded in %.2f s", record["config"] as! String, batch, precision,
-                         times[times.count / 2], times[0], times[times.count - 1], gflop,
-                         gflop / times[times.count / 2] * 1000, FlowBench.megabytes("VmHWM"), loadSeconds))
+                         + "peak RSS %d MiB, loaded in %.2f s, %d page faults per pass", record["config"] as! String, batch,
+                         precision, times[times.count / 2], times[0], times[times.count - 1], gflop,
+                         gflop / times[times.count / 2] * 1000, FlowBench.megabytes("VmHWM"), loadSeconds,
+                         faultsPerPass))
         }
+    }
+
+    /// Minor page faults of this process so far: memory touched for the first time (fresh allocations).
+    static func minorFaults() -> Int {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return usage.ru_minflt
     }
 
     /// The inputs `tools/bench_reference.py` builds for the same model: byte ids `6 + (i * 7919) % 256` with
@@ -82,7 +93,7 @@ struct ReferenceBench: ParsableCommand {
             let size = model.config.imageSize
             let count = batch * 3 * size * size
             return ModelInputs(pixelValues: Tensor(shape: [batch, 3, size, size],
-                                                   scalars: (0..<count).map { sin(0.01 * Float($0)) }))
+                                                   scalars: (0..<count).map { Float(sin(0.01 * Double($0))) }))
         default:
             throw ValidationError("reference benchmarks a masked LM or an image classifier, not \(model.architecture)")
         }

@@ -18,6 +18,7 @@ final class ComputeContext: @unchecked Sendable {
     private var matmuls: [MatMulSpec: CachedPrimitive] = [:]
     private var layerNorms: [[Int]: CachedPrimitive] = [:]
     private var softmaxes: [[Int]: CachedPrimitive] = [:]
+    private var conversions: [Int: CachedPrimitive] = [:]
     private var clock = 0
     /// Guarded by `lock`: where `bf16(_:count:)` converts a matmul's f32 operand; grows to the largest seen.
     private var scratch = UnsafeMutablePointer<UInt16>.allocate(capacity: 0)
@@ -37,20 +38,28 @@ final class ComputeContext: @unchecked Sendable {
         self.threads = max(1, threads)
         self.precision = precision
         self.cacheCapacity = max(1, cacheCapacity)
+        HeapPolicy.retainFreedMemory
         dnnl = try DNNLEngine()
     }
 
     deinit { scratch.deallocate() }
 
     /// `count` floats converted to bf16 in this context's scratch buffer, valid until the next call: one
-    /// matmul operand at a time.
-    func bf16(_ src: UnsafePointer<Float>, count: Int) -> UnsafePointer<UInt16> {
+    /// matmul operand at a time. A oneDNN reorder converts them on all of the context's threads (rounding to
+    /// nearest even, as `BFloat16.from`).
+    func bf16(_ src: UnsafePointer<Float>, count: Int) throws(InferenceError) -> UnsafePointer<UInt16> {
         if count > scratchCapacity {
             scratch.deallocate()
             scratch = .allocate(capacity: count)
             scratchCapacity = count
         }
-        BFloat16.convert(src, to: scratch, count: count)
+        let cached = try cachedPrimitive(&conversions, count) { () throws(InferenceError) in
+            let from = try memoryDescriptor(dims: [count], strides: [1])
+            let to = try memoryDescriptor(dims: [count], strides: [1], type: dnnl_bf16)
+            return CachedPrimitive(primitive: try Primitive(reorderFrom: from, to: to, engine: dnnl.engine),
+                                   descriptors: [DNNL_ARG_FROM: from, DNNL_ARG_TO: to])
+        }
+        try execute(cached, [DNNL_ARG_FROM: UnsafeRawPointer(src), DNNL_ARG_TO: UnsafeRawPointer(scratch)])
         return UnsafePointer(scratch)
     }
 
@@ -70,7 +79,7 @@ final class ComputeContext: @unchecked Sendable {
     }
 
     /// How many primitives have been created so far (tests use it to prove reuse).
-    var primitiveCount: Int { matmuls.count + layerNorms.count + softmaxes.count }
+    var primitiveCount: Int { matmuls.count + layerNorms.count + softmaxes.count + conversions.count }
 
     /// Matmul FLOPs run so far (`MatMulSpec.flops`): the benchmark's achieved GFLOP/s.
     private(set) var matmulFLOPs = 0

@@ -70,13 +70,31 @@ final class Primitive {
     private let scratchBuffer: UnsafeMutableRawPointer?
 
     /// Creates the primitive from `descriptor` (an op descriptor such as `dnnl_matmul_desc_t`).
-    init(name: String, descriptor: UnsafeRawPointer, attributes: dnnl_primitive_attr_t?,
-         engine: dnnl_engine_t) throws(InferenceError) {
+    convenience init(name: String, descriptor: UnsafeRawPointer, attributes: dnnl_primitive_attr_t?,
+                     engine: dnnl_engine_t) throws(InferenceError) {
         var pd: dnnl_primitive_desc_t?
         try dnnlCheck(dnnl_primitive_desc_create(&pd, descriptor, attributes, engine, nil),
                       "dnnl_primitive_desc_create(\(name))")
         guard let pd else { throw InferenceError.backend(operation: "primitive_desc(\(name))", status: -1) }
         defer { dnnl_primitive_desc_destroy(pd) }
+        try self.init(name: name, pd: pd, engine: engine)
+    }
+
+    /// A reorder (copy with layout or type conversion) from `source` to `destination` memory.
+    convenience init(reorderFrom source: dnnl_memory_desc_t, to destination: dnnl_memory_desc_t,
+                     engine: dnnl_engine_t) throws(InferenceError) {
+        var (source, destination) = (source, destination)
+        let attributes = try PrimitiveAttributes()
+        var pd: dnnl_primitive_desc_t?
+        try dnnlCheck(dnnl_reorder_primitive_desc_create(&pd, &source, engine, &destination, engine, attributes.handle),
+                      "dnnl_reorder_primitive_desc_create")
+        guard let pd else { throw InferenceError.backend(operation: "primitive_desc(reorder)", status: -1) }
+        defer { dnnl_primitive_desc_destroy(pd) }
+        try self.init(name: "reorder", pd: pd, engine: engine)
+    }
+
+    /// The primitive of a created primitive descriptor (which the caller still owns), with its scratchpad.
+    private init(name: String, pd: dnnl_primitive_desc_t, engine: dnnl_engine_t) throws(InferenceError) {
         var info: UnsafePointer<CChar>?
         _ = dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &info)
         implementation = info.map { String(cString: $0) } ?? "unknown"

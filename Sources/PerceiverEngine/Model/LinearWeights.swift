@@ -63,7 +63,7 @@ struct LinearWeights: Sendable {
         if let packed {
             let spec = MatMulSpec.linear(rows: rows, inFeatures: inFeatures, outFeatures: outFeatures,
                                          hasBias: bias != nil, epilogue: epilogue, packed: true, srcType: .bf16)
-            let src = context.bf16(x, count: rows * inFeatures)
+            let src = try context.bf16(x, count: rows * inFeatures)
             try context.matmul(spec, src: UnsafeRawPointer(src), weights: UnsafeRawPointer(packed.pointer),
                                packed: packed.descriptor, bias: bias?.data, dst: y)
             return

@@ -101,7 +101,7 @@ struct MultiHeadAttention: Sendable {
             weights: TensorLayout(dims: [batch, h, dqk, nk], strides: [nk * qkChannels, dqk, 1, qkChannels]),
             dst: TensorLayout([batch, h, nq, nk]), srcType: p.type, weightsType: p.type,
             hasBias: false, scale: Float(1 / Double(dqk).squareRoot()), epilogue: .none)
-        let q = bf16 ? UnsafeRawPointer(context.bf16(p.q, count: batch * nq * qkChannels)) : UnsafeRawPointer(p.q)
+        let q = bf16 ? UnsafeRawPointer(try context.bf16(p.q, count: batch * nq * qkChannels)) : UnsafeRawPointer(p.q)
         try scores.withUnsafeMutableBufferPointer { (s) throws(InferenceError) in
             try context.matmul(scoreSpec, src: q, weights: p.k, packed: nil, bias: nil, dst: s.baseAddress!)
         }
@@ -114,7 +114,7 @@ struct MultiHeadAttention: Sendable {
                 weights: TensorLayout(dims: [batch, h, nk, dv], strides: [nk * vChannels, dv, vChannels, 1]),
                 dst: TensorLayout(dims: [batch, h, nq, dv], strides: [rowStride * vChannels, dv, vChannels, 1]),
                 srcType: p.type, weightsType: p.type, hasBias: false, scale: 1, epilogue: .none)
-            let probabilities = bf16 ? UnsafeRawPointer(context.bf16(buffer.baseAddress!, count: batch * h * nq * nk))
+            let probabilities = bf16 ? UnsafeRawPointer(try context.bf16(buffer.baseAddress!, count: batch * h * nq * nk))
                 : UnsafeRawPointer(buffer.baseAddress!)
             try context.matmul(valueSpec, src: probabilities, weights: p.v, packed: nil, bias: nil, dst: p.out)
         }

@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# tools/bench_reference.sh: perceiverd against PyTorch on the same models, inputs and threads, in one command.
+#
+# Builds release and the venv, writes the two random-weight checkpoints if missing (language-perceiver, 201M
+# parameters; vision-perceiver-learned, 62M), then measures, each in its own process so each peak RSS is its own:
+#   - oneDNN's matmul peak (PerceiverBench peak), the yardstick for GFLOP/s;
+#   - per (model, batch) in language batch 1 and 8 (sequence 2048) and vision-learned batch 1: PyTorch f32,
+#     bf16-weights and bf16-autocast (tools/bench_reference.py run), perceiverd f32 and bf16
+#     (PerceiverBench reference): median of RUNS timed runs after a warm-up;
+#   - perceiverd serve's start-to-ready with the language checkpoint (f32): launch until /v2/health/ready answers
+#     200, polled every 10 ms; one unmeasured start warms the page cache, then START_RUNS measured starts.
+# Every result is a JSON line in $RESULTS (written afresh); tools/bench_reference.py report prints the table
+# and which targets are met.
+#
+# Usage: tools/bench_reference.sh [RUNS (default 5)]
+# Variables: THREADS (threads for both engines, default all cores), START_RUNS (default 3),
+#            START_TIMEOUT (seconds a start may take, default 120).
+# Exit status: 0 when every measurement ran; 1, naming the step, when a build or measurement fails.
+# Needs: bash 5, curl, jq, make, swift, python3. The daemon is always stopped on exit (also on Ctrl-C).
+
+set -euo pipefail
+cd "$(dirname "$0")/.."
+# shellcheck source=tools/daemon_lib.sh
+source tools/daemon_lib.sh
+
+RUNS=${1:-5}
+THREADS=${THREADS:-$(nproc)}
+START_RUNS=${START_RUNS:-3}
+START_TIMEOUT=${START_TIMEOUT:-120}
+PERCEIVERD=.build/release/perceiverd
+BENCH=.build/release/PerceiverBench
+PYTHON=.venv/bin/python
+LANGUAGE=.build/models/language-perceiver
+VISION=.build/models/vision-perceiver-learned
+OUT=.build/bench-reference
+RESULTS=$OUT/results.jsonl
+
+[[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "RUNS must be a positive integer (found '$RUNS')"
+[[ $START_RUNS =~ ^[1-9][0-9]*$ ]] || die "START_RUNS must be a positive integer (found '$START_RUNS')"
+
+trap cleanup_processes EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# measure LABEL COMMAND...: runs COMMAND and appends its stdout, which must be JSON lines, to $RESULTS.
+measure() {
+  local label=$1 output status=0
+  shift
+  log "$label"
+  output=$("$@") || status=$?
+  [ "$status" -eq 0 ] || die "$label failed (exit $status): $*"
+  jq -ce . <<< "$output" >> "$RESULTS" || die "$label: output is not JSON lines: $output"
+}
+
+# start_to_ready: starts perceiverd on the language checkpoint 1 + START_RUNS times, stopping it with SIGTERM
+# after each, and appends the start-to-ready record (seconds from launch until /v2/health/ready answers 200).
+start_to_ready() {
+  local config=$OUT/serve-config.json daemon_log=$OUT/serve.log run start now status seconds=()
+  write_config "$config" language "$PWD/$LANGUAGE" "$THREADS" warning 8 0 64 '{"precision": "f32"}'
+  for run in $(seq 0 "$START_RUNS"); do
+    PORT=$(free_port)
+    start=${EPOCHREALTIME/[.,]/}
+    "$PERCEIVERD" serve --config "$config" --port "$PORT" 2> "$daemon_log" &
+    DAEMON_PID=$!
+    until curl -sf -o /dev/null --max-time 1 "http://127.0.0.1:$PORT/v2/health/ready"; do
+      if ! kill -0 "$DAEMON_PID" 2>/dev/null; then
+        status=0
+        wait "$DAEMON_PID" || status=$?
+        DAEMON_PID=""
+        tail -n 20 "$daemon_log" >&2
+        die "perceiverd exited with status $status before it was ready"
+      fi
+      now=${EPOCHREALTIME/[.,]/}
+      [ $((now - start)) -lt $((START_TIMEOUT * 1000000)) ] || die "perceiverd not ready after $START_TIMEOUT s"
+      sleep 0.01
+    done
+    now=${EPOCHREALTIME/[.,]/}
+    stop_daemon || die "perceiverd exited with status $? after SIGTERM (log: $daemon_log)"
+    if [ "$run" -eq 0 ]; then
+      log "start-to-ready: first start (page cache), not counted: $(((now - start) / 1000)) ms"
+    else
+      seconds+=("$(awk -v us=$((now - start)) 'BEGIN { printf "%.3f", us / 1e6 }')")
+      log "start-to-ready: ${seconds[-1]} s"
+    fi
+  done
+  jq -nc --arg config "$(basename "$LANGUAGE")" --argjson runs "[$(IFS=,; echo "${seconds[*]}")]" \
+    '{engine: "perceiverd", kind: "start-to-ready", config: $config,
+      median_s: ($runs | sort | if length % 2 == 1 then .[length / 2 | floor]
+                                   else (.[length / 2 - 1] + .[length / 2]) / 2 end),
+      runs: $runs}' >> "$RESULTS"
+}
+
+log "release build (swift build -c release)"
+swift build -c release >&2 || die "swift build -c release failed"
+make venv >&2 || die "make venv failed"
+"$PYTHON" tools/bench_reference.py checkpoint --config language --out "$LANGUAGE" >&2 \
+  || die "writing $LANGUAGE failed"
+"$PYTHON" tools/bench_reference.py checkpoint --config vision-learned --out "$VISION" >&2 \
+  || die "writing $VISION failed"
+
+mkdir -p "$OUT"
+: > "$RESULTS"
+warn_other_load || true
+measure "oneDNN matmul peak, $THREADS threads" "$BENCH" peak --threads "$THREADS" --json
+for spec in "$LANGUAGE 1" "$LANGUAGE 8" "$VISION 1"; do
+  read -r model batch <<< "$spec"
+  for mode in f32 bf16-weights bf16-autocast; do
+    measure "PyTorch $(basename "$model") batch $batch $mode" "$PYTHON" tools/bench_reference.py run \
+      --checkpoint "$model" --batch "$batch" --mode "$mode" --threads "$THREADS" --runs "$RUNS"
+  done
+  for precision in f32 bf16; do
+    measure "perceiverd $(basename "$model") batch $batch $precision" "$BENCH" reference --model "$model" \
+      --batch "$batch" --precision "$precision" --runs "$RUNS" --threads "$THREADS" --json
+  done
+done
+log "start-to-ready, $START_RUNS starts after a first unmeasured one"
+start_to_ready
+
+"$PYTHON" tools/bench_reference.py report "$RESULTS"
+echo
+echo "raw results: $RESULTS"
