@@ -175,7 +175,7 @@ def report(args: argparse.Namespace) -> int:
     print("| config | batch | precision | PyTorch mode | PyTorch ms | perceiverd ms | speed-up "
           "| perceiverd GFLOP/s | % of peak | PyTorch GFLOP/s | % of peak | PyTorch RSS MiB | perceiverd RSS MiB |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
-    speedups, rss = {}, {}
+    speedups, rss, ceilings = {}, {}, {}
     for config, batch in configs:
         gflop = next((r["gflop"] for (c, b, _), r in perceiverd.items() if (c, b) == (config, batch) and "gflop" in r),
                      None)
@@ -187,6 +187,9 @@ def report(args: argparse.Namespace) -> int:
             their_rate = ratio(gflop, ratio(theirs.get("median_ms"), 1e3))
             our_rate = ratio(gflop, ratio(ours.get("median_ms"), 1e3))
             speedups[config, batch, precision] = ratio(theirs.get("median_ms"), ours.get("median_ms"))
+            # The most any engine could reach: every matmul FLOP at oneDNN's measured matmul peak.
+            bound_ms = None if gflop is None or not peak_gflops else gflop / peak_gflops * 1e3
+            ceilings[config, batch, precision] = ratio(theirs.get("median_ms"), bound_ms)
             rss[config, batch, precision] = (theirs.get("peak_rss_mib"), ours.get("peak_rss_mib"))
             print(f"| {config} | {batch} | {precision} | {theirs.get('mode', 'missing')} "
                   f"| {cell(theirs.get('median_ms'), '.1f')} | {cell(ours.get('median_ms'), '.1f')} "
@@ -210,7 +213,8 @@ def report(args: argparse.Namespace) -> int:
                              TARGET_F32_SPEEDUP))
     for config, batch in configs:
         print(speedup_target(f"{config}, batch {batch}: bf16 (vs the faster PyTorch bf16)",
-                             speedups[config, batch, "bf16"], TARGET_BF16_SPEEDUP))
+                             speedups[config, batch, "bf16"], TARGET_BF16_SPEEDUP)
+              + f" (ceiling at 100% of the bf16 matmul peak: {cell(ceilings[config, batch, 'bf16'], '.2f')}x)")
     for (config, batch, precision), (theirs, ours) in rss.items():
         shown = None if theirs is None or ours is None else f"{ours:.0f} MiB vs PyTorch {theirs:.0f} MiB"
         print(target_line(f"{config}, batch {batch}: {precision} peak RSS perceiverd <= PyTorch", shown,
