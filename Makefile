@@ -7,7 +7,7 @@ APT_PACKAGES := libdnnl-dev libssl-dev zlib1g-dev openssl curl jq python3
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 VENV         := .venv
 
-.PHONY: deps test serve build fixtures bench venv clean
+.PHONY: deps test serve build fixtures bench bench-reference bench-e2e venv clean
 
 ## deps: apt-get install what is missing: oneDNN, OpenSSL, zlib (-dev), and the openssl, curl, jq and python3 tools the tests
 ## and the README's examples use.
@@ -40,6 +40,14 @@ build: deps
 ## bench: forward-pass timings of the language-perceiver-sized model (random weights), medians.
 bench: build
 	.build/release/PerceiverBench --batch 1 --batch 8 --sequence 2048 --runs 5
+
+## bench-reference: perceiverd against PyTorch (f32, bf16) on the language and vision models, with ratios.
+bench-reference: deps
+	tools/bench_reference.sh
+
+## bench-e2e: perceiverd against the KServe Python model server wrapping transformers, same load.
+bench-e2e: deps
+	tools/bench_e2e.sh
 
 ## venv: the Python environment for tools/ (transformers + torch CPU).
 venv: $(VENV)/.installed

@@ -57,6 +57,10 @@ check fill-mask 0 "position 7: '.+' 0\.[0-9]{4}, '.+' 0\.[0-9]{4}, '.+' 0\.[0-9]
   $BIN predict --model $M/mlm --text "a cat [MASK][MASK] mat" --top-k 3
 check fill-mask-text 0 '^a cat .. mat$' -- $BIN predict --model $M/mlm --text "a cat [MASK][MASK] mat"
 check classify-text 0 '^(zero|one|two)	0\.[0-9]{4}$' -- $BIN predict --model $M/seqcls --text "hello" --top-k 1
+check inspect-bf16 0 'precision: +bf16, threads 1' -- $BIN inspect --model $M/mlm --precision bf16 --threads 1
+check v2-request-bf16 0 '"id":"r1","outputs":\[\{"name":"logits","datatype":"FP32","shape":\[1,2,262\]' -- \
+  $BIN predict --model $M/mlm --input "$tmp/request.json" --precision bf16
+check bad-precision 64 'precision must be f32 or bf16' -- $BIN predict --model $M/mlm --text "a" --precision f16
 check v2-request 0 '"id":"r1","outputs":\[\{"name":"logits","datatype":"FP32","shape":\[1,2,262\]' -- \
   $BIN predict --model $M/mlm --input "$tmp/request.json"
 check v2-bad-shape 1 "input 'pixel_values': shape \[1, 3, 8, 8\] needs 192 values, data has 1" -- \
