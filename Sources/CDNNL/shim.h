@@ -1,6 +1,8 @@
 #ifndef PERCEIVERD_CDNNL_SHIM_H
 #define PERCEIVERD_CDNNL_SHIM_H
 #include <oneapi/dnnl/dnnl.h>
+// mallopt, for the engine's heap policy (HeapPolicy.swift): not part of Swift's Glibc module.
+#include <malloc.h>
 
 // oneDNN on Debian is built with the OpenMP runtime (DNNL_CPU_RUNTIME_OMP, libgomp).
 // omp.h is not on clang's include path here, so declare the two calls we use.

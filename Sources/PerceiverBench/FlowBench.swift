@@ -31,6 +31,7 @@ struct FlowBench: ParsableCommand {
     }
 
     func run() throws {
+        HeapPolicy.retainFreedMemory()
         let start = Date()
         let model = try PerceiverModel.random(config: Self.opticalFlowPerceiver, seed: 1,
                                               options: ExecutionOptions(threads: threads, decoderChunkRows: chunkRows))

@@ -39,6 +39,7 @@ struct ReferenceBench: ParsableCommand {
     }
 
     func run() throws {
+        HeapPolicy.retainFreedMemory()
         let start = Date()
         let model = try PerceiverModel.load(
             directory: self.model, options: ExecutionOptions(precision: Precision(rawValue: precision)!, threads: threads))

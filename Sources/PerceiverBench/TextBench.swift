@@ -39,6 +39,7 @@ struct TextBench: ParsableCommand {
     }
 
     func run() throws {
+        HeapPolicy.retainFreedMemory()
         let start = Date()
         let options = ExecutionOptions(threads: threads)
         let model = try self.model.map { try PerceiverModel.load(directory: $0, options: options) }

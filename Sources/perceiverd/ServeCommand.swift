@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import ModelServer
+import PerceiverEngine
 
 /// `perceiverd serve`: the daemon.
 struct ServeCommand: ParsableCommand {
@@ -35,6 +36,8 @@ struct ServeCommand: ParsableCommand {
     }
 
     func run() throws {
+        // Activations reuse resident heap memory between passes (see HeapPolicy and README "Memory").
+        HeapPolicy.retainFreedMemory()
         let settings: ServerConfiguration
         do {
             let base = try config.map(ServerConfiguration.load(path:))

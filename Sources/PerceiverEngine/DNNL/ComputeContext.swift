@@ -38,15 +38,14 @@ final class ComputeContext: @unchecked Sendable {
         self.threads = max(1, threads)
         self.precision = precision
         self.cacheCapacity = max(1, cacheCapacity)
-        HeapPolicy.retainFreedMemory
         dnnl = try DNNLEngine()
     }
 
     deinit { scratch.deallocate() }
 
     /// `count` floats converted to bf16 in this context's scratch buffer, valid until the next call: one
-    /// matmul operand at a time. A oneDNN reorder converts them on all of the context's threads (rounding to
-    /// nearest even, as `BFloat16.from`).
+    /// matmul operand at a time. A oneDNN reorder converts them on all of the context's threads, rounding to
+    /// nearest even as `BFloat16.from` does, except that it flushes f32 subnormals (below 1.2e-38) to zero.
     func bf16(_ src: UnsafePointer<Float>, count: Int) throws(InferenceError) -> UnsafePointer<UInt16> {
         if count > scratchCapacity {
             scratch.deallocate()
@@ -63,10 +62,12 @@ final class ComputeContext: @unchecked Sendable {
         return UnsafePointer(scratch)
     }
 
-    /// PyTorch's `weight (N, K)` packed for bf16 matmuls on this engine (at load, before any `run`).
+    /// PyTorch's `weight (N, K)` packed for bf16 matmuls on this engine (at load), holding the context.
     func pack(_ weight: UnsafePointer<Float>, inFeatures: Int, outFeatures: Int) throws(InferenceError)
         -> PackedWeights {
-        try PackedWeights(weight: weight, inFeatures: inFeatures, outFeatures: outFeatures, engine: dnnl)
+        try run { () throws(InferenceError) in
+            try PackedWeights(weight: weight, inFeatures: inFeatures, outFeatures: outFeatures, engine: dnnl)
+        }
     }
 
     /// Runs `body` with exclusive use of this context, with oneDNN's OpenMP team sized to `threads`.

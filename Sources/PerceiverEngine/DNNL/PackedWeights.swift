@@ -9,29 +9,18 @@ final class PackedWeights: @unchecked Sendable {
     /// The blocked bf16 layout of `(K, N)`.
     let descriptor: dnnl_memory_desc_t
     let pointer: UnsafeMutableRawPointer
-    let byteCount: Int
 
     /// Packs PyTorch's `weight (N, K)`, row-major f32, read as the transposed `(K, N)` matrix.
     init(weight: UnsafePointer<Float>, inFeatures k: Int, outFeatures n: Int,
          engine: DNNLEngine) throws(InferenceError) {
         var descriptor = try Self.preferredLayout(inFeatures: k, outFeatures: n, engine: engine.engine)
-        var source = try memoryDescriptor(dims: [k, n], strides: [1, k])
-        byteCount = dnnl_memory_desc_get_size(&descriptor)
-        pointer = UnsafeMutableRawPointer.allocate(byteCount: max(byteCount, 1), alignment: 64)
+        let source = try memoryDescriptor(dims: [k, n], strides: [1, k])
+        pointer = UnsafeMutableRawPointer.allocate(byteCount: max(dnnl_memory_desc_get_size(&descriptor), 1),
+                                                   alignment: 64)
         self.descriptor = descriptor
-        var pd: dnnl_primitive_desc_t?
-        try dnnlCheck(dnnl_reorder_primitive_desc_create(&pd, &source, engine.engine, &descriptor, engine.engine, nil),
-                      "dnnl_reorder_primitive_desc_create(f32 -> bf16 weights)")
-        defer { dnnl_primitive_desc_destroy(pd) }
-        var reorder: dnnl_primitive_t?
-        try dnnlCheck(dnnl_primitive_create(&reorder, pd), "dnnl_primitive_create(reorder)")
-        defer { dnnl_primitive_destroy(reorder) }
-        let from = try engine.memory(source, UnsafeRawPointer(weight))
-        let to = try engine.memory(descriptor, UnsafeRawPointer(pointer))
-        var args = [dnnl_exec_arg_t(arg: DNNL_ARG_FROM, memory: from.handle),
-                    dnnl_exec_arg_t(arg: DNNL_ARG_TO, memory: to.handle)]
-        try dnnlCheck(dnnl_primitive_execute(reorder, engine.stream, 2, &args), "dnnl_primitive_execute(reorder)")
-        try dnnlCheck(dnnl_stream_wait(engine.stream), "dnnl_stream_wait")
+        let reorder = try Primitive(reorderFrom: source, to: descriptor, engine: engine.engine)
+        try engine.execute(reorder, [(DNNL_ARG_FROM, try engine.memory(source, UnsafeRawPointer(weight))),
+                                     (DNNL_ARG_TO, try engine.memory(descriptor, UnsafeRawPointer(pointer)))])
     }
 
     deinit { pointer.deallocate() }

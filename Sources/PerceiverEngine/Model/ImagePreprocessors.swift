@@ -51,7 +51,8 @@ struct LearnedImagePreprocessor: InputPreprocessor {
         conv = try LinearWeights(weight: source.tensor(p + ".convnet_1x1.weight", shape: [256, 3, 1, 1]),
                              bias: try source.tensor(p + ".convnet_1x1.bias", shape: [256]))
         let table = try source.tensor(p + ".position_embeddings.position_embeddings", shape: [pixels, 256])
-        let projection = try LinearWeights(source, p + ".positions_projection", in: 256, out: 256)
+        // Applied once, here at load, to a constant table: f32 whatever the model's precision.
+        let projection = try LinearWeights(source, p + ".positions_projection", in: 256, out: 256, pack: false)
         let tableValues = table.values
         do {
             projectedPositions = try context.run { () throws(InferenceError) -> [Float] in

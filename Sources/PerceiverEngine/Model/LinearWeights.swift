@@ -7,15 +7,16 @@ struct LinearWeights: Sendable {
     /// The bf16 copy a bf16 model multiplies with; nil in f32.
     let packed: PackedWeights?
 
-    /// Loads `prefix.weight` and (if `hasBias`) `prefix.bias`, packed to bf16 when the source has a packer;
-    /// the mapped f32 original's pages are then released, so one copy stays resident.
+    /// Loads `prefix.weight` and (if `hasBias`) `prefix.bias`, packed to bf16 when the source has a packer
+    /// (unless `pack` is false: a layer only used at load stays f32); the mapped f32 original's pages are then
+    /// released, so one copy stays resident.
     init(_ source: WeightSource, _ prefix: String, in inFeatures: Int, out outFeatures: Int,
-         hasBias: Bool = true) throws(ModelLoadError) {
+         hasBias: Bool = true, pack: Bool = true) throws(ModelLoadError) {
         weight = try source.tensor(prefix + ".weight", shape: [outFeatures, inFeatures])
         bias = hasBias ? try source.tensor(prefix + ".bias", shape: [outFeatures]) : nil
         self.inFeatures = inFeatures
         self.outFeatures = outFeatures
-        packed = try Self.pack(weight, name: prefix + ".weight", packer: source.bf16Packer)
+        packed = try Self.pack(weight, name: prefix + ".weight", packer: pack ? source.bf16Packer : nil)
         if packed != nil { weight.releaseMappedPages() }
     }
 

@@ -74,7 +74,7 @@ struct PerceiverLayer: Sendable {
         if let keyValues {
             kv = try project(keyValues, batch: batch, rows: keyRows, bias: keyBias, context: context)
         } else {
-            kv = try project(normalized: qn, batch: batch, rows: queryRows, bias: nil, context: context)
+            kv = try project(normalized: qn, batch: batch, rows: queryRows, context: context)
         }
         return try attend(x, normalized: qn, batch: batch, queryRows: queryRows, keyValues: kv, batchOffset: 0,
                           context: context)
@@ -90,40 +90,74 @@ struct PerceiverLayer: Sendable {
     }
 
     /// Keys and values of a cross-attention input `(B, Nk, Dkv)`: `LN2` then the two projections, a chunk of
-    /// rows at a time (in a bf16 model each chunk is converted as it is projected).
+    /// rows at a time (in a bf16 model each chunk's keys and values are converted as they are projected).
     func project(_ input: [Float], batch: Int, rows: Int, bias: [Float]?,
                  context: ComputeContext) throws(InferenceError) -> KeyValues {
-        guard let keyValueNorm else { preconditionFailure("project(_:) is for cross-attention layers") }
+        guard keyValueNorm != nil else { preconditionFailure("project(_:) is for cross-attention layers") }
         let total = batch * rows
         precondition(input.count == total * key.inFeatures, "key/value input: shape mismatch")
-        let chunk = Self.projectionChunkRows
-        if context.precision == .f32 || total <= chunk {
-            let normalized = try keyValueNorm(input, rows: total, context: context)
-            return try project(normalized: normalized, batch: batch, rows: rows, bias: bias, context: context)
+        let chunk = min(total, Self.projectionChunkRows)
+        if total <= chunk || context.precision == .f32 {
+            var k = uninitializedFloats(total * key.outFeatures)
+            var v = uninitializedFloats(total * value.outFeatures)
+            try projectChunks(input, total: total, chunk: chunk, context: context) { (start, count, n) throws(InferenceError) in
+                try k.withUnsafeMutableBufferPointer { (k) throws(InferenceError) in
+                    try key.apply(n, rows: count, into: k.baseAddress! + start * key.outFeatures, context: context)
+                }
+                try v.withUnsafeMutableBufferPointer { (v) throws(InferenceError) in
+                    try value.apply(n, rows: count, into: v.baseAddress! + start * value.outFeatures, context: context)
+                }
+            }
+            return KeyValues(k: Activations(k, precision: context.precision),
+                             v: Activations(v, precision: context.precision), batch: batch, rows: rows, bias: bias)
         }
-        var k = [UInt16](repeating: 0, count: total * key.outFeatures)
-        var v = [UInt16](repeating: 0, count: total * value.outFeatures)
-        try input.withUnsafeBufferPointer { (src) throws(InferenceError) in
-            for start in stride(from: 0, to: total, by: chunk) {
-                let count = min(chunk, total - start)
-                let rows = Array(src[(start * key.inFeatures)..<((start + count) * key.inFeatures)])
-                let normalized = try keyValueNorm(rows, rows: count, context: context)
-                let kf = try key(normalized, rows: count, context: context)
-                let vf = try value(normalized, rows: count, context: context)
-                kf.withUnsafeBufferPointer { BFloat16.convert($0.baseAddress!, to: &k[start * key.outFeatures], count: $0.count) }
-                vf.withUnsafeBufferPointer { BFloat16.convert($0.baseAddress!, to: &v[start * value.outFeatures], count: $0.count) }
+        var k = [UInt16](unsafeUninitializedCapacity: total * key.outFeatures) { $1 = $0.count }
+        var v = [UInt16](unsafeUninitializedCapacity: total * value.outFeatures) { $1 = $0.count }
+        var projected = uninitializedFloats(chunk * max(key.outFeatures, value.outFeatures))
+        try projectChunks(input, total: total, chunk: chunk, context: context) { (start, count, n) throws(InferenceError) in
+            for (layer, target) in [(key, 0), (value, 1)] {
+                try projected.withUnsafeMutableBufferPointer { (y) throws(InferenceError) in
+                    try layer.apply(n, rows: count, into: y.baseAddress!, context: context)
+                    let offset = start * layer.outFeatures, n = count * layer.outFeatures
+                    if target == 0 {
+                        k.withUnsafeMutableBufferPointer { BFloat16.convert(y.baseAddress!, to: $0.baseAddress! + offset, count: n) }
+                    } else {
+                        v.withUnsafeMutableBufferPointer { BFloat16.convert(y.baseAddress!, to: $0.baseAddress! + offset, count: n) }
+                    }
+                }
             }
         }
         return KeyValues(k: .bf16(k), v: .bf16(v), batch: batch, rows: rows, bias: bias)
     }
 
-    /// Keys and values from already layer-normed rows, in the element type the context multiplies with.
-    private func project(normalized: [Float], batch: Int, rows: Int, bias: [Float]?,
+    /// Layer-normalizes `input` `chunk` rows at a time into one reused buffer and hands each chunk's first
+    /// row, row count and normalized rows to `body`.
+    private func projectChunks(_ input: [Float], total: Int, chunk: Int, context: ComputeContext,
+                               _ body: (Int, Int, UnsafePointer<Float>) throws(InferenceError) -> Void)
+        throws(InferenceError) {
+        guard let keyValueNorm else { return }
+        var normalized = uninitializedFloats(chunk * key.inFeatures)
+        try input.withUnsafeBufferPointer { (src) throws(InferenceError) in
+            try normalized.withUnsafeMutableBufferPointer { (n) throws(InferenceError) in
+                for start in stride(from: 0, to: total, by: chunk) {
+                    let count = min(chunk, total - start)
+                    try context.layerNorm(rows: count, channels: keyValueNorm.channels,
+                                          src: src.baseAddress! + start * key.inFeatures,
+                                          gamma: keyValueNorm.gamma.data, beta: keyValueNorm.beta.data,
+                                          dst: n.baseAddress!)
+                    try body(start, count, n.baseAddress!)
+                }
+            }
+        }
+    }
+
+    /// Self-attention's keys and values, from the layer-normed queries, in the type the context multiplies with.
+    private func project(normalized: [Float], batch: Int, rows: Int,
                          context: ComputeContext) throws(InferenceError) -> KeyValues {
         KeyValues(k: Activations(try key(normalized, rows: batch * rows, context: context), precision: context.precision),
                   v: Activations(try value(normalized, rows: batch * rows, context: context),
                                  precision: context.precision),
-                  batch: batch, rows: rows, bias: bias)
+                  batch: batch, rows: rows, bias: nil)
     }
 
     /// Attention, output projection, optional query residual, then the MLP with its residual.

@@ -52,33 +52,84 @@ import Testing
         let context = try ComputeContext(threads: 2, precision: .bf16)
         var rng = TestRandom(seed: 3)
         let (batch, nq, nk, heads, dqk, dv) = (2, 5, 9, 2, 4, 3)
-        let q = rng.floats(batch * nq * heads * dqk), k = rng.floats(batch * nk * heads * dqk)
-        let v = rng.floats(batch * nk * heads * dv)
+        let q = rng.floats(batch * nq * heads * dqk, scale: 3), k = rng.floats(batch * nk * heads * dqk, scale: 3)
+        let v = rng.floats(batch * nk * heads * dv, scale: 3)
         let attention = MultiHeadAttention(heads: heads, qkChannels: heads * dqk, vChannels: heads * dv)
         let out = try context.run {
             try attention(q: q, k: k, v: v, batch: batch, queryRows: nq, keyRows: nk, keyBias: nil, context: context)
         }
-        // The reference rounds exactly where the engine does: Q, K, V and the softmax probabilities.
-        let (qr, kr, vr) = (q.map(Self.naiveBF16), k.map(Self.naiveBF16), v.map(Self.naiveBF16))
-        var expected = [Float](repeating: 0, count: out.count)
-        for b in 0..<batch {
-            for h in 0..<heads {
-                for i in 0..<nq {
-                    var scores = (0..<nk).map { j in
-                        (0..<dqk).reduce(Float(0)) { sum, d in
-                            sum + qr[((b * nq + i) * heads + h) * dqk + d] * kr[((b * nk + j) * heads + h) * dqk + d]
-                        } / Float(dqk).squareRoot()
-                    }
-                    scores = NaiveReference.softmax(scores, rows: 1, c: nk).map(Self.naiveBF16)
-                    for d in 0..<dv {
-                        expected[((b * nq + i) * heads + h) * dv + d] = (0..<nk).reduce(Float(0)) { sum, j in
-                            sum + scores[j] * vr[((b * nk + j) * heads + h) * dv + d]
+        /// Attention computed naively, with `round` applied to Q, K, V and the softmax probabilities.
+        func reference(_ round: (Float) -> Float) -> [Float] {
+            let (qr, kr, vr) = (q.map(round), k.map(round), v.map(round))
+            var expected = [Float](repeating: 0, count: out.count)
+            for b in 0..<batch {
+                for h in 0..<heads {
+                    for i in 0..<nq {
+                        let scores = (0..<nk).map { j in
+                            (0..<dqk).reduce(Float(0)) { sum, d in
+                                sum + qr[((b * nq + i) * heads + h) * dqk + d] * kr[((b * nk + j) * heads + h) * dqk + d]
+                            } / Float(dqk).squareRoot()
+                        }
+                        let p = NaiveReference.softmax(scores, rows: 1, c: nk).map(round)
+                        for d in 0..<dv {
+                            expected[((b * nq + i) * heads + h) * dv + d] = (0..<nk).reduce(Float(0)) { sum, j in
+                                sum + p[j] * vr[((b * nk + j) * heads + h) * dv + d]
+                            }
                         }
                     }
                 }
             }
+            return expected
         }
-        // A probability next to a rounding boundary may round the other way (one bf16 step, 2^-8 relative).
-        #expect(NaiveReference.maxAbsDifference(out, expected) <= 5e-3)
+        let rounded = NaiveReference.maxAbsDifference(out, reference(Self.naiveBF16))
+        let unrounded = NaiveReference.maxAbsDifference(out, reference { $0 })
+        // A probability next to a rounding boundary may round the other way (one bf16 step, 2^-8 relative);
+        // f32 math would be measurably further away.
+        #expect(rounded <= 5e-3, "vs bf16-rounded reference: \(rounded)")
+        #expect(unrounded > 4 * rounded, "vs f32 reference: \(unrounded), vs bf16: \(rounded)")
+    }
+
+    @Test func reorderConversionEqualsTheScalarRounding() throws {
+        let context = try ComputeContext(threads: 2, precision: .bf16)
+        var rng = TestRandom(seed: 17)
+        let values = rng.floats(4000, scale: 50) + [0, -0, .infinity, -.infinity, .greatestFiniteMagnitude,
+                                                   Float(bitPattern: 0x3f80_8000), Float(bitPattern: 0x3f81_8000),
+                                                   Float(bitPattern: 0x0000_1234), Float(bitPattern: 0x8040_0000)]
+        let converted = try context.run { () throws(InferenceError) -> [UInt16] in
+            let pointer = try values.withUnsafeBufferPointer { (v) throws(InferenceError) in
+                try context.bf16(v.baseAddress!, count: v.count)
+            }
+            return Array(UnsafeBufferPointer(start: pointer, count: values.count))
+        }
+        // oneDNN's conversion flushes f32 subnormals (below 1.2e-38) to a signed zero; all else rounds alike.
+        let expected = values.map { $0.isSubnormal ? ($0.sign == .minus ? 0x8000 : 0) : BFloat16.from($0) }
+        let mismatches = zip(values, zip(converted, expected)).filter { $1.0 != $1.1 }
+        #expect(mismatches.isEmpty, "\(mismatches.prefix(5).map { ($0.0, $0.1) })")
+    }
+
+    @Test func chunkedBF16ProjectionMatchesF32AcrossChunkBoundaries() throws {
+        // A cross-attention over more key rows than one projection chunk (16,384) converts chunk by chunk.
+        let shape = PerceiverLayer.Shape(isCross: true, queryDim: 8, keyValueDim: 6, qkChannels: 8, vChannels: 8,
+                                         heads: 1, wideningFactor: 1, useQueryResidual: true)
+        let (f32, bf16) = (try ComputeContext(threads: 2), try ComputeContext(threads: 2, precision: .bf16))
+        let packed = RandomWeights(seed: 9)
+        packed.bf16Packer = bf16
+        let layers = (try PerceiverLayer(RandomWeights(seed: 9), "x", shape), try PerceiverLayer(packed, "x", shape))
+        let rows = PerceiverLayer.projectionChunkRows + 1000
+        var rng = TestRandom(seed: 21)
+        let input = rng.floats(rows * 6)
+        let exact = try f32.run { try layers.0.project(input, batch: 1, rows: rows, bias: nil, context: f32) }
+        let rounded = try bf16.run { try layers.1.project(input, batch: 1, rows: rows, bias: nil, context: bf16) }
+        for (a, b) in [(exact.k, rounded.k), (exact.v, rounded.v)] {
+            guard case .f32(let a) = a, case .bf16(let b) = b else {
+                Issue.record("expected f32 and bf16 keys and values")
+                continue
+            }
+            let widened = b.map(BFloat16.float)
+            #expect(a.count == widened.count)
+            // Every row, on both sides of the chunk boundary, within bf16 rounding of the f32 projection.
+            #expect(NaiveReference.maxAbsDifference(a, widened) <= 0.05)
+            #expect(NaiveReference.maxAbsDifference(a, widened) > 0)
+        }
     }
 }
