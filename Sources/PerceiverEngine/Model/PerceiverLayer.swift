@@ -114,18 +114,20 @@ struct PerceiverLayer: Sendable {
         var k = [UInt16](unsafeUninitializedCapacity: total * key.outFeatures) { $1 = $0.count }
         var v = [UInt16](unsafeUninitializedCapacity: total * value.outFeatures) { $1 = $0.count }
         var projected = uninitializedFloats(chunk * max(key.outFeatures, value.outFeatures))
-        try projectChunks(input, total: total, chunk: chunk, context: context) { (start, count, n) throws(InferenceError) in
-            for (layer, target) in [(key, 0), (value, 1)] {
-                try projected.withUnsafeMutableBufferPointer { (y) throws(InferenceError) in
-                    try layer.apply(n, rows: count, into: y.baseAddress!, context: context)
-                    let offset = start * layer.outFeatures, n = count * layer.outFeatures
-                    if target == 0 {
-                        k.withUnsafeMutableBufferPointer { BFloat16.convert(y.baseAddress!, to: $0.baseAddress! + offset, count: n) }
-                    } else {
-                        v.withUnsafeMutableBufferPointer { BFloat16.convert(y.baseAddress!, to: $0.baseAddress! + offset, count: n) }
-                    }
+        // Projects one chunk's normalized rows through `layer` and stores them, as bf16, at row `start` of `out`.
+        func project(_ layer: LinearWeights, _ normalized: UnsafePointer<Float>, start: Int, count: Int,
+                     into out: inout [UInt16]) throws(InferenceError) {
+            try projected.withUnsafeMutableBufferPointer { (y) throws(InferenceError) in
+                try layer.apply(normalized, rows: count, into: y.baseAddress!, context: context)
+                out.withUnsafeMutableBufferPointer {
+                    BFloat16.convert(y.baseAddress!, to: $0.baseAddress! + start * layer.outFeatures,
+                                     count: count * layer.outFeatures)
                 }
             }
+        }
+        try projectChunks(input, total: total, chunk: chunk, context: context) { (start, count, n) throws(InferenceError) in
+            try project(key, n, start: start, count: count, into: &k)
+            try project(value, n, start: start, count: count, into: &v)
         }
         return KeyValues(k: .bf16(k), v: .bf16(v), batch: batch, rows: rows, bias: bias)
     }
