@@ -2,6 +2,8 @@
 #define PERCEIVERD_COPENSSL_SHIM_H
 #include <openssl/ssl.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/crypto.h>
 
 /* SSL_OP_* are built with the function-like macro SSL_OP_BIT(n), which Swift does not import.
    These constants take their values from the real macros. */

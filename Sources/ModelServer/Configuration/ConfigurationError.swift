@@ -19,6 +19,13 @@ public indirect enum ConfigurationError: Error, Equatable, Sendable {
     case conflictingPorts(Int)
     /// A command-line model override is not `NAME=DIR` with a valid name and a non-empty directory.
     case invalidModelOverride(String)
+    /// The bearer-token file cannot be read.
+    case unreadableTokenFile(path: String, reason: String)
+    /// A token (line `line` of `source`, counted from 1) is not an RFC 6750 `b64token`; the token itself is
+    /// never echoed.
+    case malformedToken(source: String, line: Int)
+    /// `auth.token_file` names a file with no tokens: refused rather than serving unprotected.
+    case noTokens(path: String)
     /// An error found while loading the file at `path`.
     case inFile(path: String, ConfigurationError)
 
@@ -38,6 +45,8 @@ public indirect enum ConfigurationError: Error, Equatable, Sendable {
         case objectOrNull
         /// A JSON array.
         case array
+        /// `true` or `false`.
+        case boolean
     }
 }
 
@@ -55,6 +64,10 @@ extension ConfigurationError: CustomStringConvertible {
         case .conflictingPorts(let port): return "'tls.port' and 'port' are both \(port); give them different ports"
         case .invalidModelOverride(let text):
             return "model override '\(text)' must be NAME=DIR with NAME matching [A-Za-z0-9_.-]+"
+        case .unreadableTokenFile(let path, let reason): return "auth.token_file \(path): cannot read: \(reason)"
+        case .malformedToken(let source, let line):
+            return "\(source): token \(line) is not a bearer token (allowed: A-Z a-z 0-9 - . _ ~ + / then = padding)"
+        case .noTokens(let path): return "auth.token_file \(path) holds no tokens (one per line; # starts a comment)"
         case .inFile(let path, let error): return "\(path): \(error)"
         }
     }
@@ -72,6 +85,7 @@ extension ConfigurationError.Requirement: CustomStringConvertible {
         case .object: return "an object"
         case .objectOrNull: return "an object or null"
         case .array: return "an array"
+        case .boolean: return "true or false"
         }
     }
 }

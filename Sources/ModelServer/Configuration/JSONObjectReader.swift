@@ -63,6 +63,20 @@ struct JSONObjectReader {
         return string
     }
 
+    /// Whether `key` is present (null counts as present).
+    func has(_ key: String) -> Bool {
+        object[key] != nil
+    }
+
+    /// The boolean at `key`, or `defaultValue` if absent; numbers and strings are type errors.
+    func boolean(_ key: String, default defaultValue: Bool) throws(ConfigurationError) -> Bool {
+        guard let value = try present(key, required: false) else { return defaultValue }
+        guard let number = value as? NSNumber, Self.isBoolean(number) else {
+            throw .invalidValue(key: keyPath(key), expected: .boolean, found: Self.describe(value))
+        }
+        return number.boolValue
+    }
+
     /// The array at `key`, or nil if absent.
     func array(_ key: String) throws(ConfigurationError) -> [Any]? {
         guard let value = try present(key, required: false) else { return nil }

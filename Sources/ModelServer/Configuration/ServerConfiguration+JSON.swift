@@ -36,7 +36,10 @@ extension ServerConfiguration {
                 ?? defaults.limits,
             tls: try root.object("tls", allowedKeys: JSONKeys.tls).map { reader throws(ConfigurationError) in
                 try TLSConfiguration(reader, baseDirectory: baseDirectory)
-            })
+            },
+            auth: try root.object("auth", allowedKeys: JSONKeys.auth).map { reader throws(ConfigurationError) in
+                try AuthConfiguration(reader, baseDirectory: baseDirectory)
+            } ?? defaults.auth)
         try validate()
     }
 
@@ -63,7 +66,8 @@ extension ServerConfiguration {
 
 /// The keys each object of the file format may hold.
 private enum JSONKeys {
-    static let top: Set = ["host", "port", "threads", "log_level", "drain_timeout_ms", "models", "limits", "tls"]
+    static let top: Set = ["host", "port", "threads", "log_level", "drain_timeout_ms", "models", "limits", "tls",
+                           "auth"]
     static let model: Set = ["name", "path", "version", "precision", "max_batch_size", "max_queue_delay_us",
                              "max_queue_size", "default_timeout_us", "preferred_batch_sizes", "priority_levels",
                              "default_priority_level", "instances", "threads_per_instance"]
@@ -71,6 +75,7 @@ private enum JSONKeys {
                               "max_decompressed_bytes", "max_connections", "read_timeout_ms", "idle_timeout_ms",
                               "write_timeout_ms"]
     static let tls: Set = ["port", "cert", "key"]
+    static let auth: Set = ["token_file", "protect_metrics"]
 }
 
 extension ModelConfiguration {
@@ -129,5 +134,16 @@ extension TLSConfiguration {
                                                          against: baseDirectory),
             keyPath: ServerConfiguration.resolve(try reader.string("key", default: nil, .nonEmptyString),
                                                  against: baseDirectory))
+    }
+}
+
+extension AuthConfiguration {
+    /// The `auth` object; `token_file` resolves against `baseDirectory`.
+    fileprivate init(_ reader: JSONObjectReader, baseDirectory: String) throws(ConfigurationError) {
+        let file: String? = reader.has("token_file")
+            ? ServerConfiguration.resolve(try reader.string("token_file", default: nil, .nonEmptyString),
+                                          against: baseDirectory)
+            : nil
+        self.init(tokenFile: file, protectMetrics: try reader.boolean("protect_metrics", default: false))
     }
 }

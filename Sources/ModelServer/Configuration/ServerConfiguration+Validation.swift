@@ -162,7 +162,7 @@ extension ConfigurationError.Requirement {
         case .nonEmptyString: return !value.isEmpty
         case .oneOf(let choices): return choices.contains(value)
         case .modelName: return !value.isEmpty && value.unicodeScalars.allSatisfy(Self.isModelNameScalar)
-        case .integer, .object, .objectOrNull, .array: return false
+        case .integer, .object, .objectOrNull, .array, .boolean: return false
         }
     }
 

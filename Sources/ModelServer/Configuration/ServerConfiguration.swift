@@ -24,11 +24,14 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var limits: LimitsConfiguration
     /// The TLS listener, or nil for none.
     public var tls: TLSConfiguration?
+    /// Bearer-token access control from the file; tokens may also come from `$PERCEIVERD_TOKENS`.
+    public var auth: AuthConfiguration
 
     /// A configuration; every argument defaults to the file format's default.
     public init(host: String = "127.0.0.1", port: Int = 8000, threads: Int = 0, logLevel: LogLevel = .info,
                 drainTimeoutMilliseconds: Int = 30_000, models: [ModelConfiguration] = [],
-                limits: LimitsConfiguration = LimitsConfiguration(), tls: TLSConfiguration? = nil) {
+                limits: LimitsConfiguration = LimitsConfiguration(), tls: TLSConfiguration? = nil,
+                auth: AuthConfiguration = AuthConfiguration()) {
         self.host = host
         self.port = port
         self.threads = threads
@@ -37,6 +40,7 @@ public struct ServerConfiguration: Sendable, Equatable {
         self.models = models
         self.limits = limits
         self.tls = tls
+        self.auth = auth
     }
 }
 
@@ -147,5 +151,20 @@ public struct TLSConfiguration: Sendable, Equatable {
         self.port = port
         self.certificatePath = certificatePath
         self.keyPath = keyPath
+    }
+}
+
+/// Bearer-token access control. Tokens come from `tokenFile` and from the `PERCEIVERD_TOKENS` environment
+/// variable; with none from either, every route is open.
+public struct AuthConfiguration: Sendable, Equatable {
+    /// A file of tokens, one per line (blank lines and `#` comments skipped); absolute once parsed from a file.
+    public var tokenFile: String?
+    /// Whether `/metrics` needs a token too (health endpoints never do).
+    public var protectMetrics: Bool
+
+    /// Access control; every argument defaults to the file format's default.
+    public init(tokenFile: String? = nil, protectMetrics: Bool = false) {
+        self.tokenFile = tokenFile
+        self.protectMetrics = protectMetrics
     }
 }

@@ -15,15 +15,20 @@ public final class Daemon: @unchecked Sendable {
     private let logger: Logger
     private let notifier = SystemdNotifier()
     private let version: String
+    /// The process environment, read for `$PERCEIVERD_TOKENS`.
+    private let environment: [String: String]
+    private var access = AccessPolicy.open
     private var server: HTTPServer?
     private var signalSources: [DispatchSourceSignal] = []
     private var watchdog: DispatchSourceTimer?
     private let signalQueue = DispatchQueue(label: "perceiverd.signals")
 
-    public init(configuration: ServerConfiguration, logger: Logger, version: String) {
+    public init(configuration: ServerConfiguration, logger: Logger, version: String,
+                environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.configuration = configuration
         self.logger = logger
         self.version = version
+        self.environment = environment
     }
 
     /// Runs until a termination signal has been handled and the drain is over.
@@ -42,6 +47,9 @@ public final class Daemon: @unchecked Sendable {
         logger.info("perceiverd \(version) starting", metadata: [
             "onednn.version": "\(DNNLInfo.version)", "onednn.isa": "\(DNNLInfo.isa)", "threads": "\(threads)",
         ])
+        do { access = try AccessPolicy(configuration.auth, environment: environment) } catch {
+            throw DaemonError.access(error.description)
+        }
         let server = HTTPServer(configuration: try httpConfiguration(), handler: router, logger: logger)
         let metrics = self.metrics
         server.onResponse = { metrics.httpResponse(status: $0) }
@@ -49,7 +57,8 @@ public final class Daemon: @unchecked Sendable {
         self.server = server
         if handlesSignals { installSignalHandlers(stopped: stopped) }
         logger.info("listening", metadata: ["http.port": "\(server.port)",
-                                            "https.port": "\(server.tlsPort.map(String.init) ?? "off")"])
+                                            "https.port": "\(server.tlsPort.map(String.init) ?? "off")",
+                                            "auth": "\(accessSummary)"])
         let models = try loadModels()
         guard state.becomeReady(with: ModelRegistry(models: models)) else {
             models.forEach { $0.stop() }
@@ -84,7 +93,13 @@ public final class Daemon: @unchecked Sendable {
     public var models: [ServedModel] { state.registry.models }
 
     private var router: Router {
-        Router(state: state, metrics: metrics, serverVersion: version)
+        Router(state: state, metrics: metrics, serverVersion: version, access: access)
+    }
+
+    /// How access is controlled, for the `listening` log line.
+    private var accessSummary: String {
+        guard let tokens = access.tokens else { return "off" }
+        return "bearer (\(tokens.count) token(s), metrics \(access.protectsMetrics ? "protected" : "open"))"
     }
 
     /// Loads, warms and starts every model; on a failure, stops the ones already started.
@@ -192,12 +207,14 @@ public enum DaemonError: Error, CustomStringConvertible {
     case listen(String)
     case tls(String)
     case model(name: String, path: String, reason: String)
+    case access(String)
 
     public var description: String {
         switch self {
         case .listen(let reason): return "cannot listen: \(reason) (is another process using the port? try --port)"
         case .tls(let reason): return "TLS: \(reason) (check tls.cert and tls.key in the config)"
         case .model(let name, let path, let reason): return "model '\(name)' at \(path): \(reason)"
+        case .access(let reason): return "access control: \(reason)"
         }
     }
 }

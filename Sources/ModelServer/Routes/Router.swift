@@ -9,17 +9,21 @@ public struct Router: HTTPHandler {
     public let metrics: MetricsRegistry
     /// Server name and version for `GET /v2`.
     public let serverVersion: String
+    /// Which routes need a bearer token.
+    public let access: AccessPolicy
 
-    public init(state: ServerState, metrics: MetricsRegistry, serverVersion: String) {
+    public init(state: ServerState, metrics: MetricsRegistry, serverVersion: String, access: AccessPolicy = .open) {
         self.state = state
         self.metrics = metrics
         self.serverVersion = serverVersion
+        self.access = access
     }
 
     public func handle(_ request: HTTPRequest, context: RequestContext,
                        respond: @escaping @Sendable (HTTPResponse) -> Void) {
         let segments = request.path.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map(String.init)
         do {
+            try access.check(request, segments: segments)
             try route(request, segments: segments, context: context, respond: respond)
         } catch {
             respond(Self.response(for: error, logger: context.logger))
@@ -150,6 +154,11 @@ public struct Router: HTTPHandler {
             response.headers.add(name: "Allow", value: allowed.joined(separator: ", "))
         }
         if error.status == 503 { response.headers.add(name: "Retry-After", value: "1") }
+        if case .unauthorized(let invalidToken) = error {
+            // RFC 6750 section 3: the challenge, with error="invalid_token" when a token was sent but refused.
+            response.headers.add(name: "WWW-Authenticate",
+                                 value: "Bearer realm=\"perceiverd\"" + (invalidToken ? ", error=\"invalid_token\"" : ""))
+        }
         return response
     }
 }

@@ -19,11 +19,24 @@ extension ModelInputs {
                 throw RequestError.badTensor(name: tensor.name, reason: "datatype \(tensor.datatype), expected "
                                              + spec.datatypes.joined(separator: " or "))
             }
+            try Self.requireFinite(tensor)
             try assign(tensor)
         }
         for spec in specs where !spec.isOptional && !seen.contains(spec.name) {
             throw RequestError.badTensor(name: spec.name, reason: "required input is missing")
         }
+    }
+
+    /// Refuses NaN and ±Inf in a float tensor. The engine would carry them through every layer norm and
+    /// softmax into all of the row's outputs, which is never what a client meant; a 400 naming the first
+    /// such element is (README "NaN and infinity"). JSON numbers beyond the FP32 range arrive here as ±Inf.
+    /// - Throws: `RequestError.badTensor` naming the element.
+    private static func requireFinite(_ tensor: V2Tensor) throws(RequestError) {
+        guard case .floats(let values) = tensor.data, let index = values.firstIndex(where: { !$0.isFinite }) else {
+            return
+        }
+        let kind = values[index].isNaN ? "NaN" : "\(values[index] < 0 ? "-" : "+")Inf (or beyond the FP32 range)"
+        throw RequestError.badTensor(name: tensor.name, reason: "element \(index) is \(kind); inputs must be finite numbers")
     }
 
     private mutating func assign(_ tensor: V2Tensor) throws(RequestError) {

@@ -17,6 +17,8 @@ public enum RequestError: Error, Equatable, Sendable {
     case binaryDataLength(declared: Int, actual: Int)
     /// The engine refused the inputs or failed.
     case inference(InferenceError)
+    /// A bearer token is required: none was sent (`invalidToken` false) or it is not accepted.
+    case unauthorized(invalidToken: Bool)
     /// No route has this path.
     case routeNotFound(path: String)
     /// The path exists but not for this method.
@@ -47,6 +49,7 @@ public enum RequestError: Error, Equatable, Sendable {
              .binaryDataLength:
             return 400
         case .inference(let error): return error.isClientError ? 400 : 500
+        case .unauthorized: return 401
         case .routeNotFound, .modelNotFound, .versionNotFound: return 404
         case .modelRequired, .batchTooLarge, .badPriority: return 400
         case .methodNotAllowed: return 405
@@ -75,6 +78,9 @@ extension RequestError: CustomStringConvertible {
             return "the inputs' binary_data_size values add up to \(declared) bytes, but \(actual) bytes follow "
                 + "the JSON header (\(difference))"
         case .inference(let error): return error.description
+        case .unauthorized(let invalidToken):
+            return invalidToken ? "invalid bearer token"
+                : "missing bearer token: send the header 'Authorization: Bearer TOKEN'"
         case .routeNotFound(let path): return "no route for '\(path)'"
         case .methodNotAllowed(let method, let allowed):
             return "method \(method) not allowed here (allowed: \(allowed.joined(separator: ", ")))"

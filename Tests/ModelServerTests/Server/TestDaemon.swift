@@ -19,10 +19,10 @@ enum TestDaemon {
     }()
 
     /// Starts a daemon (no signal handling) and returns it once it is ready.
-    static func start(_ configuration: ServerConfiguration) -> Daemon {
+    static func start(_ configuration: ServerConfiguration, environment: [String: String] = [:]) -> Daemon {
         var logger = Logger(label: "test-daemon")
         logger.logLevel = .critical
-        let daemon = Daemon(configuration: configuration, logger: logger, version: "test")
+        let daemon = Daemon(configuration: configuration, logger: logger, version: "test", environment: environment)
         do {
             try daemon.start(handlesSignals: false) {}
         } catch {

@@ -1,0 +1,48 @@
+import HTTPServer
+
+/// Which requests need a bearer token, and the check itself.
+///
+/// With tokens configured every route needs one except the health probes (`/health`, `/v2/health/live`,
+/// `/v2/health/ready`), which load balancers and Kubernetes call without credentials, and `/metrics` unless
+/// `protectsMetrics`. Without tokens everything is open.
+public struct AccessPolicy: Sendable {
+    /// The accepted tokens; nil leaves every route open.
+    public let tokens: BearerTokenSet?
+    /// Whether `/metrics` needs a token.
+    public let protectsMetrics: Bool
+
+    /// Every route open.
+    public static let open = AccessPolicy(tokens: nil, protectsMetrics: false)
+
+    /// A policy accepting `tokens` (none: open).
+    public init(tokens: BearerTokenSet?, protectsMetrics: Bool) {
+        self.tokens = tokens.flatMap { $0.count > 0 ? $0 : nil }
+        self.protectsMetrics = protectsMetrics
+    }
+
+    /// The policy the configuration and the environment describe.
+    /// - Throws: `ConfigurationError` from `AccessTokens.load`.
+    public init(_ configuration: AuthConfiguration, environment: [String: String]) throws(ConfigurationError) {
+        let tokens = try AccessTokens.load(configuration, environment: environment)
+        self.init(tokens: tokens.isEmpty ? nil : BearerTokenSet(tokens), protectsMetrics: configuration.protectMetrics)
+    }
+
+    /// Whether any route needs a token.
+    public var isEnabled: Bool { tokens != nil }
+
+    /// Checks `request` (its path already split into `segments`).
+    /// - Throws: `RequestError.unauthorized` when a token is needed and missing or not accepted.
+    func check(_ request: HTTPRequest, segments: [String]) throws(RequestError) {
+        guard let tokens, !isExempt(segments) else { return }
+        switch tokens.verify(authorization: request.head.headers.values(of: "Authorization")) {
+        case .accepted: return
+        case .missingCredentials: throw RequestError.unauthorized(invalidToken: false)
+        case .invalidToken: throw RequestError.unauthorized(invalidToken: true)
+        }
+    }
+
+    private func isExempt(_ segments: [String]) -> Bool {
+        segments == ["health"] || segments == ["v2", "health", "live"] || segments == ["v2", "health", "ready"]
+            || (segments == ["metrics"] && !protectsMetrics)
+    }
+}

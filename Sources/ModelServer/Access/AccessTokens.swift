@@ -1,0 +1,56 @@
+import Foundation
+import HTTPServer
+
+/// Where the bearer tokens come from: `auth.token_file` and the `PERCEIVERD_TOKENS` environment variable.
+public enum AccessTokens {
+    /// The environment variable holding tokens, separated by commas or whitespace.
+    public static let environmentVariable = "PERCEIVERD_TOKENS"
+
+    /// Every token from `configuration.tokenFile` (one per line; blank lines and `#` comments skipped) and from
+    /// `environment[environmentVariable]`. Empty: access is open.
+    /// - Throws: `ConfigurationError.unreadableTokenFile`, `.noTokens` for a file without tokens, or
+    ///   `.malformedToken` naming the source and the token's position (never the token).
+    public static func load(_ configuration: AuthConfiguration,
+                            environment: [String: String]) throws(ConfigurationError) -> [String] {
+        var tokens: [String] = []
+        if let path = configuration.tokenFile {
+            let text: String
+            do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+                throw .unreadableTokenFile(path: path, reason: reason(path: path))
+            }
+            let fromFile = try fileTokens(text, path: path)
+            guard !fromFile.isEmpty else { throw .noTokens(path: path) }
+            tokens += fromFile
+        }
+        if let value = environment[environmentVariable] {
+            let parts = value.split { $0 == "," || $0.isWhitespace }
+            for (index, part) in parts.enumerated() {
+                guard BearerTokenSet.isWellFormed(part) else {
+                    throw .malformedToken(source: "$\(environmentVariable)", line: index + 1)
+                }
+                tokens.append(String(part))
+            }
+        }
+        return tokens
+    }
+
+    private static func fileTokens(_ text: String, path: String) throws(ConfigurationError) -> [String] {
+        var tokens: [String] = []
+        for (index, rawLine) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
+            // CRLF is one Character (a newline), so Windows-edited files split the same way.
+            let line = rawLine.trimmingCharacters(in: .whitespaces)
+            if line.isEmpty || line.hasPrefix("#") { continue }
+            guard BearerTokenSet.isWellFormed(line) else { throw .malformedToken(source: path, line: index + 1) }
+            tokens.append(line)
+        }
+        return tokens
+    }
+
+    private static func reason(path: String) -> String {
+        var isDirectory: ObjCBool = false
+        if !FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) { return "no such file" }
+        if isDirectory.boolValue { return "is a directory" }
+        if !FileManager.default.isReadableFile(atPath: path) { return "permission denied" }
+        return "not UTF-8 text"
+    }
+}
