@@ -1,4 +1,5 @@
 import Dispatch
+import Glibc
 
 extension Connection {
     /// Periodic check of the read, idle, write and linger deadlines.
@@ -8,6 +9,14 @@ extension Connection {
         let now = Self.now()
         if let lingerStart {
             if now - lingerStart > Self.lingerSeconds { closeNow() }
+            return
+        }
+        // A handshake that never finishes (half a record header, a record announcing 64 KiB that never comes)
+        // is cut off by the read timeout, not left holding a connection for the idle timeout. There is no
+        // session to answer 408 in.
+        if !transport.isEstablished && now - connectedAt > configuration.readTimeout {
+            logger.notice("TLS handshake timeout, closing", metadata: ["peer": "\(peer)"])
+            closeNow()
             return
         }
         if outboxOffset < outbox.count {
@@ -43,6 +52,22 @@ extension Connection {
     /// Drain time is over: close whatever is left.
     func forceClose() {
         queue.async { self.closeNow() }
+    }
+
+    /// A plaintext HTTP request arrived on the TLS port: there is no session to answer in, so a plaintext 400
+    /// goes straight to the socket (as nginx does) before the connection closes. Best effort: one
+    /// non-blocking send; then the write side is shut and what the client already sent is read and dropped,
+    /// so that closing with unread bytes does not reset the connection under the answer.
+    func answerPlaintextOnTLSPort() {
+        let body = #"{"error":"plain HTTP request sent to the HTTPS port; use https://"}"#
+        let text = "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n"
+            + "Connection: close\r\n\r\n" + body
+        _ = text.withCString { Glibc.send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+        onResponse?(400)
+        _ = Glibc.shutdown(fd, Int32(SHUT_WR))
+        var scratch = [UInt8](repeating: 0, count: 4096)
+        var rounds = 0
+        while rounds < 16 && recv(fd, &scratch, scratch.count, Int32(MSG_DONTWAIT)) > 0 { rounds += 1 }
     }
 
     /// How long a closing connection keeps reading (and discarding) before it closes anyway.

@@ -52,6 +52,8 @@ final class Connection: @unchecked Sendable {
     var requestStart: Double?
     var lastActivity: Double
     var lastWriteProgress: Double
+    /// When the socket was accepted: a TLS handshake must finish within the read timeout from here.
+    let connectedAt: Double
 
     /// Most responses outstanding at once on one connection before reading pauses.
     static let maxPipelineDepth = 16
@@ -74,6 +76,7 @@ final class Connection: @unchecked Sendable {
         self.logger = logger
         self.lastActivity = Self.now()
         self.lastWriteProgress = lastActivity
+        self.connectedAt = lastActivity
     }
 
     /// Installs the sources and starts reading.
@@ -123,6 +126,7 @@ final class Connection: @unchecked Sendable {
                 case .closed: sawEOF = true; break readLoop
                 case .failed(let reason):
                     logger.debug("connection read failed", metadata: ["peer": "\(peer)", "reason": "\(reason)"])
+                    if (transport as? TLSTransport)?.receivedPlaintextHTTP == true { answerPlaintextOnTLSPort() }
                     sawEOF = true
                     break readLoop
                 }

@@ -16,10 +16,16 @@ public final class HTTPServer: @unchecked Sendable {
     private let ioQueue = DispatchQueue(label: "perceiverd.io", attributes: .concurrent)
     private var listeners: [Listener] = []
     private var connections: [ObjectIdentifier: Connection] = [:]
+    /// Refused sockets not yet closed (each lingers 200 ms); they spend descriptors too.
+    private var refusing = 0
+    /// Most connections at once: `maxConnections`, or less when the descriptor limit allows less.
+    public private(set) var connectionCap = 0
     private var isDraining = false
     private var drainWaiters: [@Sendable () -> Void] = []
     /// Called with the status of every response (metrics), on connection queues.
     public var onResponse: (@Sendable (Int) -> Void)?
+    /// Called with the number of open connections whenever it changes (metrics), on the accept queue.
+    public var onConnectionCount: (@Sendable (Int) -> Void)?
 
     /// The bound ports, known after `start()`.
     public private(set) var port = 0
@@ -36,6 +42,15 @@ public final class HTTPServer: @unchecked Sendable {
     public func start() throws(SocketError) {
         // Writes to a closed peer must fail with EPIPE, not kill the daemon (OpenSSL writes without MSG_NOSIGNAL).
         signal(SIGPIPE, SIG_IGN)
+        let budget = DescriptorBudget.current()
+        connectionCap = min(configuration.maxConnections, budget.forConnections)
+        if connectionCap < configuration.maxConnections {
+            logger.warning("the descriptor limit caps connections below max_connections", metadata: [
+                "max_connections": "\(configuration.maxConnections)", "connections.cap": "\(connectionCap)",
+                "descriptors.limit": "\(budget.limit)", "descriptors.in_use": "\(budget.inUse)",
+                "descriptors.reserve": "\(budget.reserve)",
+            ])
+        }
         let plain = try Sockets.listen(host: configuration.host, port: configuration.port)
         port = plain.port
         var bound = [Listener(fd: plain.fd, tls: nil)]
@@ -117,6 +132,12 @@ public final class HTTPServer: @unchecked Sendable {
 
     private func acceptPending(_ listener: Listener) {
         for _ in 0..<64 {
+            // Full, and refusing as many as the reserve allows: leave the rest in the kernel's backlog.
+            if connections.count >= connectionCap && refusing >= Self.maxRefusing {
+                logger.warning("accept paused for 100 ms: \(connections.count) connections and \(refusing) refusals in flight")
+                pause(listener)
+                return
+            }
             switch Sockets.accept(listener.fd) {
             case .accepted(let fd, let peer):
                 admit(fd: fd, peer: peer, tls: listener.tls)
@@ -146,7 +167,7 @@ public final class HTTPServer: @unchecked Sendable {
     }
 
     private func admit(fd: Int32, peer: String, tls: TLSContext?) {
-        guard connections.count < configuration.maxConnections, !isDraining else {
+        guard connections.count < connectionCap, !isDraining else {
             refuse(fd: fd, peer: peer, isTLS: tls != nil)
             return
         }
@@ -170,18 +191,20 @@ public final class HTTPServer: @unchecked Sendable {
             guard let server = self else { return }
             server.acceptQueue.async {
                 server.connections[id] = nil
+                server.onConnectionCount?(server.connections.count)
                 server.finishDrainIfDone()
             }
         }
         connections[id] = connection
+        onConnectionCount?(connections.count)
         connection.start()
     }
 
     /// Over the connection cap: a best-effort 503 on the raw socket, then close.
     private func refuse(fd: Int32, peer: String, isTLS: Bool) {
-        logger.warning("connection refused: \(connections.count) open (limit \(configuration.maxConnections))",
+        logger.warning("connection refused: \(connections.count) open (limit \(connectionCap))",
                        metadata: ["peer": "\(peer)"])
-        let body = "{\"error\":\"too many connections (limit \(configuration.maxConnections))\"}"
+        let body = "{\"error\":\"too many connections (limit \(connectionCap))\"}"
         let text = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\n"
             + "Content-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n" + body
         // On the TLS port there is no session to answer in; the client just sees the close.
@@ -190,11 +213,16 @@ public final class HTTPServer: @unchecked Sendable {
         // Closing with the client's request unread would send a reset that can destroy the 503: shut the
         // write side, give the request a moment to arrive, discard it, then close.
         _ = Glibc.shutdown(fd, Int32(SHUT_WR))
+        refusing += 1
         acceptQueue.asyncAfter(deadline: .now() + .milliseconds(200)) {
             var scratch = [UInt8](repeating: 0, count: 4096)
             var rounds = 0
             while rounds < 16 && recv(fd, &scratch, scratch.count, Int32(MSG_DONTWAIT)) > 0 { rounds += 1 }
             close(fd)
+            self.refusing -= 1
         }
     }
+
+    /// Most refused sockets lingering at once; beyond it new connections wait in the backlog.
+    static let maxRefusing = 8
 }

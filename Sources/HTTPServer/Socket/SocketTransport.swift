@@ -34,6 +34,9 @@ final class SocketTransport: Transport {
         }
     }
 
+    /// Plain TCP carries data from the start.
+    var isEstablished: Bool { true }
+
     func shutdown() {
         _ = Glibc.shutdown(fd, Int32(SHUT_WR))
     }

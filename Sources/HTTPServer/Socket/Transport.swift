@@ -19,6 +19,8 @@ protocol Transport: AnyObject {
     func read(into buffer: UnsafeMutableRawBufferPointer) -> TransportResult
     /// Writes at most `bytes.count` bytes.
     func write(_ bytes: UnsafeRawBufferPointer) -> TransportResult
+    /// Whether the stream carries application data yet (false during a TLS handshake).
+    var isEstablished: Bool { get }
     /// Ends the stream (TLS close_notify where possible); the socket itself is closed by its owner.
     func shutdown()
 }

@@ -66,6 +66,10 @@ final class TLSTransport: Transport {
 
     /// Sends close_notify once, without waiting for the peer's (RFC 8446 section 6.1 lets the server close
     /// after sending it). Skipped after a fatal error and before the handshake finished.
+    var isEstablished: Bool {
+        SSL_is_init_finished(handle) == 1
+    }
+
     func shutdown() {
         guard !hasFailed, !hasShutDown else { return }
         hasShutDown = true

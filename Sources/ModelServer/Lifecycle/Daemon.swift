@@ -44,8 +44,10 @@ public final class Daemon: @unchecked Sendable {
     /// `handlesSignals: false` leaves SIGTERM/SIGINT alone (tests embedding a daemon call `stop` instead).
     public func start(handlesSignals: Bool = true, stopped: @escaping @Sendable () -> Void) throws(DaemonError) {
         let threads = configuration.computeThreads
+        let descriptors = DescriptorBudget.raiseSoftLimit()
         logger.info("perceiverd \(version) starting", metadata: [
             "onednn.version": "\(DNNLInfo.version)", "onednn.isa": "\(DNNLInfo.isa)", "threads": "\(threads)",
+            "descriptors.limit": "\(descriptors)",
         ])
         do { access = try AccessPolicy(configuration.auth, environment: environment) } catch {
             throw DaemonError.access(error.description)
@@ -53,10 +55,11 @@ public final class Daemon: @unchecked Sendable {
         let server = HTTPServer(configuration: try httpConfiguration(), handler: router, logger: logger)
         let metrics = self.metrics
         server.onResponse = { metrics.httpResponse(status: $0) }
+        server.onConnectionCount = { metrics.setOpenConnections($0) }
         do { try server.start() } catch { throw DaemonError.listen(error.description) }
         self.server = server
         if handlesSignals { installSignalHandlers(stopped: stopped) }
-        logger.info("listening", metadata: ["http.port": "\(server.port)",
+        logger.info("listening", metadata: ["http.port": "\(server.port)", "connections.cap": "\(server.connectionCap)",
                                             "https.port": "\(server.tlsPort.map(String.init) ?? "off")",
                                             "auth": "\(accessSummary)"])
         let models = try loadModels()

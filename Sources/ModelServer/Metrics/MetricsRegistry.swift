@@ -101,6 +101,11 @@ public final class MetricsRegistry: @unchecked Sendable {
         withModel(model) { $0.queueDepth.set(Double(depth), [model]) }
     }
 
+    /// Sets the number of open client connections (`perceiverd_http_connections`).
+    public func setOpenConnections(_ count: Int) {
+        withState { $0.openConnections.set(Double(count), []) }
+    }
+
     /// Sets the number of models loaded and ready to serve (`perceiverd_models_ready`).
     public func setModelsReady(_ count: Int) {
         withState { $0.modelsReady.set(Double(count), []) }
@@ -145,6 +150,7 @@ struct MetricsState: Sendable {
     var queueDepth = ScalarFamily("perceiverd_inference_queue_depth", .gauge, labels: ["model"],
                                   help: "Inference requests waiting for compute, by model.")
     var modelsReady = ScalarFamily("perceiverd_models_ready", .gauge, help: "Models loaded and ready to serve.")
+    var openConnections = ScalarFamily("perceiverd_http_connections", .gauge, help: "Open client connections.")
     var requestDuration: HistogramFamily
     var queueDuration: HistogramFamily
     var computeDuration: HistogramFamily
@@ -183,6 +189,6 @@ struct MetricsState: Sendable {
     /// Every family, in no particular order.
     var families: [any ExpositionFamily] {
         [httpRequests, inferenceRequests, inferenceFailures, executions, rows, inFlight, queueDepth, modelsReady,
-         requestDuration, queueDuration, computeDuration, batchSize]
+         openConnections, requestDuration, queueDuration, computeDuration, batchSize]
     }
 }

@@ -71,6 +71,9 @@ import Testing
         #expect(result.stdout.contains(#""masks":"#))
         let plain = try RawHTTPClient(port: tlsPort)
         try plain.send("GET /health HTTP/1.1\r\n\r\n")
+        let refused = try plain.readResponse()
+        #expect(refused.status == 400)
+        #expect(refused.json?["error"] as? String == "plain HTTP request sent to the HTTPS port; use https://")
         #expect(plain.isClosedByPeer())
         #expect(try RawHTTPClient(port: try daemon.port()).request("GET", "/health").status == 200)
     }
@@ -112,15 +115,22 @@ final class DaemonProcess {
     let process = Process()
     let logPath: String
 
-    init(_ arguments: [String], environment: [String: String]) throws {
+    /// Starts `perceiverd serve`; with `descriptorLimit`, through a shell that first lowers `ulimit -n`.
+    init(_ arguments: [String], environment: [String: String], descriptorLimit: Int? = nil) throws {
         guard FileManager.default.isExecutableFile(atPath: LifecycleTests.binary) else {
             throw TLSTestSetupError(description: "\(LifecycleTests.binary) is missing: run `swift build` first")
         }
         logPath = FileManager.default.temporaryDirectory.appendingPathComponent("daemon-\(UUID().uuidString).log").path
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
-        process.executableURL = URL(fileURLWithPath: LifecycleTests.binary)
         let needsPort = !arguments.contains("--config")
-        process.arguments = ["serve"] + arguments + (needsPort ? ["--port", "0", "--threads", "1"] : [])
+        let command = [LifecycleTests.binary, "serve"] + arguments + (needsPort ? ["--port", "0", "--threads", "1"] : [])
+        if let descriptorLimit {
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", "ulimit -n \(descriptorLimit) && exec \"$@\"", "sh"] + command
+        } else {
+            process.executableURL = URL(fileURLWithPath: LifecycleTests.binary)
+            process.arguments = Array(command.dropFirst())
+        }
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.standardError = FileHandle(forWritingAtPath: logPath)
         process.standardOutput = FileHandle.nullDevice
@@ -141,6 +151,12 @@ final class DaemonProcess {
             usleep(20_000)
         }
         throw TLSTestSetupError(description: "no \(field) in the log: \(log())")
+    }
+
+    /// The value of `field=` in the first log line that has it.
+    func logField(_ field: String) -> String? {
+        log().split(whereSeparator: { $0 == " " || $0 == "\n" }).first { $0.hasPrefix(field + "=") }
+            .map { String($0.dropFirst(field.count + 1)) }
     }
 
     func waitForReady() throws {
