@@ -43,6 +43,10 @@ extension Connection {
         queue.async {
             guard !self.isClosed else { return }
             self.isDraining = true
+            // A request already in the socket buffer was sent before the drain: read it now, so that it is
+            // answered (with `Connection: close`) instead of reset by closing an "idle" connection under it.
+            if !self.isReadSuspended && !self.stopsReading { self.readable() }
+            guard !self.isClosed else { return }
             if self.pending.isEmpty && !self.parser.isMidRequest && self.outboxOffset >= self.outbox.count {
                 self.closeNow()
             }

@@ -107,7 +107,7 @@ final class Connection: @unchecked Sendable {
 
     // MARK: reading
 
-    private func readable() {
+    func readable() {
         dispatchPrecondition(condition: .onQueue(queue))
         guard !isClosed else { return }
         var sawEOF = false

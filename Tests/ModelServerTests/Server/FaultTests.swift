@@ -116,4 +116,70 @@ import Testing
         Glibc.kill(daemon.pid, SIGTERM)
         #expect(daemon.wait(within: 30) == 0)
     }
+
+    /// What one request of the load saw.
+    struct Outcome: Sendable {
+        var sentAt: Date
+        var status: Int?
+        var failure: String?
+    }
+
+    /// Outcomes from many client threads.
+    final class Outcomes: @unchecked Sendable {
+        // Guarded by `lock`.
+        private var list: [Outcome] = []
+        private let lock = NSLock()
+        func add(_ outcome: Outcome) { lock.lock(); list.append(outcome); lock.unlock() }
+        var all: [Outcome] { lock.lock(); defer { lock.unlock() }; return list }
+    }
+
+    @Test func sigtermUnderLoadAnswersEveryRequestSentBeforeItAndExitsZero() throws {
+        let config = try LifecycleTests.writeConfig("""
+            {"port": 0, "threads": 1, "drain_timeout_ms": 30000, "models": [
+              {"name": "mlm", "path": "\(Self.models)/mlm", "max_batch_size": 64, "max_queue_size": 0}]}
+            """)
+        let daemon = try DaemonProcess(["--config", config], environment: [:])
+        defer { daemon.kill() }
+        try daemon.waitForReady()
+        let port = try daemon.port()
+        let rows = (0..<4).map { _ in "[4," + (0..<22).map { String(7 + $0) }.joined(separator: ",") + ",5]" }
+        let body = #"{"inputs":[{"name":"input_ids","shape":[4,24],"datatype":"INT64","data":[\#(rows.joined(separator: ","))]}]}"#
+        let request = "POST /v2/models/mlm/infer HTTP/1.1\r\nHost: x\r\nContent-Length: \(body.utf8.count)\r\n\r\n" + body
+        let outcomes = Outcomes()
+        let group = DispatchGroup()
+        for _ in 0..<16 {
+            group.enter()
+            Thread.detachNewThread {
+                defer { group.leave() }
+                // Keep-alive requests back to back until the server says close or the listener is gone.
+                guard let client = try? RawHTTPClient(port: port, timeout: 60) else { return }
+                while true {
+                    let sentAt = Date()
+                    do {
+                        try client.send(request)
+                        let response = try client.readResponse()
+                        outcomes.add(Outcome(sentAt: sentAt, status: response.status))
+                        if response.header("Connection") == "close" { return }
+                    } catch {
+                        outcomes.add(Outcome(sentAt: sentAt, failure: "\(error)"))
+                        return
+                    }
+                }
+            }
+        }
+        usleep(1_500_000)
+        let signalledAt = Date()
+        Glibc.kill(daemon.pid, SIGTERM)
+        #expect(group.wait(timeout: .now() + 60) == .success)
+        #expect(daemon.wait(within: 30) == 0)
+        let all = outcomes.all
+        let before = all.filter { $0.sentAt < signalledAt }
+        #expect(before.count > 16, "too little load before the signal: \(before.count) requests")
+        // Every request sent before the signal was answered 200: in-flight work completes.
+        #expect(before.allSatisfy { $0.status == 200 }, "\(before.filter { $0.status != 200 })")
+        // After it, only 200 (already read) or a clean 503 for work that came too late.
+        #expect(all.allSatisfy { $0.status == 200 || $0.status == 503 || $0.sentAt >= signalledAt },
+                "\(all.filter { $0.status != 200 && $0.status != 503 })")
+        #expect(daemon.log().contains("draining"))
+    }
 }
