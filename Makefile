@@ -7,7 +7,7 @@ APT_PACKAGES := libdnnl-dev libssl-dev zlib1g-dev openssl curl jq python3
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 VENV         := .venv
 
-.PHONY: deps test serve build fixtures bench bench-reference bench-e2e venv clean
+.PHONY: deps test tsan serve build fixtures bench bench-reference bench-e2e venv clean
 
 ## deps: apt-get install what is missing: oneDNN, OpenSSL, zlib (-dev), and the openssl, curl, jq and python3 tools the tests
 ## and the README's examples use.
@@ -28,6 +28,10 @@ test: deps
 	Tests/cli/run.sh
 	Tests/cli/readme_examples.sh
 	Tests/clients/run.sh
+
+## tsan: every Swift test under ThreadSanitizer (own build in .build/tsan); fails on any race report or failure.
+tsan: deps
+	SWIFT=$(SWIFT) tools/tsan.sh
 
 ## serve: release build, then run the daemon with config.json (Ctrl-C drains and stops it).
 serve: build

@@ -6,10 +6,11 @@ import Testing
 
 @Suite struct CancellationSignalTests {
     private final class Counter: @unchecked Sendable {
-        // Touched only inside concurrentPerform's handlers through `queue`.
-        let queue = DispatchQueue(label: "counter")
-        var value = 0
-        func increment() { queue.sync { value += 1 } }
+        // `queue` owns `count`: the cancel handlers increment it from concurrentPerform's threads.
+        private let queue = DispatchQueue(label: "counter")
+        private var count = 0
+        func increment() { queue.sync { count += 1 } }
+        var value: Int { queue.sync { count } }
     }
 
     @Test func handlersRunOnceWhetherRegisteredBeforeOrAfterCancel() {
@@ -43,18 +44,24 @@ import Testing
     }
 }
 
-/// Holds the cancellation signal and responder of the one request a `CapturingHandler` saw.
+/// Holds the cancellation signal and responder of the one request a `CapturingHandler` saw. `lock` guards
+/// `captured`: the handler writes it on the connection's queue while the test polls it from its own thread.
 private final class SignalBox: @unchecked Sendable {
-    // Written once by the handler before the test reads it; the polling loops tolerate the delay.
-    var signal: CancellationSignal?
-    var respond: (@Sendable (HTTPResponse) -> Void)?
+    private let lock = NSLock()
+    private var captured: (signal: CancellationSignal, respond: @Sendable (HTTPResponse) -> Void)?
+
+    func capture(_ signal: CancellationSignal, _ respond: @escaping @Sendable (HTTPResponse) -> Void) {
+        lock.withLock { captured = (signal, respond) }
+    }
+
+    var signal: CancellationSignal? { lock.withLock { captured?.signal } }
+    var respond: (@Sendable (HTTPResponse) -> Void)? { lock.withLock { captured?.respond } }
 }
 
 /// Never answers on its own: keeps the request's signal and responder for the test.
 private struct CapturingHandler: HTTPHandler {
     let box: SignalBox
     func handle(_ request: HTTPRequest, context: RequestContext, respond: @escaping @Sendable (HTTPResponse) -> Void) {
-        box.respond = respond
-        box.signal = context.cancellation
+        box.capture(context.cancellation, respond)
     }
 }

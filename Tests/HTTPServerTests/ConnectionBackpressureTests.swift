@@ -29,6 +29,37 @@ private final class CountingHandler: HTTPHandler, @unchecked Sendable {
     }
 }
 
+/// Answers nothing on its own: holds each request's responder, in arrival order, until the test answers it.
+/// `condition` guards `held`: the handler appends on connection queues while the test waits and answers.
+private final class HoldingHandler: HTTPHandler, @unchecked Sendable {
+    private let condition = NSCondition()
+    private var held: [@Sendable (HTTPResponse) -> Void] = []
+
+    func handle(_ request: HTTPRequest, context: RequestContext, respond: @escaping @Sendable (HTTPResponse) -> Void) {
+        condition.withLock {
+            held.append(respond)
+            condition.broadcast()
+        }
+    }
+
+    /// Waits until `count` requests have been handed over or `seconds` have passed; whether they were.
+    func waitForRequests(_ count: Int, within seconds: Double) -> Bool {
+        let deadline = Date(timeIntervalSinceNow: seconds)
+        return condition.withLock {
+            while held.count < count {
+                if !condition.wait(until: deadline) { return held.count >= count }
+            }
+            return true
+        }
+    }
+
+    /// Answers the `index`th request (from 0) with `response`.
+    func answer(_ index: Int, with response: HTTPResponse) {
+        let respond = condition.withLock { held[index] }
+        respond(response)
+    }
+}
+
 private func startServer(_ handler: HTTPHandler, _ configure: (inout HTTPServerConfiguration) -> Void = { _ in })
     throws -> HTTPServer {
     var configuration = HTTPServerConfiguration(host: "127.0.0.1", port: 0)
@@ -122,21 +153,35 @@ private func stop(_ server: HTTPServer) {
     }
 
     /// After the response that says `Connection: close`, no further bytes follow on the connection, even when
-    /// a drain made an earlier-pipelined request's answer the last one.
+    /// a drain made an earlier-pipelined request's answer the last one. The test answers both requests itself,
+    /// so nothing depends on timing: the order of events is fixed by the queues.
     @Test func nothingFollowsTheResponseThatClosesTheConnection() throws {
-        let handler = CountingHandler(bytes: 8 << 20)
+        let handler = HoldingHandler()
         let server = try startServer(handler)
-        let client = try RawHTTPClient(port: server.port)
-        try client.send("GET /a?ms=200 HTTP/1.1\r\nHost: x\r\n\r\nGET /b?ms=500 HTTP/1.1\r\nHost: x\r\n\r\n")
-        Thread.sleep(forTimeInterval: 0.05)
+        defer { stop(server) }
         let drained = DispatchSemaphore(value: 0)
-        server.shutdown(timeout: 5) { drained.signal() }
-        // Read nothing until both answers exist: the first is still in the socket buffers when the second is made.
-        Thread.sleep(forTimeInterval: 0.8)
-        let first = try client.readResponse()
-        #expect(first.header("Connection") == "close")
-        #expect(first.body.count == 8 << 20)
-        #expect(client.isClosedByPeer())
-        #expect(drained.wait(timeout: .now() + 5) == .success)
+        do {
+            let client = try RawHTTPClient(port: server.port, timeout: 30)
+            try client.send("GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n")
+            // Both requests are pending on the connection, as keep-alive, before the drain begins.
+            try #require(handler.waitForRequests(2, within: 30))
+            server.shutdown(timeout: 30) { drained.signal() }
+            // `connectionCount` runs on the accept queue after the shutdown, which has by then queued the drain
+            // on the connection's queue; the answers below queue behind it, so both are made while draining.
+            #expect(server.connectionCount == 1)
+            // The first answer becomes the last one (`Connection: close`). It is far larger than the socket
+            // buffers and the client reads nothing yet, so most of it is still unsent when the second is made.
+            handler.answer(0, with: HTTPResponse(status: 200, body: Data(count: 8 << 20)))
+            handler.answer(1, with: HTTPResponse(status: 200, body: Data("must never be sent".utf8)))
+            let first = try client.readResponse()
+            #expect(first.status == 200)
+            #expect(first.header("Connection") == "close")
+            #expect(first.body.count == 8 << 20)
+            // Everything after it until the server closes the connection: nothing.
+            let after = try client.readUntilClosed()
+            #expect(after.isEmpty,
+                    "\(after.count) bytes followed: \(String(decoding: after.prefix(200), as: UTF8.self))")
+        }  // the client closes here, ending the server's lingering close
+        #expect(drained.wait(timeout: .now() + 30) == .success)
     }
 }

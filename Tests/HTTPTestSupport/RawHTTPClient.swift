@@ -112,6 +112,14 @@ public final class RawHTTPClient {
         return (try? fill()) == false
     }
 
+    /// Every byte that arrives until the server closes the connection, after what earlier reads left buffered.
+    /// - Throws: when no byte and no close comes within the timeout.
+    public func readUntilClosed() throws -> Data {
+        while try fill() {}
+        defer { buffer.removeAll() }
+        return Data(buffer)
+    }
+
     /// Sends one request and reads its response.
     public func request(_ method: String, _ path: String, headers: [String: String] = [:], body: Data = Data())
         throws -> Response {

@@ -6,7 +6,8 @@ import Logging
 /// A minimal HTTP/1.1 server on non-blocking POSIX sockets driven by dispatch sources: a serial accept
 /// queue per server, one serial queue per connection targeting a shared concurrent I/O queue.
 ///
-/// Mutable state (`listeners`, `connections`, drain bookkeeping) is owned by `acceptQueue`, hence
+/// Mutable state (`listeners`, `connections`, drain bookkeeping) is owned by `acceptQueue`; `onResponse` is set
+/// before `start()` and `port`/`tlsPort` inside it, and all three are only read afterwards. Hence
 /// `@unchecked Sendable`.
 public final class HTTPServer: @unchecked Sendable {
     public let configuration: HTTPServerConfiguration
@@ -110,6 +111,8 @@ public final class HTTPServer: @unchecked Sendable {
 
     // MARK: accepting
 
+    /// A listening socket and its accept source. `source` and `isPaused` are owned by `acceptQueue` (set in
+    /// `start()` inside `acceptQueue.sync`), hence `@unchecked Sendable`.
     private final class Listener: @unchecked Sendable {
         let fd: Int32
         let tls: TLSContext?

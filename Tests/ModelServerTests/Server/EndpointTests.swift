@@ -167,6 +167,8 @@ import Testing
     }
 }
 
+/// The response of a route that answers inline: written and read on the test's own thread, never shared,
+/// hence `@unchecked Sendable` (the responder must be `@Sendable`).
 private final class ResponseBox: @unchecked Sendable {
     var response: HTTPResponse?
 }

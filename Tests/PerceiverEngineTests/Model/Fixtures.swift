@@ -74,6 +74,8 @@ enum Fixtures {
     }
 }
 
+/// Each fixture model loaded once for every test. `lock` guards `models` (tests run in parallel), hence
+/// `@unchecked Sendable`.
 private final class ModelCache: @unchecked Sendable {
     private let lock = NSLock()
     private var models: [String: PerceiverModel] = [:]
