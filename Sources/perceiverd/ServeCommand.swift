@@ -13,7 +13,9 @@ struct ServeCommand: ParsableCommand {
         Reads the configuration file (see README "Configuration"), then applies the flags. Loads and warms \
         every model before /v2/health/ready answers 200. SIGTERM or SIGINT drains: readiness turns 503, the \
         listener closes, in-flight requests finish (up to drain_timeout_ms), exit 0. Under systemd \
-        (Type=notify) it sends READY=1, STOPPING=1 and WATCHDOG=1. Logs go to stderr.
+        (Type=notify) it sends READY=1, STOPPING=1 and WATCHDOG=1. Logs go to stderr. Bearer tokens \
+        (auth.token_file in the config, or $PERCEIVERD_TOKENS, comma-separated) make every route but the \
+        health probes answer 401 without one.
         """)
 
     @Option(help: "Configuration file (JSON). Without it, defaults plus --model.")

@@ -6,9 +6,9 @@ import Logging
 /// A minimal HTTP/1.1 server on non-blocking POSIX sockets driven by dispatch sources: a serial accept
 /// queue per server, one serial queue per connection targeting a shared concurrent I/O queue.
 ///
-/// Mutable state (`listeners`, `connections`, drain bookkeeping) is owned by `acceptQueue`; `onResponse` is set
-/// before `start()` and `port`/`tlsPort` inside it, and all three are only read afterwards. Hence
-/// `@unchecked Sendable`.
+/// Mutable state (`listeners`, `connections`, `refusing`, drain bookkeeping) is owned by `acceptQueue`;
+/// `onResponse` and `onConnectionCount` are set before `start()` and `port`/`tlsPort`/`connectionCap` inside it,
+/// before its `acceptQueue.sync`, and all of them are only read afterwards. Hence `@unchecked Sendable`.
 public final class HTTPServer: @unchecked Sendable {
     public let configuration: HTTPServerConfiguration
     private let handler: HTTPHandler
