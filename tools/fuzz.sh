@@ -9,9 +9,12 @@
 # fuzzers at once on this machine). N defaults to 60 per target; `SECONDS=N tools/fuzz.sh` works too (bash
 # starts its own SECONDS counter from an inherited value). --asan (or ASAN=1) adds AddressSanitizer.
 #
-# - Build: `swift build -c release --sanitize=fuzzer [--sanitize=address] -Xswiftc -DFUZZING --product Fuzz<T>`
-#   into .build/fuzz (.build/fuzz-asan), one product at a time: the whole package cannot link with libFuzzer,
-#   whose main clashes with the @main of perceiverd and the benchmarks. -DFUZZING leaves only the
+# - Build: `swift build -c release --sanitize=fuzzer -Xswiftc -DFUZZING --product Fuzz<T>` into .build/fuzz, one
+#   product at a time: the whole package cannot link with libFuzzer, whose main clashes with the @main of
+#   perceiverd and the benchmarks. ASan adds `-Xswiftc -sanitize=fuzzer,address` (into .build/fuzz-asan), not
+#   `--sanitize=address`: SwiftPM passes two separate -sanitize flags, in an order that changes from one run to
+#   the next, and swiftc keeps only the last, so each build had either coverage or ASan, never both (and rebuilt
+#   everything). -DFUZZING leaves only the
 #   LLVMFuzzerTestOneInput entry point in Sources/Fuzz/<T>; a normal build makes the same files a reproducer
 #   (`swift run --scratch-path .build Fuzz<T> FILE|DIR...`).
 # - Run: SWIFT_BACKTRACE=enable=no, or Swift's backtracer catches the crash first and libFuzzer writes no crash
@@ -61,7 +64,7 @@ sanitizers=(--sanitize=fuzzer)
 suffix=""
 if [[ -n "$asan" ]]; then
     scratch=.build/fuzz-asan
-    sanitizers+=(--sanitize=address)
+    sanitizers+=(-Xswiftc -sanitize=fuzzer,address)
     suffix="-asan"
 fi
 
