@@ -79,6 +79,9 @@ def http_seeds() -> None:
         "smuggle_cl_huge": b"POST / HTTP/1.1\r\nContent-Length: 99999999999999999999999\r\n\r\n",
         "smuggle_chunk_size_overflow": b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n10000000000000005\r\nhello\r\n0\r\n\r\n",
         "bad_version": b"GET / HTTP/1.2\r\n\r\nGET / HTTP/2.0\r\n\r\n",
+        "interpreted_fields": b"POST /v2/models/m/infer?x=1 HTTP/1.0\r\nConnection: Keep-Alive, Upgrade\r\n"
+                              b"Accept-Encoding: identity;q=0.9, GZIP;q=0.5, *;q=0\r\nContent-Encoding: X-Gzip\r\n"
+                              b"Inference-Header-Content-Length: +12\r\nExpect: 100-Continue\r\n\r\n",
         "nul_in_value": b"GET / HTTP/1.1\r\nX-A: a\x00b\r\n\r\n",
     }
     for name, data in s.items():

@@ -3,8 +3,8 @@ import HTTPServer
 /// The `httpParser` target: any bytes through `HTTPRequestParser`, fed at once, in pieces whose sizes come from
 /// the input, and (for short inputs) one byte at a time. Invariants: every way of feeding gives the same
 /// outcome (RFC 9112 framing cannot depend on how TCP split the bytes); events alternate `.head`/`.request`;
-/// every accepted head is well-formed and within limits; a body is never larger than `maxBodyBytes` and
-/// matches its Content-Length; a failed parser stays failed.
+/// every accepted head is well-formed and within limits, and the fields the server reads from it read sanely;
+/// a body is never larger than `maxBodyBytes` and matches its Content-Length; a failed parser stays failed.
 enum HTTPParserFuzz {
     /// Small limits, so that inputs of a few KiB reach every limit.
     static let limits = HTTPParserLimits(maxRequestLineBytes: 256, maxHeaderBytes: 1024, maxHeaderCount: 16,
@@ -52,6 +52,7 @@ enum HTTPParserFuzz {
             case .head(let head):
                 Invariant.require(pending == nil, "two heads without a request between them")
                 checkHead(head, limits: limits)
+                checkInterpretedFields(head)
                 pending = head
             case .request(let request):
                 Invariant.require(pending == request.head, "a request whose head was not the last .head event")
