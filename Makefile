@@ -7,7 +7,7 @@ APT_PACKAGES := libdnnl-dev libssl-dev zlib1g-dev openssl curl jq python3
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 VENV         := .venv
 
-.PHONY: deps test tsan serve build fixtures bench bench-reference bench-e2e venv clean
+.PHONY: deps test tsan serve build fixtures bench bench-reference bench-e2e fuzz venv clean
 
 ## deps: apt-get install what is missing: oneDNN, OpenSSL, zlib (-dev), and the openssl, curl, jq and python3 tools the tests
 ## and the README's examples use.
@@ -52,6 +52,13 @@ bench-reference: deps
 ## bench-e2e: perceiverd against the KServe Python model server wrapping transformers, same load.
 bench-e2e: deps
 	tools/bench_e2e.sh
+
+## fuzz: build the libFuzzer targets (Sources/Fuzzing) and run each for SECONDS (default 60) on a copy of its seed
+## corpus, one after another; ASAN=1 adds AddressSanitizer. Prints a summary table; fails on any crash, whose input
+## lands in fuzz-artifacts/<target>/. See tools/fuzz.sh.
+SECONDS ?= 60
+fuzz:
+	tools/fuzz.sh --seconds $(SECONDS) $(if $(ASAN),--asan)
 
 ## venv: the Python environment for tools/ (transformers + torch CPU).
 venv: $(VENV)/.installed

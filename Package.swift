@@ -44,11 +44,23 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        // Fuzzing (issue 7): entry functions with their invariants in one library; one tiny executable per
+        // target, a libFuzzer entry point with -DFUZZING (tools/fuzz.sh) and a reproducer without it.
+        .target(name: "Fuzzing", dependencies: ["HTTPServer", "ModelServer", "PerceiverEngine"]),
+        .executableTarget(name: "FuzzHTTPParser", dependencies: ["Fuzzing"], path: "Sources/Fuzz/HTTPParser"),
+        .executableTarget(name: "FuzzChunked", dependencies: ["Fuzzing"], path: "Sources/Fuzz/Chunked"),
+        .executableTarget(name: "FuzzV2Request", dependencies: ["Fuzzing"], path: "Sources/Fuzz/V2Request"),
+        .executableTarget(name: "FuzzSafeTensorsHeader", dependencies: ["Fuzzing"],
+                          path: "Sources/Fuzz/SafeTensorsHeader"),
+        .executableTarget(name: "FuzzInflate", dependencies: ["Fuzzing"], path: "Sources/Fuzz/Inflate"),
+
         .testTarget(name: "PerceiverEngineTests", dependencies: ["PerceiverEngine"],
                     resources: [.copy("Fixtures")]),
         .target(name: "HTTPTestSupport", path: "Tests/HTTPTestSupport"),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "HTTPTestSupport"]),
         .testTarget(name: "ModelServerTests",
                     dependencies: ["ModelServer", "HTTPServer", "PerceiverEngine", "HTTPTestSupport"]),
+        .testTarget(name: "FuzzingTests", dependencies: ["Fuzzing", "HTTPServer", "ModelServer", "PerceiverEngine"],
+                    resources: [.copy("Corpus"), .copy("Regressions")]),
     ]
 )

@@ -1,0 +1,18 @@
+import Fuzzing
+
+// Built two ways. With -DFUZZING (tools/fuzz.sh, with --sanitize=fuzzer) only libFuzzer's entry point, and
+// libFuzzer's main runs it. Without, a reproducer: `swift run FuzzSafeTensorsHeader FILE|DIR...`. Not main.swift:
+// --sanitize=fuzzer parses the file as a library, and even an inactive #if branch may not hold top-level code.
+#if FUZZING
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzSafeTensorsHeader(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    FuzzTarget.safetensorsHeader.run(UnsafeRawBufferPointer(start: data, count: size))
+    return 0
+}
+#else
+@main enum FuzzSafeTensorsHeader {
+    static func main() {
+        FuzzTarget.safetensorsHeader.reproduce(CommandLine.arguments.dropFirst())
+    }
+}
+#endif
