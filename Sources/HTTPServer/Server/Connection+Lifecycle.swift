@@ -14,10 +14,16 @@ extension Connection {
         // A handshake that never finishes (half a record header, a record announcing 64 KiB that never comes)
         // is cut off by the read timeout, not left holding a connection for the idle timeout. There is no
         // session to answer 408 in.
-        if !transport.isEstablished && now - connectedAt > configuration.readTimeout {
-            logger.notice("TLS handshake timeout, closing", metadata: ["peer": "\(peer)"])
-            closeNow()
-            return
+        if !hasEstablished {
+            // Checked until it first succeeds: a TLS 1.3 post-handshake message may briefly make the live state
+            // read as unfinished on an old connection.
+            if transport.isEstablished {
+                hasEstablished = true
+            } else if now - connectedAt > configuration.readTimeout {
+                logger.notice("TLS handshake timeout, closing", metadata: ["peer": "\(peer)"])
+                closeNow()
+                return
+            }
         }
         if outboxOffset < outbox.count {
             if now - lastWriteProgress > configuration.writeTimeout {
@@ -46,7 +52,7 @@ extension Connection {
             // A request already in the socket buffer was sent before the drain: read it now, so that it is
             // answered (with `Connection: close`) instead of reset by closing an "idle" connection under it.
             if !self.isReadSuspended && !self.stopsReading { self.readable() }
-            guard !self.isClosed else { return }
+            guard !self.isClosed, self.lingerStart == nil else { return }
             if self.pending.isEmpty && !self.parser.isMidRequest && self.outboxOffset >= self.outbox.count {
                 self.closeNow()
             }
@@ -60,9 +66,11 @@ extension Connection {
 
     /// A plaintext HTTP request arrived on the TLS port: there is no session to answer in, so a plaintext 400
     /// goes straight to the socket (as nginx does) before the connection closes. Best effort: one
-    /// non-blocking send; then the write side is shut and what the client already sent is read and dropped,
-    /// so that closing with unread bytes does not reset the connection under the answer.
+    /// non-blocking send; then the write side is shut and what has already arrived is read and dropped, so
+    /// that a request sent in one piece does not reset the connection under the answer. Sent at most once.
     func answerPlaintextOnTLSPort() {
+        guard !hasAnsweredPlaintext else { return }
+        hasAnsweredPlaintext = true
         let body = #"{"error":"plain HTTP request sent to the HTTPS port; use https://"}"#
         let text = "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n"
             + "Connection: close\r\n\r\n" + body

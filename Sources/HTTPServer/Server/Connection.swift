@@ -54,6 +54,10 @@ final class Connection: @unchecked Sendable {
     var lastWriteProgress: Double
     /// When the socket was accepted: a TLS handshake must finish within the read timeout from here.
     let connectedAt: Double
+    /// The transport has carried data once (the TLS handshake finished); the handshake timeout no longer applies.
+    var hasEstablished = false
+    /// The plaintext 400 of the TLS port went out.
+    var hasAnsweredPlaintext = false
 
     /// Most responses outstanding at once on one connection before reading pauses.
     static let maxPipelineDepth = 16

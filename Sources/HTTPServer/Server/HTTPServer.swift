@@ -45,6 +45,10 @@ public final class HTTPServer: @unchecked Sendable {
         signal(SIGPIPE, SIG_IGN)
         let budget = DescriptorBudget.current()
         connectionCap = min(configuration.maxConnections, budget.forConnections)
+        guard connectionCap > 0 else {
+            throw SocketError("listen", target: "the descriptor limit \(budget.limit) (\(budget.inUse) in use, "
+                              + "\(budget.reserve) kept free) leaves no room for connections; raise LimitNOFILE", errno: EMFILE)
+        }
         if connectionCap < configuration.maxConnections {
             logger.warning("the descriptor limit caps connections below max_connections", metadata: [
                 "max_connections": "\(configuration.maxConnections)", "connections.cap": "\(connectionCap)",

@@ -64,12 +64,13 @@ final class TLSTransport: Transport {
         return rc == 1 ? .transferred(count) : failure(of: rc, errno: savedErrno, in: "write")
     }
 
-    /// Sends close_notify once, without waiting for the peer's (RFC 8446 section 6.1 lets the server close
-    /// after sending it). Skipped after a fatal error and before the handshake finished.
+    /// Whether the handshake has finished.
     var isEstablished: Bool {
         SSL_is_init_finished(handle) == 1
     }
 
+    /// Sends close_notify once, without waiting for the peer's (RFC 8446 section 6.1 lets the server close
+    /// after sending it). Skipped after a fatal error and before the handshake finished.
     func shutdown() {
         guard !hasFailed, !hasShutDown else { return }
         hasShutDown = true

@@ -21,10 +21,13 @@ public struct AccessPolicy: Sendable {
     }
 
     /// The policy the configuration and the environment describe.
-    /// - Throws: `ConfigurationError` from `AccessTokens.load`.
+    /// - Throws: `ConfigurationError` from `AccessTokens.load`, or `.tokenDigestFailed` when some token could
+    ///   not be hashed.
     public init(_ configuration: AuthConfiguration, environment: [String: String]) throws(ConfigurationError) {
         let tokens = try AccessTokens.load(configuration, environment: environment)
-        self.init(tokens: tokens.isEmpty ? nil : BearerTokenSet(tokens), protectsMetrics: configuration.protectMetrics)
+        let set = BearerTokenSet(tokens)
+        guard set.count == Set(tokens).count else { throw .tokenDigestFailed }
+        self.init(tokens: tokens.isEmpty ? nil : set, protectsMetrics: configuration.protectMetrics)
     }
 
     /// Whether any route needs a token.

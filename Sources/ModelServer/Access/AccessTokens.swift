@@ -8,7 +8,8 @@ public enum AccessTokens {
 
     /// Every token from `configuration.tokenFile` (one per line; blank lines and `#` comments skipped) and from
     /// `environment[environmentVariable]`. Empty: access is open.
-    /// - Throws: `ConfigurationError.unreadableTokenFile`, `.noTokens` for a file without tokens, or
+    /// - Throws: `ConfigurationError.unreadableTokenFile`, `.noTokens` for a file without tokens or a set but
+    ///   empty variable, or
     ///   `.malformedToken` naming the source and the token's position (never the token).
     public static func load(_ configuration: AuthConfiguration,
                             environment: [String: String]) throws(ConfigurationError) -> [String] {
@@ -19,11 +20,13 @@ public enum AccessTokens {
                 throw .unreadableTokenFile(path: path, reason: reason(path: path))
             }
             let fromFile = try fileTokens(text, path: path)
-            guard !fromFile.isEmpty else { throw .noTokens(path: path) }
+            guard !fromFile.isEmpty else { throw .noTokens(source: "auth.token_file \(path)") }
             tokens += fromFile
         }
         if let value = environment[environmentVariable] {
             let parts = value.split { $0 == "," || $0.isWhitespace }
+            // Set but empty (a secret that failed to load): refused, like a token file without tokens.
+            guard !parts.isEmpty else { throw .noTokens(source: "$\(environmentVariable)") }
             for (index, part) in parts.enumerated() {
                 guard BearerTokenSet.isWellFormed(part) else {
                     throw .malformedToken(source: "$\(environmentVariable)", line: index + 1)

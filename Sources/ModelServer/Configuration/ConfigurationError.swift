@@ -24,8 +24,11 @@ public indirect enum ConfigurationError: Error, Equatable, Sendable {
     /// A token (line `line` of `source`, counted from 1) is not an RFC 6750 `b64token`; the token itself is
     /// never echoed.
     case malformedToken(source: String, line: Int)
-    /// `auth.token_file` names a file with no tokens: refused rather than serving unprotected.
-    case noTokens(path: String)
+    /// `auth.token_file` names a file with no tokens, or `$PERCEIVERD_TOKENS` is set but empty (`source` says
+    /// which): refused rather than serving unprotected.
+    case noTokens(source: String)
+    /// OpenSSL could not hash every token, so some could never be accepted: refused rather than half-protected.
+    case tokenDigestFailed
     /// An error found while loading the file at `path`.
     case inFile(path: String, ConfigurationError)
 
@@ -67,7 +70,8 @@ extension ConfigurationError: CustomStringConvertible {
         case .unreadableTokenFile(let path, let reason): return "auth.token_file \(path): cannot read: \(reason)"
         case .malformedToken(let source, let line):
             return "\(source): token \(line) is not a bearer token (allowed: A-Z a-z 0-9 - . _ ~ + / then = padding)"
-        case .noTokens(let path): return "auth.token_file \(path) holds no tokens (one per line; # starts a comment)"
+        case .noTokens(let source): return "\(source) holds no tokens (one per line or comma-separated; # starts a comment)"
+        case .tokenDigestFailed: return "OpenSSL could not compute the SHA-256 digests of the bearer tokens"
         case .inFile(let path, let error): return "\(path): \(error)"
         }
     }

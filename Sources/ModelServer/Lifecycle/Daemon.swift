@@ -8,15 +8,18 @@ import PerceiverEngine
 /// The serving process: binds the listeners, loads and warms every model, reports ready (to probes and to
 /// systemd), and on SIGTERM/SIGINT drains and returns.
 public final class Daemon: @unchecked Sendable {
-    // Immutable after init except `server`, which is set once in `start()` before any signal source exists.
+    // Immutable after init except what `start()` sets before any signal source or server queue exists: `server`,
+    // `access`, `environment` (emptied), `signalSources`, `watchdog`.
     public let configuration: ServerConfiguration
     public let state = ServerState()
     public let metrics = MetricsRegistry()
     private let logger: Logger
     private let notifier = SystemdNotifier()
     private let version: String
-    /// The process environment, read for `$PERCEIVERD_TOKENS`.
-    private let environment: [String: String]
+    /// The process environment, read for `$PERCEIVERD_TOKENS` in `start()` and then emptied, so that no
+    /// plaintext token outlives the digests.
+    private var environment: [String: String]
+    /// Set once in `start()`, before the server that reads it exists.
     private var access = AccessPolicy.open
     private var server: HTTPServer?
     private var signalSources: [DispatchSourceSignal] = []
@@ -52,6 +55,7 @@ public final class Daemon: @unchecked Sendable {
         do { access = try AccessPolicy(configuration.auth, environment: environment) } catch {
             throw DaemonError.access(error.description)
         }
+        environment = [:]
         let server = HTTPServer(configuration: try httpConfiguration(), handler: router, logger: logger)
         let metrics = self.metrics
         server.onResponse = { metrics.httpResponse(status: $0) }

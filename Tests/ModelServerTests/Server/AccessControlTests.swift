@@ -50,8 +50,11 @@ import Testing
         }
         #expect(!ConfigurationError.malformedToken(source: malformed, line: 2).description.contains("secret"))
         let empty = try Self.tokenFile("# nothing yet\n\n")
-        #expect(throws: ConfigurationError.noTokens(path: empty)) {
+        #expect(throws: ConfigurationError.noTokens(source: "auth.token_file \(empty)")) {
             try AccessTokens.load(AuthConfiguration(tokenFile: empty), environment: [:])
+        }
+        #expect(throws: ConfigurationError.noTokens(source: "$PERCEIVERD_TOKENS")) {
+            try AccessTokens.load(AuthConfiguration(), environment: ["PERCEIVERD_TOKENS": " , "])
         }
         #expect(throws: ConfigurationError.unreadableTokenFile(path: "/nonexistent/tokens", reason: "no such file")) {
             try AccessTokens.load(AuthConfiguration(tokenFile: "/nonexistent/tokens"), environment: [:])
