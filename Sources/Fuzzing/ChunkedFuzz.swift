@@ -25,7 +25,7 @@ enum ChunkedFuzz {
                 return Invariant.require(false, "the reference decoded \(body.count) bytes, the parser gave \(outcome)")
             }
             Invariant.require(parsed.body.elementsEqual(body),
-                              "the parser decoded \(parsed.body.count) bytes, the reference \(body.count) different ones")
+                              "the parser decoded \(parsed.body.count) bytes, the reference \(body.count) others")
         case .incomplete:
             Invariant.require(request == nil && outcome.error == nil,
                               "the reference needs more bytes, the parser gave \(outcome)")

@@ -59,7 +59,8 @@ extension ChunkedReference {
             }
         }
         // Only a finished name or value may end the line: no trailing whitespace, no open quote.
-        return state == .inName || state == .inToken || (state == .afterElement && rest.last.map { $0 != 0x20 && $0 != 0x09 } ?? true)
+        let endsInSpace = rest.last == 0x20 || rest.last == 0x09
+        return state == .inName || state == .inToken || (state == .afterElement && !endsInSpace)
     }
 
     /// The trailer section at `start` (RFC 9112 section 7.1.2): field lines within the header limits, then an

@@ -49,7 +49,8 @@ struct ParseOutcome: Equatable, CustomStringConvertible {
         let events = events.map { event -> String in
             switch event {
             case .head(let head): return "head(\(head.method) \(head.target))"
-            case .request(let request): return "request(\(request.method) \(request.head.target), \(request.body.count) B)"
+            case .request(let request):
+                return "request(\(request.method) \(request.head.target), \(request.body.count) B)"
             }
         }
         return "\(events) error: \(error.map { "\($0)" } ?? "none") midRequest: \(isMidRequest)"

@@ -52,7 +52,8 @@ enum SafeTensorsHeaderFuzz {
         }
         // Sorted by start, each non-empty range must start at or after the furthest end so far.
         var furthestEnd = 0
-        for entry in header.entries.filter({ !$0.byteRange.isEmpty }).sorted(by: { $0.byteRange.lowerBound < $1.byteRange.lowerBound }) {
+        let nonEmpty = header.entries.filter { !$0.byteRange.isEmpty }
+        for entry in nonEmpty.sorted(by: { $0.byteRange.lowerBound < $1.byteRange.lowerBound }) {
             Invariant.require(entry.byteRange.lowerBound >= furthestEnd, "'\(entry.name)' overlaps another tensor")
             furthestEnd = max(furthestEnd, entry.byteRange.upperBound)
         }

@@ -23,7 +23,8 @@ extension V2RequestFuzz {
         Invariant.require(outputs.count == request.inputs.count, "the echo has \(outputs.count) outputs")
         var binaryBytes = 0
         for (output, tensor) in zip(outputs, request.inputs) {
-            Invariant.require(output["name"] as? String == tensor.name && output["datatype"] as? String == tensor.datatype
+            Invariant.require(output["name"] as? String == tensor.name
+                              && output["datatype"] as? String == tensor.datatype
                               && (output["shape"] as? [NSNumber])?.map(\.intValue) == tensor.shape,
                               "the echo of \(tensor) is \(output)")
             if let parameters = output["parameters"] as? [String: Any] {
@@ -48,7 +49,8 @@ extension V2RequestFuzz {
         case .integers(let expected):
             for (value, integer) in zip(values, expected) {
                 let number = value as? NSNumber
-                let same = tensor.datatype == "BOOL" ? number?.boolValue == (integer != 0) : number?.int64Value == Int64(integer)
+                let same = tensor.datatype == "BOOL" ? number?.boolValue == (integer != 0)
+                    : number?.int64Value == Int64(integer)
                 Invariant.require(same, "the echo of \(tensor.name) wrote \(integer) as \(value)")
             }
         case .floats(let expected):

@@ -56,7 +56,8 @@ extension V2RequestFuzz {
         switch (a, b) {
         case (.integers(let x), .integers(let y)): return x == y
         case (.floats(let x), .floats(let y)):
-            return x.count == y.count && zip(x, y).allSatisfy { $0.bitPattern == $1.bitPattern || ($0.isNaN && $1.isNaN) }
+            return x.count == y.count
+                && zip(x, y).allSatisfy { $0.bitPattern == $1.bitPattern || ($0.isNaN && $1.isNaN) }
         default: return false
         }
     }

@@ -4,12 +4,14 @@ import Fuzzing
 // libFuzzer's main runs it. Without, a reproducer: `swift run FuzzInflate FILE|DIR...`. Not main.swift:
 // --sanitize=fuzzer parses the file as a library, and even an inactive #if branch may not hold top-level code.
 #if FUZZING
+/// libFuzzer's entry point: runs one input through the target; a broken invariant traps.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzInflate(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     FuzzTarget.inflate.run(UnsafeRawBufferPointer(start: data, count: size))
     return 0
 }
 #else
+/// The reproducer: runs each named file (or each file of a named folder) through the target.
 @main enum FuzzInflate {
     static func main() {
         FuzzTarget.inflate.reproduce(CommandLine.arguments.dropFirst())

@@ -4,12 +4,14 @@ import Fuzzing
 // libFuzzer's main runs it. Without, a reproducer: `swift run FuzzV2Request FILE|DIR...`. Not main.swift:
 // --sanitize=fuzzer parses the file as a library, and even an inactive #if branch may not hold top-level code.
 #if FUZZING
+/// libFuzzer's entry point: runs one input through the target; a broken invariant traps.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzV2Request(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     FuzzTarget.v2Request.run(UnsafeRawBufferPointer(start: data, count: size))
     return 0
 }
 #else
+/// The reproducer: runs each named file (or each file of a named folder) through the target.
 @main enum FuzzV2Request {
     static func main() {
         FuzzTarget.v2Request.reproduce(CommandLine.arguments.dropFirst())
