@@ -175,8 +175,13 @@ import Testing
         let all = outcomes.all
         let before = all.filter { $0.sentAt < signalledAt }
         #expect(before.count > 16, "too little load before the signal: \(before.count) requests")
-        // Every request sent before the signal was answered 200: in-flight work completes.
-        #expect(before.allSatisfy { $0.status == 200 }, "\(before.filter { $0.status != 200 })")
+        // Every request sent before the signal was answered, none lost. One the server had read before the
+        // drain began was answered 200 (in-flight work completes); one still in flight on the socket when the
+        // signal came (microseconds before it) may get a clean 503. A margin of 0.2 s separates the two.
+        #expect(before.allSatisfy { $0.status == 200 || $0.status == 503 },
+                "\(before.filter { $0.status != 200 && $0.status != 503 })")
+        let settled = before.filter { $0.sentAt < signalledAt.addingTimeInterval(-0.2) }
+        #expect(settled.allSatisfy { $0.status == 200 }, "\(settled.filter { $0.status != 200 })")
         // After it, only 200 (already read) or a clean 503 for work that came too late.
         #expect(all.allSatisfy { $0.status == 200 || $0.status == 503 || $0.sentAt >= signalledAt },
                 "\(all.filter { $0.status != 200 && $0.status != 503 })")
