@@ -3,7 +3,8 @@ import Testing
 @testable import ModelServer
 
 /// The value of the sample line that starts with `series` (`name{labels}` exactly as rendered), if any.
-private func value(_ series: String, in text: String) -> Double? {
+/// The value of the exposition line for `series` (name and labels exactly as rendered), nil if absent.
+func metricValue(_ series: String, in text: String) -> Double? {
     for line in text.split(separator: "\n") where line.hasPrefix(series + " ") {
         return Double(line.dropFirst(series.count + 1))
     }
@@ -22,8 +23,8 @@ private func isClose(_ actual: Double?, _ expected: Double) -> Bool {
         registry.httpResponse(status: 200)
         registry.httpResponse(status: 404)
         let text = registry.render()
-        #expect(value(#"perceiverd_http_requests_total{code="200"}"#, in: text) == 2)
-        #expect(value(#"perceiverd_http_requests_total{code="404"}"#, in: text) == 1)
+        #expect(metricValue(#"perceiverd_http_requests_total{code="200"}"#, in: text) == 2)
+        #expect(metricValue(#"perceiverd_http_requests_total{code="404"}"#, in: text) == 1)
     }
 
     @Test func registeredModelsAppearWithZerosBeforeTraffic() {
@@ -41,10 +42,10 @@ private func isClose(_ actual: Double?, _ expected: Double) -> Bool {
             #"perceiverd_inference_compute_duration_seconds_sum{model="mlm"}"#,
             #"perceiverd_inference_batch_size_bucket{model="mlm",le="256"}"#,
         ] {
-            #expect(value(series, in: text) == 0, "\(series)")
+            #expect(metricValue(series, in: text) == 0, "\(series)")
         }
         for reason in MetricsRegistry.FailureReason.allCases {
-            #expect(value(#"perceiverd_inference_failures_total{model="mlm",reason="\#(reason.rawValue)"}"#,
+            #expect(metricValue(#"perceiverd_inference_failures_total{model="mlm",reason="\#(reason.rawValue)"}"#,
                           in: text) == 0)
         }
     }
@@ -64,12 +65,12 @@ private func isClose(_ actual: Double?, _ expected: Double) -> Bool {
         registry.inferenceFinished(model: "mlm", status: 503, totalSeconds: 0.001)
         registry.inferenceFailed(model: "mlm", reason: .rejected)
         let text = registry.render()
-        #expect(value(#"perceiverd_inference_requests_total{model="mlm",status="200"}"#, in: text) == 1)
-        #expect(value(#"perceiverd_inference_requests_total{model="mlm",status="503"}"#, in: text) == 1)
-        #expect(value(#"perceiverd_inference_failures_total{model="mlm",reason="rejected"}"#, in: text) == 1)
-        #expect(value(#"perceiverd_inference_failures_total{model="mlm",reason="timeout"}"#, in: text) == 0)
-        #expect(value(#"perceiverd_inference_request_duration_seconds_count{model="mlm"}"#, in: text) == 2)
-        #expect(isClose(value(#"perceiverd_inference_request_duration_seconds_sum{model="mlm"}"#, in: text), 0.021))
+        #expect(metricValue(#"perceiverd_inference_requests_total{model="mlm",status="200"}"#, in: text) == 1)
+        #expect(metricValue(#"perceiverd_inference_requests_total{model="mlm",status="503"}"#, in: text) == 1)
+        #expect(metricValue(#"perceiverd_inference_failures_total{model="mlm",reason="rejected"}"#, in: text) == 1)
+        #expect(metricValue(#"perceiverd_inference_failures_total{model="mlm",reason="timeout"}"#, in: text) == 0)
+        #expect(metricValue(#"perceiverd_inference_request_duration_seconds_count{model="mlm"}"#, in: text) == 2)
+        #expect(isClose(metricValue(#"perceiverd_inference_request_duration_seconds_sum{model="mlm"}"#, in: text), 0.021))
     }
 
     @Test func histogramBucketsAreCumulativeWithCountAndSum() {
@@ -80,11 +81,11 @@ private func isClose(_ actual: Double?, _ expected: Double) -> Bool {
         }
         let text = registry.render()
         let name = "perceiverd_inference_request_duration_seconds"
-        #expect(value(#"\#(name)_bucket{model="m",le="0.1"}"#, in: text) == 2)
-        #expect(value(#"\#(name)_bucket{model="m",le="1"}"#, in: text) == 3)
-        #expect(value(#"\#(name)_bucket{model="m",le="+Inf"}"#, in: text) == 4)
-        #expect(value(#"\#(name)_count{model="m"}"#, in: text) == 4)
-        #expect(isClose(value(#"\#(name)_sum{model="m"}"#, in: text), 5.65))
+        #expect(metricValue(#"\#(name)_bucket{model="m",le="0.1"}"#, in: text) == 2)
+        #expect(metricValue(#"\#(name)_bucket{model="m",le="1"}"#, in: text) == 3)
+        #expect(metricValue(#"\#(name)_bucket{model="m",le="+Inf"}"#, in: text) == 4)
+        #expect(metricValue(#"\#(name)_count{model="m"}"#, in: text) == 4)
+        #expect(isClose(metricValue(#"\#(name)_sum{model="m"}"#, in: text), 5.65))
         // Bounds render in ascending order.
         let bounds = text.split(separator: "\n").filter { $0.hasPrefix("\(name)_bucket") }
         #expect(bounds.map { $0.contains("le=\"0.1\"") } == [true, false, false])
@@ -96,15 +97,15 @@ private func isClose(_ actual: Double?, _ expected: Double) -> Bool {
         registry.batchExecuted(model: "mlm", rows: 3, queueSeconds: [0.001, 0.2, 0.0003], computeSeconds: 0.03)
         registry.batchExecuted(model: "mlm", rows: 8, queueSeconds: [0.004], computeSeconds: 0.07)
         let text = registry.render()
-        #expect(value(#"perceiverd_inference_executions_total{model="mlm"}"#, in: text) == 2)
-        #expect(value(#"perceiverd_inference_rows_total{model="mlm"}"#, in: text) == 11)
-        #expect(value(#"perceiverd_inference_batch_size_bucket{model="mlm",le="2"}"#, in: text) == 0)
-        #expect(value(#"perceiverd_inference_batch_size_bucket{model="mlm",le="4"}"#, in: text) == 1)
-        #expect(value(#"perceiverd_inference_batch_size_bucket{model="mlm",le="8"}"#, in: text) == 2)
-        #expect(value(#"perceiverd_inference_queue_duration_seconds_count{model="mlm"}"#, in: text) == 4)
-        #expect(value(#"perceiverd_inference_queue_duration_seconds_bucket{model="mlm",le="0.0005"}"#, in: text) == 1)
-        #expect(value(#"perceiverd_inference_compute_duration_seconds_count{model="mlm"}"#, in: text) == 2)
-        #expect(isClose(value(#"perceiverd_inference_compute_duration_seconds_sum{model="mlm"}"#, in: text), 0.1))
+        #expect(metricValue(#"perceiverd_inference_executions_total{model="mlm"}"#, in: text) == 2)
+        #expect(metricValue(#"perceiverd_inference_rows_total{model="mlm"}"#, in: text) == 11)
+        #expect(metricValue(#"perceiverd_inference_batch_size_bucket{model="mlm",le="2"}"#, in: text) == 0)
+        #expect(metricValue(#"perceiverd_inference_batch_size_bucket{model="mlm",le="4"}"#, in: text) == 1)
+        #expect(metricValue(#"perceiverd_inference_batch_size_bucket{model="mlm",le="8"}"#, in: text) == 2)
+        #expect(metricValue(#"perceiverd_inference_queue_duration_seconds_count{model="mlm"}"#, in: text) == 4)
+        #expect(metricValue(#"perceiverd_inference_queue_duration_seconds_bucket{model="mlm",le="0.0005"}"#, in: text) == 1)
+        #expect(metricValue(#"perceiverd_inference_compute_duration_seconds_count{model="mlm"}"#, in: text) == 2)
+        #expect(isClose(metricValue(#"perceiverd_inference_compute_duration_seconds_sum{model="mlm"}"#, in: text), 0.1))
     }
 
     @Test func gaugesFollowSetsAndAdjustments() {
@@ -117,12 +118,12 @@ private func isClose(_ actual: Double?, _ expected: Double) -> Bool {
         registry.setQueueDepth(model: "mlm", 4)
         registry.setModelsReady(1)
         var text = registry.render()
-        #expect(value(#"perceiverd_inference_in_flight{model="mlm"}"#, in: text) == 2)
-        #expect(value(#"perceiverd_inference_queue_depth{model="mlm"}"#, in: text) == 4)
-        #expect(value("perceiverd_models_ready", in: text) == 1)
+        #expect(metricValue(#"perceiverd_inference_in_flight{model="mlm"}"#, in: text) == 2)
+        #expect(metricValue(#"perceiverd_inference_queue_depth{model="mlm"}"#, in: text) == 4)
+        #expect(metricValue("perceiverd_models_ready", in: text) == 1)
         registry.setInFlight(model: "mlm", 0)
         text = registry.render()
-        #expect(value(#"perceiverd_inference_in_flight{model="mlm"}"#, in: text) == 0)
+        #expect(metricValue(#"perceiverd_inference_in_flight{model="mlm"}"#, in: text) == 0)
     }
 
     @Test func escapesLabelValues() {
@@ -158,10 +159,10 @@ private func isClose(_ actual: Double?, _ expected: Double) -> Bool {
     #if os(Linux)
     @Test func readsProcessMetricsFromProc() throws {
         let text = MetricsRegistry().render()
-        #expect(try #require(value("process_resident_memory_bytes", in: text)) > 1_000_000)
-        #expect(try #require(value("process_open_fds", in: text)) >= 3)
-        #expect(try #require(value("process_cpu_seconds_total", in: text)) >= 0)
-        let start = try #require(value("process_start_time_seconds", in: text))
+        #expect(try #require(metricValue("process_resident_memory_bytes", in: text)) > 1_000_000)
+        #expect(try #require(metricValue("process_open_fds", in: text)) >= 3)
+        #expect(try #require(metricValue("process_cpu_seconds_total", in: text)) >= 0)
+        let start = try #require(metricValue("process_start_time_seconds", in: text))
         let now = Date().timeIntervalSince1970
         #expect(start <= now + 1 && start > now - 86_400)
     }
@@ -184,13 +185,13 @@ private func isClose(_ actual: Double?, _ expected: Double) -> Bool {
         }
         let total = Double(threads * perThread)
         let text = registry.render()
-        #expect(value(#"perceiverd_http_requests_total{code="200"}"#, in: text) == total)
-        #expect(value(#"perceiverd_inference_requests_total{model="mlm",status="200"}"#, in: text) == total)
-        #expect(value(#"perceiverd_inference_request_duration_seconds_sum{model="mlm"}"#, in: text) == total * 0.25)
-        #expect(value(#"perceiverd_inference_executions_total{model="mlm"}"#, in: text) == total)
-        #expect(value(#"perceiverd_inference_rows_total{model="mlm"}"#, in: text) == total * 2)
-        #expect(value(#"perceiverd_inference_queue_duration_seconds_count{model="mlm"}"#, in: text) == total * 2)
-        #expect(value(#"perceiverd_inference_in_flight{model="mlm"}"#, in: text) == 0)
+        #expect(metricValue(#"perceiverd_http_requests_total{code="200"}"#, in: text) == total)
+        #expect(metricValue(#"perceiverd_inference_requests_total{model="mlm",status="200"}"#, in: text) == total)
+        #expect(metricValue(#"perceiverd_inference_request_duration_seconds_sum{model="mlm"}"#, in: text) == total * 0.25)
+        #expect(metricValue(#"perceiverd_inference_executions_total{model="mlm"}"#, in: text) == total)
+        #expect(metricValue(#"perceiverd_inference_rows_total{model="mlm"}"#, in: text) == total * 2)
+        #expect(metricValue(#"perceiverd_inference_queue_duration_seconds_count{model="mlm"}"#, in: text) == total * 2)
+        #expect(metricValue(#"perceiverd_inference_in_flight{model="mlm"}"#, in: text) == 0)
     }
 }
 

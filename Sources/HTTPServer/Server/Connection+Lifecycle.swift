@@ -1,5 +1,4 @@
 import Dispatch
-import Glibc
 
 extension Connection {
     /// Periodic check of the read, idle, write and linger deadlines.
@@ -66,20 +65,15 @@ extension Connection {
 
     /// A plaintext HTTP request arrived on the TLS port: there is no session to answer in, so a plaintext 400
     /// goes straight to the socket (as nginx does) before the connection closes. Best effort: one
-    /// non-blocking send; then the write side is shut and what has already arrived is read and dropped, so
-    /// that a request sent in one piece does not reset the connection under the answer. Sent at most once.
+    /// non-blocking send; then what has already arrived is dropped, so that a request sent in one piece does
+    /// not reset the connection under the answer. Sent at most once.
     func answerPlaintextOnTLSPort() {
         guard !hasAnsweredPlaintext else { return }
         hasAnsweredPlaintext = true
-        let body = #"{"error":"plain HTTP request sent to the HTTPS port; use https://"}"#
-        let text = "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n"
-            + "Connection: close\r\n\r\n" + body
-        _ = text.withCString { Glibc.send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+        let answer = HTTPResponse.error(400, "plain HTTP request sent to the HTTPS port; use https://")
+        Sockets.sendAndShutdown(fd, serializer.serialize(answer, framing: .closing).bytes)
         onResponse?(400)
-        _ = Glibc.shutdown(fd, Int32(SHUT_WR))
-        var scratch = [UInt8](repeating: 0, count: 4096)
-        var rounds = 0
-        while rounds < 16 && recv(fd, &scratch, scratch.count, Int32(MSG_DONTWAIT)) > 0 { rounds += 1 }
+        Sockets.discardReceived(fd)
     }
 
     /// How long a closing connection keeps reading (and discarding) before it closes anyway.

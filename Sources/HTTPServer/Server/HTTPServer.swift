@@ -12,6 +12,8 @@ import Logging
 public final class HTTPServer: @unchecked Sendable {
     public let configuration: HTTPServerConfiguration
     private let handler: HTTPHandler
+    /// Serializes the 503 of a refused connection.
+    private let serializer: ResponseSerializer
     private let logger: Logger
     private let acceptQueue = DispatchQueue(label: "perceiverd.accept")
     private let ioQueue = DispatchQueue(label: "perceiverd.io", attributes: .concurrent)
@@ -35,6 +37,8 @@ public final class HTTPServer: @unchecked Sendable {
     public init(configuration: HTTPServerConfiguration, handler: HTTPHandler, logger: Logger) {
         self.configuration = configuration
         self.handler = handler
+        self.serializer = ResponseSerializer(serverName: configuration.serverName,
+                                             compressionMinimumBytes: configuration.compressionMinimumBytes)
         self.logger = logger
     }
 
@@ -211,20 +215,17 @@ public final class HTTPServer: @unchecked Sendable {
     private func refuse(fd: Int32, peer: String, isTLS: Bool) {
         logger.warning("connection refused: \(connections.count) open (limit \(connectionCap))",
                        metadata: ["peer": "\(peer)"])
-        let body = "{\"error\":\"too many connections (limit \(connectionCap))\"}"
-        let text = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\n"
-            + "Content-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n" + body
+        var answer = HTTPResponse.error(503, "too many connections (limit \(connectionCap))")
+        answer.headers.add(name: "Retry-After", value: "1")
         // On the TLS port there is no session to answer in; the client just sees the close.
-        if !isTLS { _ = text.withCString { send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL)) } }
+        let bytes = isTLS ? Data() : serializer.serialize(answer, framing: .closing).bytes
         onResponse?(503)
         // Closing with the client's request unread would send a reset that can destroy the 503: shut the
         // write side, give the request a moment to arrive, discard it, then close.
-        _ = Glibc.shutdown(fd, Int32(SHUT_WR))
+        Sockets.sendAndShutdown(fd, bytes)
         refusing += 1
         acceptQueue.asyncAfter(deadline: .now() + .milliseconds(200)) {
-            var scratch = [UInt8](repeating: 0, count: 4096)
-            var rounds = 0
-            while rounds < 16 && recv(fd, &scratch, scratch.count, Int32(MSG_DONTWAIT)) > 0 { rounds += 1 }
+            Sockets.discardReceived(fd)
             close(fd)
             self.refusing -= 1
         }

@@ -15,6 +15,11 @@ struct ResponseSerializer {
         /// The request's `Accept-Encoding`.
         var acceptEncoding: String?
         var requestID: String
+
+        /// An answer on a socket that closes after it, to no request the server parsed (a fresh request id).
+        static var closing: Framing {
+            Framing(isHead: false, keepAlive: false, acceptEncoding: nil, requestID: Connection.requestID(nil))
+        }
     }
 
     /// The response bytes, and the size of the body as sent (for the log).

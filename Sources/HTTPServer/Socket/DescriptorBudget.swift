@@ -43,7 +43,7 @@ public struct DescriptorBudget: Sendable, Equatable {
     }
 
     /// The number of entries in `/proc/self/fd` (the directory's own descriptor excluded), nil if unreadable.
-    static func openDescriptors() -> Int? {
+    public static func openDescriptors() -> Int? {
         guard let directory = opendir("/proc/self/fd") else { return nil }
         defer { closedir(directory) }
         var count = 0

@@ -1,3 +1,4 @@
+import Foundation
 import Glibc
 
 /// Thin wrappers over the Glibc socket calls the server uses; every call is checked.
@@ -92,6 +93,21 @@ enum Sockets {
         var one: Int32 = 1
         _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
         return .accepted(fd: fd, peer: address(of: storage))
+    }
+
+    /// Writes what the socket takes of `bytes` at once, then shuts the write side: a best-effort answer on a
+    /// socket no connection serves (a refusal over the cap, plaintext on the TLS port).
+    static func sendAndShutdown(_ fd: Int32, _ bytes: Data) {
+        _ = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+        _ = Glibc.shutdown(fd, Int32(SHUT_WR))
+    }
+
+    /// Reads and drops what has already arrived (at most 64 KiB): closing with unread bytes would send a reset
+    /// that can destroy an answer still in flight.
+    static func discardReceived(_ fd: Int32) {
+        var scratch = [UInt8](repeating: 0, count: 4096)
+        var rounds = 0
+        while rounds < 16 && recv(fd, &scratch, scratch.count, Int32(MSG_DONTWAIT)) > 0 { rounds += 1 }
     }
 
     static func setNonBlocking(_ fd: Int32) throws(SocketError) {

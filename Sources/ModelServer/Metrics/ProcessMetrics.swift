@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Foundation
+import HTTPServer
 
 /// The standard `process_*` metrics, read from Linux's `/proc` (proc(5)) at render time, with the names the
 /// Prometheus client libraries use. Best effort: a metric whose read fails is left out; elsewhere than Linux all are.
@@ -36,8 +37,7 @@ enum ProcessMetrics {
 
     /// Entries of `/proc/self/fd`; this includes the descriptor used to list it, as client_golang's does.
     static func openFileDescriptors() -> Double? {
-        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") else { return nil }
-        return Double(entries.count)
+        DescriptorBudget.openDescriptors().map { Double($0 + 1) }
     }
 
     /// `utime + stime` (fields 14 and 15 of `/proc/self/stat`) in seconds.

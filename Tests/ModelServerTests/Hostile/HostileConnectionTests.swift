@@ -11,8 +11,7 @@ import Testing
 
     /// `perceiverd_http_connections` of `daemon`, read in-process (a request would itself be a connection).
     static func openConnections(_ daemon: Daemon) -> Int? {
-        let line = daemon.metrics.render().split(separator: "\n").first { $0.hasPrefix("perceiverd_http_connections ") }
-        return line.flatMap { Double($0.split(separator: " ")[1]) }.map { Int($0) }
+        metricValue("perceiverd_http_connections", in: daemon.metrics.render()).map { Int($0) }
     }
 
     /// Waits until `daemon` has `count` open connections; false if it does not happen within `seconds`.
@@ -23,17 +22,6 @@ import Testing
             usleep(20_000)
         }
         return false
-    }
-
-    /// Every byte until the peer closes (true) or the client's receive timeout passes (false).
-    static func readToEnd(_ client: RawHTTPClient) -> (Data, closed: Bool) {
-        var bytes = Data()
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = recv(client.fd, &chunk, chunk.count, 0)
-            if n > 0 { bytes.append(contentsOf: chunk[..<n]); continue }
-            return (bytes, n == 0 || errno == ECONNRESET)
-        }
     }
 
     @Test func slowClientsAreCutOffByTheReadTimeoutWhileOthersAreServed() throws {
@@ -106,8 +94,8 @@ import Testing
                         Data([0x16, 0x03, 0x01, 0xFF, 0xFF]) + Data(count: 300), Data("\r\n\r\n".utf8)] {
             let client = try RawHTTPClient(port: tlsPort)
             try? client.send(garbage)
-            let (reply, closed) = Self.readToEnd(client)
-            #expect(closed)
+            // Throws if the peer has not closed within the client's timeout.
+            let reply = try client.readUntilClosed()
             // Nothing, or a TLS alert record (content type 21) before the close.
             #expect(reply.isEmpty || reply.first == 21, "\(reply.prefix(8).map { $0 })")
         }
