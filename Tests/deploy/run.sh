@@ -13,12 +13,13 @@
 #               only /etc/perceiverd, --purge nothing.
 #   kubernetes  kubernetes-validate --strict (Kubernetes 1.30 schemas) on deploy/kubernetes/*.yaml and
 #               Tests/deploy/validate_kserve.py on deploy/kubernetes/kserve/*.yaml; broken copies (unknown
-#               field, wrong type) must be rejected; the ConfigMap must equal the rendered config.json.
+#               field, wrong type) must be rejected; the ConfigMap must equal the rendered config.json; the
+#               Deployment's and the ServingRuntime's container args must start the daemon.
 #   docker      hadolint on deploy/Dockerfile; a --static-swift-stdlib release build (.build-static) whose every
 #               shared library must come from a package the runtime stage installs (ldd, dpkg -S, apt-cache
 #               depends); COPY sources present and not excluded by .dockerignore.
 # Validators live in .venv-deploy, installed from Tests/deploy/requirements.txt (reinstalled only when it
-# changes). Missing Debian tools (systemd for systemd-analyze, strace, jq, curl) are installed with apt-get.
+# changes). Missing Debian tools (systemd for systemd-analyze, strace, jq, curl, setpriv, ss) are installed with apt-get.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 repo=$PWD
@@ -35,7 +36,7 @@ fail() { failed=$((failed + 1)); echo "FAIL $1"; [ $# -lt 2 ] || printf '%s\n' "
 
 # --- setup: Debian tools, the venv, the static release build -------------------------------------------------
 missing=""
-for tool in systemd-analyze:systemd strace:strace jq:jq curl:curl setpriv:util-linux; do
+for tool in systemd-analyze:systemd strace:strace jq:jq curl:curl setpriv:util-linux ss:iproute2; do
   command -v "${tool%%:*}" >/dev/null || missing="$missing ${tool#*:}"
 done
 if [ -n "$missing" ]; then
@@ -260,6 +261,39 @@ for broken in isvc-unknown-field isvc-wrong-type sr-unknown-field sr-wrong-type 
   out=$("$VENV/bin/python" Tests/deploy/validate_kserve.py --kubernetes-version "$K8S_VERSION" "$tmp/k8s/$broken.yaml" 2>&1)
   if [ $? != 0 ] && grep -q '^FAIL' <<<"$out"; then pass "validate_kserve-negative $broken: rejected: $(sed -n '3p' <<<"$out" | sed 's/^ *[^ ]*#0//' | cut -c1-110)"
   else fail "validate_kserve-negative $broken: accepted" "$out"; fi
+done
+
+# The container args of both manifests start the daemon: the ServingRuntime's (no config; {{.Name}} and
+# /mnt/models filled in as KServe would, port 0 for 8080) and the Deployment's (the ConfigMap's config at a
+# temporary path, model paths pointed at the repository's directories).
+container_args() { # container_args FILE: the first container's args, one per line
+  "$VENV/bin/python" -c 'import sys, yaml
+d = yaml.safe_load(open(sys.argv[1]))
+spec = d["spec"]["template"]["spec"] if d["kind"] == "Deployment" else d["spec"]
+print("\n".join(spec["containers"][0]["args"]))' "$1"
+}
+first_dir=$(deploy/render-config.sh --model-dirs config.json | head -1)
+"$VENV/bin/python" -c 'import sys, yaml; print(yaml.safe_load(open(sys.argv[1]))["data"]["config.json"], end="")' \
+  deploy/kubernetes/configmap.yaml > "$tmp/configmap-config.json"
+for manifest in deploy/kubernetes/kserve/servingruntime.yaml deploy/kubernetes/deployment.yaml; do
+  mapfile -t args < <(container_args "$manifest" | sed -e "s|{{.Name}}=/mnt/models|kserve-model=$first_dir|" \
+    -e "s|^/etc/perceiverd/config.json$|$tmp/configmap-config.json|" -e 's/^8080$/0/')
+  extra=(); grep -q -- '^--port$' < <(printf '%s\n' "${args[@]}") || extra=(--port 0)
+  [[ " ${args[*]} " == *" --config "* ]] && while IFS= read -r dir; do extra+=(--model "$(basename "$dir")=$dir"); done \
+    < <(deploy/render-config.sh --model-dirs config.json)
+  "$BIN" serve "${args[@]}" "${extra[@]}" 2>"$tmp/args.log" &
+  daemon=$!
+  if port=$(wait_ready "$tmp/args.log"); then
+    name=kserve-model; [[ " ${args[*]} " == *" --config "* ]] && name=$(jq -r '.models[0].name' config.json)
+    code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/v2/models/$name/ready")
+    host=$(ss -ltnH "sport = :$port" | awk '{print $4}' | head -1)
+    kill -TERM $daemon; wait $daemon; rc=$?
+    if [ "$code" = 200 ] && [ $rc = 0 ]; then pass "container-args $(basename "$manifest"): $(echo "${args[@]}") -> /v2/models/$name/ready 200${host:+, bound $host}, exit 0"
+    else fail "container-args $(basename "$manifest"): ready $code, exit $rc" "$(tail -5 "$tmp/args.log")"; fi
+  else
+    fail "container-args $(basename "$manifest"): not ready" "$(tail -10 "$tmp/args.log")"; kill -KILL $daemon 2>/dev/null
+  fi
+  daemon=""
 done
 
 for dir in deploy/kubernetes deploy/kubernetes/kserve; do
