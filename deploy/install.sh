@@ -169,10 +169,12 @@ fi
 
 if [ $use_systemctl = 1 ]; then
   [ "$(file_sum "$root$unit")" = "$unit_before" ] || systemctl daemon-reload
-  if ! systemctl is-enabled --quiet perceiverd.service || ! systemctl is-active --quiet perceiverd.service; then
+  # First install: enable and start. Later: restart only a running service, and only when something changed
+  # (a service an operator stopped stays stopped).
+  if ! systemctl is-enabled --quiet perceiverd.service; then
     systemctl enable --now perceiverd.service && note "enabled and started perceiverd.service"
   elif [ $changes -gt 0 ]; then
-    systemctl try-restart perceiverd.service && note "restarted perceiverd.service"
+    systemctl try-restart perceiverd.service && note "restarted perceiverd.service (if it was running)"
   fi
   systemctl --no-pager --lines=0 status perceiverd.service || true
 elif [ -z "$root" ] && [ $start = 1 ]; then
