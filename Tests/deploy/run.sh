@@ -17,7 +17,8 @@
 #               Deployment's and the ServingRuntime's container args must start the daemon.
 #   docker      hadolint on deploy/Dockerfile; a --static-swift-stdlib release build (.build-static) whose every
 #               shared library must come from a package the runtime stage installs (ldd, dpkg -S, apt-cache
-#               depends); COPY sources present and not excluded by .dockerignore.
+#               depends); COPY sources present and not excluded by .dockerignore; the build stage's staging
+#               RUN (models + rendered config) run under $tmp, and the daemon serving what it staged.
 # Validators live in .venv-deploy, installed from Tests/deploy/requirements.txt (reinstalled only when it
 # changes). Missing Debian tools (systemd for systemd-analyze, strace, jq, curl, setpriv, ss) are installed with apt-get.
 set -uo pipefail
@@ -74,12 +75,14 @@ daemon=""
 cleanup() { [ -z "$daemon" ] || kill -KILL "$daemon" 2>/dev/null; rm -rf "$tmp"; }
 trap cleanup EXIT
 
-# wait_ready LOG: the port from the `listening` line once `ready` is logged (60 s at most); prints the port.
+# wait_ready LOG [PID]: the port from the `listening` line once `ready` is logged (60 s at most, less if PID
+# exits first); prints the port.
 wait_ready() {
   local port=""
   for _ in $(seq 600); do
     port=$(grep -oE 'http\.port=[0-9]+' "$1" | head -1 | cut -d= -f2)
     [ -n "$port" ] && grep -qE ' ready$' "$1" && { echo "$port"; return 0; }
+    [ -z "${2:-}" ] || kill -0 "$2" 2>/dev/null || return 1
     sleep 0.1
   done
   return 1
@@ -139,7 +142,7 @@ env -i PATH=/usr/bin:/bin OMP_WAIT_POLICY=PASSIVE NOTIFY_SOCKET="$tmp/notify.soc
   strace -f -qq -c -o "$tmp/strace.txt" "$BIN" serve --config config.json --port 0 --threads 2 "${models_args[@]}" \
   2>"$tmp/notify-serve.log" &
 tracer=$!
-if port=$(wait_ready "$tmp/notify-serve.log"); then
+if port=$(wait_ready "$tmp/notify-serve.log" "$tracer"); then
   first_model=$(jq -r '.models[0].name' config.json)
   curl -sf "http://127.0.0.1:$port/v2/models/$first_model" >/dev/null || fail "notify-metadata: GET /v2/models/$first_model"
   curl -sf "http://127.0.0.1:$port/metrics" >/dev/null || fail "notify-metrics: GET /metrics"
@@ -199,7 +202,7 @@ overrides=(); for p in $config_models; do overrides+=(--model "$(basename "$p")=
 "${run_as[@]}" env -i OMP_WAIT_POLICY=PASSIVE "$root/usr/local/bin/perceiverd" serve \
   --config "$root/etc/perceiverd/config.json" --port 0 --threads 2 "${overrides[@]}" 2>"$tmp/installed.log" &
 daemon=$!
-if port=$(wait_ready "$tmp/installed.log"); then
+if port=$(wait_ready "$tmp/installed.log" "$daemon"); then
   ready=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/v2/health/ready")
   kill -TERM $daemon; wait $daemon; rc=$?; daemon=""
   if [ "$ready" = 200 ] && [ $rc = 0 ] && grep -q 'stopped' "$tmp/installed.log"; then
@@ -283,7 +286,7 @@ for manifest in deploy/kubernetes/kserve/servingruntime.yaml deploy/kubernetes/d
     < <(deploy/render-config.sh --model-dirs config.json)
   "$BIN" serve "${args[@]}" "${extra[@]}" 2>"$tmp/args.log" &
   daemon=$!
-  if port=$(wait_ready "$tmp/args.log"); then
+  if port=$(wait_ready "$tmp/args.log" "$daemon"); then
     name=kserve-model; [[ " ${args[*]} " == *" --config "* ]] && name=$(jq -r '.models[0].name' config.json)
     code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/v2/models/$name/ready")
     host=$(ss -ltnH "sport = :$port" | awk '{print $4}' | head -1)
@@ -361,6 +364,29 @@ for src in $sources; do
   done < .dockerignore
 done
 if [ -z "$bad" ]; then pass "docker-context: COPY sources present, none ignored ($(echo $sources))"; else fail "docker-context:$bad"; fi
+
+# The build stage's staging step (the RUN that fills /staging with models and the rendered config), run in a
+# copy of its COPY sources with /staging moved under $tmp; the daemon then serves the staged config (model
+# paths prefixed with the staging root) as the image would.
+staging_run=$(awk '/^RUN mkdir -p \/staging/ {on = 1} on {print; if ($0 !~ /\\$/) exit}' deploy/Dockerfile \
+  | sed -e 's/^RUN //' -e "s|/staging|$tmp/staging|g")
+mkdir -p "$tmp/context/deploy" && cp -R config.json models "$tmp/context/" && cp deploy/render-config.sh "$tmp/context/deploy/"
+if [ -n "$staging_run" ] && (cd "$tmp/context" && bash -euo pipefail -c "$staging_run") 2>"$tmp/staging.err"; then
+  staged=$tmp/staging
+  overrides=(); for p in $(jq -r '.models[].path' "$staged/etc/perceiverd/config.json"); do overrides+=(--model "$(basename "$p")=$staged$p"); done
+  "$BIN" serve --config "$staged/etc/perceiverd/config.json" --port 0 "${overrides[@]}" 2>"$tmp/staged.log" &
+  daemon=$!
+  if port=$(wait_ready "$tmp/staged.log" "$daemon"); then
+    kill -TERM $daemon; wait $daemon; rc=$?
+    host=$(jq -r .host "$staged/etc/perceiverd/config.json")
+    if [ $rc = 0 ] && [ "$host" = 0.0.0.0 ]; then
+      pass "docker-staging: the build stage's staging step gives $(ls "$staged/usr/local/share/perceiverd/models" | wc -l) model(s) and a config (host $host) the daemon serves"
+    else fail "docker-staging: exit $rc, host $host"; fi
+  else fail "docker-staging: staged config not served" "$(tail -5 "$tmp/staged.log")"; kill -KILL $daemon 2>/dev/null; fi
+  daemon=""
+else
+  fail "docker-staging: the staging RUN failed or was not found" "$staging_run"$'\n'"$(cat "$tmp/staging.err" 2>/dev/null)"
+fi
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
