@@ -21,13 +21,16 @@ deps:
 	fi
 
 ## test: build and run every test (fixtures are committed), then the CLI tests, the README's curl examples,
-## and tritonclient (a third-party KServe V2 client, pip-installed into .venv-clients) against the daemon.
+## tritonclient (a third-party KServe V2 client, pip-installed into .venv-clients) against the daemon, and the
+## deployment tests (systemd unit, install.sh, Kubernetes/KServe manifests, Dockerfile; validators in .venv-deploy,
+## a --static-swift-stdlib release build in .build-static).
 test: deps
 	$(SWIFT) build
 	$(SWIFT) test
 	Tests/cli/run.sh
 	Tests/cli/readme_examples.sh
 	Tests/clients/run.sh
+	Tests/deploy/run.sh
 
 ## tsan: every Swift test under ThreadSanitizer (own build in .build/tsan); fails on any race report or failure.
 tsan: deps
