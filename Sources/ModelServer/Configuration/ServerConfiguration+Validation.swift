@@ -66,9 +66,10 @@ extension ServerConfiguration {
 }
 
 extension ServerConfiguration {
-    /// Cores the models' compute may use: `threads`, or every core when it is 0.
+    /// Cores the models' compute may use: `threads`, or when it is 0 every core the process may run on
+    /// (the affinity mask and the cgroup CPU quota count; see `AvailableCores`).
     public var computeThreads: Int {
-        threads > 0 ? threads : ProcessInfo.processInfo.activeProcessorCount
+        threads > 0 ? threads : AvailableCores.current()
     }
 
     /// oneDNN threads of each instance of `model`: its `threads_per_instance`, or `computeThreads` divided

@@ -28,7 +28,7 @@ enum ProcessMetrics {
 
     /// Resident set size: the second field of `/proc/self/statm`, in pages, times the page size.
     static func residentMemoryBytes() -> Double? {
-        guard let statm = readProcFile("/proc/self/statm") else { return nil }
+        guard let statm = KernelFile.text("/proc/self/statm") else { return nil }
         let fields = statm.split(separator: " ")
         let pageSize = sysconf(Int32(_SC_PAGESIZE))
         guard fields.count > 1, let pages = Double(fields[1]), pageSize > 0 else { return nil }
@@ -50,7 +50,7 @@ enum ProcessMetrics {
     /// Boot time (`btime` in `/proc/stat`) plus `starttime` (field 22 of `/proc/self/stat`, ticks after boot).
     static func startTimeSeconds() -> Double? {
         guard let fields = statFields(), fields.count > 22, let startTicks = Double(fields[22]),
-              let ticks = clockTicksPerSecond(), let stat = readProcFile("/proc/stat") else { return nil }
+              let ticks = clockTicksPerSecond(), let stat = KernelFile.text("/proc/stat") else { return nil }
         let bootLine = stat.split(separator: "\n").first { $0.hasPrefix("btime ") }
         guard let bootTime = bootLine.flatMap({ $0.split(separator: " ").last }).flatMap({ Double($0) }) else {
             return nil
@@ -61,7 +61,7 @@ enum ProcessMetrics {
     /// The fields of `/proc/self/stat`, indexed as proc(5) numbers them (index 0 unused, 2 is the command). The
     /// command may hold spaces and parentheses, so the fields after it are split after its last `)`.
     private static func statFields() -> [Substring]? {
-        guard let stat = readProcFile("/proc/self/stat"), let close = stat.lastIndex(of: ")") else { return nil }
+        guard let stat = KernelFile.text("/proc/self/stat"), let close = stat.lastIndex(of: ")") else { return nil }
         let rest = stat[stat.index(after: close)...].split(separator: " ")
         return ["", "pid", "comm"] + rest
     }
@@ -69,13 +69,5 @@ enum ProcessMetrics {
     private static func clockTicksPerSecond() -> Double? {
         let ticks = sysconf(Int32(_SC_CLK_TCK))
         return ticks > 0 ? Double(ticks) : nil
-    }
-
-    /// A `/proc` file's text. These report a size of 0, so read until end of file rather than by size.
-    private static func readProcFile(_ path: String) -> String? {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
-        defer { try? handle.close() }
-        guard let data = try? handle.readToEnd() else { return nil }
-        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }
