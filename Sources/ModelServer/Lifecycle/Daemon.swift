@@ -195,6 +195,15 @@ public final class Daemon: @unchecked Sendable {
             source.resume()
             signalSources.append(source)
         }
+        // SIGHUP would end the process without a drain (and systemd counts that as a clean exit, so
+        // Restart=on-failure would not restart it). The configuration is read only at start: log and go on.
+        signal(SIGHUP, SIG_IGN)
+        let hangup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: signalQueue)
+        hangup.setEventHandler { [weak self] in
+            self?.logger.notice("received SIGHUP: ignored (the configuration is read at start only; restart to apply changes)")
+        }
+        hangup.resume()
+        signalSources.append(hangup)
     }
 
     /// `WATCHDOG=1` at half of `$WATCHDOG_USEC` (sd_watchdog_enabled(3)).

@@ -52,6 +52,28 @@ import Testing
         #expect(daemon.log().contains("draining"))
     }
 
+    /// SIGHUP is logged and ignored (it used to end the process without a drain); `threads: 0` under
+    /// `taskset -c 0` is one thread, not every online CPU.
+    @Test func ignoresSIGHUPAndCountsOnlyTheCoresOfItsAffinityMask() throws {
+        let taskset = "/usr/bin/taskset"
+        try #require(FileManager.default.isExecutableFile(atPath: taskset), "util-linux's taskset is missing")
+        let config = try Self.writeConfig("""
+            {"port": 0, "models": [{"name": "mlm", "path": "\(Self.models)/mlm"}]}
+            """)
+        let daemon = try DaemonProcess(["--config", config], environment: [:], wrapper: [taskset, "-c", "0"])
+        defer { daemon.kill() }
+        try daemon.waitForReady()
+        #expect(daemon.logField("threads") == "1", "\(daemon.log())")
+        Glibc.kill(daemon.pid, SIGHUP)
+        let deadline = Date().addingTimeInterval(5)
+        while !daemon.log().contains("received SIGHUP") && Date() < deadline { usleep(20_000) }
+        #expect(daemon.log().contains("received SIGHUP: ignored"))
+        let client = try RawHTTPClient(port: try daemon.port())
+        #expect(try client.request("GET", "/v2/health/ready").status == 200)
+        Glibc.kill(daemon.pid, SIGTERM)
+        #expect(daemon.wait(within: 10) == 0)
+    }
+
     @Test func servesHTTPSWithTheConfiguredCertificate() throws {
         let certificate = try CertificateFixture.shared.get()
         let config = try Self.writeConfig("""
@@ -115,8 +137,10 @@ final class DaemonProcess {
     let process = Process()
     let logPath: String
 
-    /// Starts `perceiverd serve`; with `descriptorLimit`, through a shell that first lowers `ulimit -n`.
-    init(_ arguments: [String], environment: [String: String], descriptorLimit: Int? = nil) throws {
+    /// Starts `perceiverd serve`; with `descriptorLimit`, through a shell that first lowers `ulimit -n`; with
+    /// `wrapper`, as that command's last arguments (`taskset -c 0`).
+    init(_ arguments: [String], environment: [String: String], descriptorLimit: Int? = nil,
+         wrapper: [String] = []) throws {
         guard FileManager.default.isExecutableFile(atPath: LifecycleTests.binary) else {
             throw TLSTestSetupError(description: "\(LifecycleTests.binary) is missing: run `swift build` first")
         }
@@ -127,6 +151,9 @@ final class DaemonProcess {
         if let descriptorLimit {
             process.executableURL = URL(fileURLWithPath: "/bin/sh")
             process.arguments = ["-c", "ulimit -n \(descriptorLimit) && exec \"$@\"", "sh"] + command
+        } else if let tool = wrapper.first {
+            process.executableURL = URL(fileURLWithPath: tool)
+            process.arguments = Array(wrapper.dropFirst()) + command
         } else {
             process.executableURL = URL(fileURLWithPath: LifecycleTests.binary)
             process.arguments = Array(command.dropFirst())
