@@ -5,7 +5,14 @@ import PerceiverEngine
 struct InspectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inspect",
-        abstract: "Print a model's architecture, inputs and outputs, parameter count and stored dtype.")
+        abstract: "Print a model's architecture, inputs and outputs, parameter count and stored dtype.",
+        discussion: """
+        Loads the model as `serve` would (a broken checkpoint fails here with the same one-line error) and \
+        prints what it takes and gives: the input and output tensors with their shapes (-1 = any size), the \
+        latent array and the labels; `queries` shows the width E a caller-built query array needs.
+
+        Example: perceiverd inspect --model models/digits
+        """)
 
     @Option(help: "A directory written by transformers' save_pretrained (config.json + model.safetensors).")
     var model: String

@@ -7,6 +7,15 @@ struct Perceiverd: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "perceiverd",
         abstract: "Serve, inspect and run Perceiver IO models (transformers checkpoints) on CPU with oneDNN.",
+        discussion: """
+        A model directory is what transformers' save_pretrained writes (config.json + model.safetensors, \
+        optionally preprocessor_config.json). Supported: PerceiverForMaskedLM, \
+        PerceiverForSequenceClassification, PerceiverForImageClassification{Learned,Fourier,ConvProcessing}, \
+        PerceiverForOpticalFlow, PerceiverForMultimodalAutoencoding.
+
+        Start here: `make serve` builds and runs `perceiverd serve --config config.json`, which serves the \
+        shipped models `digits` and `words` on 127.0.0.1:8000.
+        """,
         version: perceiverdVersion,
         subcommands: [ServeCommand.self, InspectCommand.self, PredictCommand.self])
 }

@@ -10,12 +10,26 @@ struct ServeCommand: ParsableCommand {
         commandName: "serve",
         abstract: "Serve models over HTTP: KServe V2 (/v2/...), the task endpoint /infer, /health and /metrics.",
         discussion: """
-        Reads the configuration file (see README "Configuration"), then applies the flags. Loads and warms \
-        every model before /v2/health/ready answers 200. SIGTERM or SIGINT drains: readiness turns 503, the \
-        listener closes, in-flight requests finish (up to drain_timeout_ms), exit 0. Under systemd \
-        (Type=notify) it sends READY=1, STOPPING=1 and WATCHDOG=1. Logs go to stderr. Bearer tokens \
-        (auth.token_file in the config, or $PERCEIVERD_TOKENS, comma-separated) make every route but the \
-        health probes answer 401 without one.
+        Reads the configuration file (JSON; every key is in the README's "Configuration" table), then applies \
+        the flags. Binds the listeners, loads and warms every model, then logs `ready`; until then \
+        /v2/health/ready and the model routes answer 503.
+
+        Signals: SIGTERM or SIGINT drains (readiness turns 503, the listener closes, in-flight requests \
+        finish within drain_timeout_ms) and exits 0. Under systemd (Type=notify) it sends READY=1, \
+        STOPPING=1 and, when WatchdogSec= is set, WATCHDOG=1 every half period.
+
+        Exit status: 0 after a drain; 1 when the configuration is invalid, a model does not load or a port \
+        cannot be bound (one line on stderr, starting `perceiverd:`); 64 for a usage error.
+
+        Environment: PERCEIVERD_TOKENS (bearer tokens, separated by commas or whitespace; with \
+        auth.token_file in the config, every route but the health probes answers 401 without one); \
+        NOTIFY_SOCKET and WATCHDOG_USEC (set by systemd); OMP_WAIT_POLICY=PASSIVE keeps idle compute \
+        threads from spinning. Logs go to stderr.
+
+        Examples:
+          perceiverd serve --config config.json
+          perceiverd serve --model words=models/words --port 8080 --threads 2
+          perceiverd serve --config /etc/perceiverd/config.json --host 0.0.0.0
         """)
 
     @Option(help: "Configuration file (JSON). Without it, defaults plus --model.")
