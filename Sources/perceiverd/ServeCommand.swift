@@ -80,4 +80,4 @@ struct ServeCommand: ParsableCommand {
 }
 
 /// The daemon's version, reported by `GET /v2` and `--version`.
-let perceiverdVersion = "0.3.0"
+let perceiverdVersion = "0.4.0"

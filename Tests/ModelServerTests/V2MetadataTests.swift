@@ -5,9 +5,9 @@ import PerceiverEngine
 
 @Suite struct V2MetadataTests {
     @Test func serverMetadataListsTheExtensions() {
-        let json = V2Metadata.server(version: "0.3.0")
+        let json = V2Metadata.server(version: "0.4.0")
         #expect(String(decoding: json, as: UTF8.self)
-                == #"{"name":"perceiverd","version":"0.3.0","extensions":["binary_tensor_data","parameters"]}"#)
+                == #"{"name":"perceiverd","version":"0.4.0","extensions":["binary_tensor_data","parameters"]}"#)
     }
 
     @Test func modelMetadataGivesFirstDatatypeAndVariableDimensions() {
