@@ -19,14 +19,20 @@ let package = Package(
                        providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CJPEG", path: "Sources/CJPEG", pkgConfig: "libjpeg",
+                       providers: [.apt(["libjpeg62-turbo-dev"])]),
+        // The one C target: libpng's and libjpeg's setjmp/longjmp error handling stays out of Swift frames.
+        .target(name: "CImageCodecs", dependencies: ["CPNG", "CJPEG"]),
 
         .target(name: "PerceiverEngine", dependencies: ["CDNNL"]),
+        .target(name: "ImageCodecs", dependencies: ["CImageCodecs"]),
         .target(name: "HTTPServer", dependencies: [
             "COpenSSL", "CZlib",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "ModelServer", dependencies: [
-            "PerceiverEngine", "HTTPServer",
+            "PerceiverEngine", "HTTPServer", "ImageCodecs",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "perceiverd", dependencies: [
@@ -56,6 +62,7 @@ let package = Package(
 
         .testTarget(name: "PerceiverEngineTests", dependencies: ["PerceiverEngine"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "ImageCodecsTests", dependencies: ["ImageCodecs"]),
         .target(name: "HTTPTestSupport", path: "Tests/HTTPTestSupport"),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "HTTPTestSupport"]),
         .testTarget(name: "ModelServerTests",
