@@ -76,7 +76,7 @@ extension Router {
         case .binary(let tensors):
             return tensorPlan(try ModelInputs(v2: tensors, specs: model.inputSpecs), model: model, topK: topK)
         case .image(let format, let data):
-            return tensorPlan(try ImageInput.inputs(data, format: format, served: served), model: model, topK: topK)
+            return tensorPlan(try ImageInput.inputs(data, format: format, model: model, name: served.name), model: model, topK: topK)
         }
     }
 

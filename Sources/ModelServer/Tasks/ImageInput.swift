@@ -7,13 +7,13 @@ enum ImageInput {
     /// Decoded pixels (width x height) an upload may declare: `DecodedImage.defaultMaxPixels`, 8192 x 8192.
     static let maxPixels = DecodedImage.defaultMaxPixels
 
-    /// `pixel_values` (1, 3, H, W) for `data` on `served`'s model.
+    /// `pixel_values` (1, 3, H, W) for `data` on `model` (served as `name`).
     /// - Throws: `RequestError.badTensor` when the model takes no images, `.badImage` when the bytes do not decode.
-    static func inputs(_ data: Data, format: ImageFormat, served: ServedModel) throws(RequestError) -> ModelInputs {
-        guard let processor = served.model.imageProcessor else {
-            throw RequestError.badTensor(name: "image", reason: "model '\(served.name)' "
-                                         + "(\(served.model.architecture.rawValue)) does not take images; "
-                                         + "image classifiers do")
+    static func inputs(_ data: Data, format: ImageFormat, model: PerceiverModel,
+                       name: String) throws(RequestError) -> ModelInputs {
+        guard let processor = model.imageProcessor else {
+            throw RequestError.badTensor(name: "image", reason: "model '\(name)' (\(model.architecture.rawValue)) "
+                                         + "does not take images; image classifiers do")
         }
         let image: DecodedImage
         do {
@@ -24,6 +24,22 @@ enum ImageInput {
         do {
             return ModelInputs(pixelValues: try processor.pixelValues(rgb: image.pixels, width: image.width,
                                                                         height: image.height))
+        } catch {
+            throw RequestError.inference(error)
+        }
+    }
+}
+
+extension Classification {
+    /// Classifies a PNG or JPEG file's bytes (the format from its signature) with an image classifier.
+    /// - Throws: `RequestError.badTensor` on "image" when the bytes are neither, else as `/infer` with an image body.
+    public init(model: PerceiverModel, name: String, image data: Data, topK: Int) throws(RequestError) {
+        guard let format = ImageFormat(sniffing: data) else {
+            throw RequestError.badTensor(name: "image", reason: "the file is neither PNG nor JPEG (by its first bytes)")
+        }
+        let inputs = try ImageInput.inputs(data, format: format, model: model, name: name)
+        do {
+            self.init(logits: try model.predict(inputs).logits, labels: model.config.labels, topK: topK)
         } catch {
             throw RequestError.inference(error)
         }
