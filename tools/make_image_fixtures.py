@@ -177,7 +177,8 @@ def main():
                 write(os.path.join(OUT, stem + ".f32"), pixel_values.astype("<f4").tobytes())
                 case["pixel_values"] = stem + ".f32"
             cases.append(case)
-    # Hostile files: a header claiming 100000x100000, and truncated copies of valid images.
+    # Hostile files: a header claiming 100000x100000, a CMYK JPEG, and truncated copies of valid images.
+    write(os.path.join(OUT, "bad", "cmyk_8x8.jpg"), encode(Image.new("CMYK", (8, 8), (10, 20, 30, 40)), "JPEG"))
     write(os.path.join(OUT, "bad", "huge_100000x100000.png"),
           png_file([(b"IHDR", struct.pack(">IIBBBBB", 100000, 100000, 8, 2, 0, 0, 0)),
                     (b"IDAT", zlib.compress(bytes(4096))), (b"IEND", b"")]))

@@ -17,6 +17,13 @@ import Testing
         }
     }
 
+    @Test func cmykJPEGIsUnsupported() {
+        #expect(throws: ImageDecodeError.unsupported(
+            format: .jpeg, reason: "JPEG colour space CMYK is not decoded (only greyscale, YCbCr and RGB)")) {
+            try DecodedImage(decoding: ImageFixtures.data("bad/cmyk_8x8.jpg"), as: .jpeg)
+        }
+    }
+
     @Test(arguments: [("bad/truncated_rgb_300x200.png", ImageFormat.png),
                       ("bad/truncated_baseline_300x200.jpg", .jpeg)])
     func truncatedFileIsCorrupt(_ path: String, _ format: ImageFormat) {

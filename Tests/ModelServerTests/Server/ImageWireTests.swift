@@ -76,6 +76,7 @@ import Testing
         ("model=mlm", "image/png", "rgb_37x23.png", 400, "does not take images"),
         ("model=flow", "image/png", "rgb_37x23.png", 400, "does not take images"),
         ("model=learned", "image/gif", "rgb_37x23.png", 415, "image/png or image/jpeg"),
+        ("model=learned", "image/jpeg", "bad/cmyk_8x8.jpg", 415, "JPEG colour space CMYK"),
         ("model=learned&shape=1", "image/png", "rgb_37x23.png", 400, "unknown query parameter 'shape'"),
         ("model=learned", "application/octet-stream", "rgb_37x23.png", 400, "Content-Type: image/png"),
     ])
