@@ -28,14 +28,16 @@ public struct DecodedImage: Sendable, Equatable {
     public init(decoding data: some ContiguousBytes, as format: ImageFormat,
                 maxPixels: Int = DecodedImage.defaultMaxPixels) throws(ImageDecodeError) {
         var result = image_codecs_result()
-        data.withUnsafeBytes { raw in
+        let isEmpty = data.withUnsafeBytes { raw in
             let bytes = raw.bindMemory(to: UInt8.self)
-            let base = bytes.baseAddress ?? UnsafePointer(bitPattern: 1)!
+            guard let base = bytes.baseAddress, !bytes.isEmpty else { return true }
             switch format {
             case .png: image_codecs_decode_png(base, bytes.count, UInt64(max(0, maxPixels)), &result)
             case .jpeg: image_codecs_decode_jpeg(base, bytes.count, UInt64(max(0, maxPixels)), &result)
             }
+            return false
         }
+        guard !isEmpty else { throw .corrupt(format: format, reason: "the body is empty") }
         let message = withUnsafeBytes(of: result.message) { raw in
             String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
         }
