@@ -3,14 +3,14 @@
 # (.venv for tools/, .venv-clients for the tritonclient test).
 
 SWIFT        ?= swift
-APT_PACKAGES := libdnnl-dev libssl-dev zlib1g-dev openssl curl jq python3
+APT_PACKAGES := libdnnl-dev libssl-dev zlib1g-dev libpng-dev libjpeg62-turbo-dev openssl curl jq python3
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 VENV         := .venv
 
 .PHONY: deps test tsan serve build fixtures bench bench-reference bench-e2e fuzz venv clean
 
-## deps: apt-get install what is missing: oneDNN, OpenSSL, zlib (-dev), and the openssl, curl, jq and python3 tools the tests
-## and the README's examples use.
+## deps: apt-get install what is missing: oneDNN, OpenSSL, zlib, libpng, libjpeg-turbo (-dev), and the openssl, curl,
+## jq and python3 tools the tests and the README's examples use.
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \

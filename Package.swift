@@ -19,14 +19,20 @@ let package = Package(
                        providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CJPEG", path: "Sources/CJPEG", pkgConfig: "libjpeg",
+                       providers: [.apt(["libjpeg62-turbo-dev"])]),
+        // The one C target: libpng's and libjpeg's setjmp/longjmp error handling stays out of Swift frames.
+        .target(name: "CImageCodecs", dependencies: ["CPNG", "CJPEG"]),
 
         .target(name: "PerceiverEngine", dependencies: ["CDNNL"]),
+        .target(name: "ImageCodecs", dependencies: ["CImageCodecs"]),
         .target(name: "HTTPServer", dependencies: [
             "COpenSSL", "CZlib",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "ModelServer", dependencies: [
-            "PerceiverEngine", "HTTPServer",
+            "PerceiverEngine", "HTTPServer", "ImageCodecs",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "perceiverd", dependencies: [
@@ -46,16 +52,18 @@ let package = Package(
 
         // Fuzzing (issue 7): entry functions with their invariants in one library; one tiny executable per
         // target, a libFuzzer entry point with -DFUZZING (tools/fuzz.sh) and a reproducer without it.
-        .target(name: "Fuzzing", dependencies: ["HTTPServer", "ModelServer", "PerceiverEngine"]),
+        .target(name: "Fuzzing", dependencies: ["HTTPServer", "ModelServer", "PerceiverEngine", "ImageCodecs"]),
         .executableTarget(name: "FuzzHTTPParser", dependencies: ["Fuzzing"], path: "Sources/Fuzz/HTTPParser"),
         .executableTarget(name: "FuzzChunked", dependencies: ["Fuzzing"], path: "Sources/Fuzz/Chunked"),
         .executableTarget(name: "FuzzV2Request", dependencies: ["Fuzzing"], path: "Sources/Fuzz/V2Request"),
         .executableTarget(name: "FuzzSafeTensorsHeader", dependencies: ["Fuzzing"],
                           path: "Sources/Fuzz/SafeTensorsHeader"),
         .executableTarget(name: "FuzzInflate", dependencies: ["Fuzzing"], path: "Sources/Fuzz/Inflate"),
+        .executableTarget(name: "FuzzImageDecode", dependencies: ["Fuzzing"], path: "Sources/Fuzz/ImageDecode"),
 
         .testTarget(name: "PerceiverEngineTests", dependencies: ["PerceiverEngine"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "ImageCodecsTests", dependencies: ["ImageCodecs"]),
         .target(name: "HTTPTestSupport", path: "Tests/HTTPTestSupport"),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "HTTPTestSupport"]),
         .testTarget(name: "ModelServerTests",

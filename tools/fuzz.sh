@@ -5,8 +5,8 @@
 #
 #   tools/fuzz.sh [--asan] [--seconds N] [TARGET...]       (make fuzz [SECONDS=N] [ASAN=1])
 #
-# TARGET: httpParser chunked v2Request safetensorsHeader inflate (default: all, one after another; never run two
-# fuzzers at once on this machine). N defaults to 60 per target; `SECONDS=N tools/fuzz.sh` works too (bash
+# TARGET: httpParser chunked v2Request safetensorsHeader inflate imageDecode (default: all, one after another;
+# never run two fuzzers at once on this machine). N defaults to 60 per target; `SECONDS=N tools/fuzz.sh` works too (bash
 # starts its own SECONDS counter from an inherited value). --asan (or ASAN=1) adds AddressSanitizer.
 #
 # - Build: `swift build -c release --sanitize=fuzzer -Xswiftc -DFUZZING --product Fuzz<T>` into .build/fuzz, one
@@ -41,7 +41,7 @@ while (($#)); do
     esac
     shift
 done
-((${#targets[@]})) || targets=(httpParser chunked v2Request safetensorsHeader inflate)
+((${#targets[@]})) || targets=(httpParser chunked v2Request safetensorsHeader inflate imageDecode)
 
 # product and -max_len of each target: requests and chunked bodies a little over the 4 KiB limits the targets
 # set, whole safetensors fixture files, gzip bombs of a few KiB.
@@ -49,12 +49,13 @@ product() {
     case "$1" in
         httpParser) echo FuzzHTTPParser ;; chunked) echo FuzzChunked ;; v2Request) echo FuzzV2Request ;;
         safetensorsHeader) echo FuzzSafeTensorsHeader ;; inflate) echo FuzzInflate ;;
+        imageDecode) echo FuzzImageDecode ;;
         *) echo "unknown target '$1'" >&2; return 1 ;;
     esac
 }
 max_len() {
     case "$1" in
-        safetensorsHeader|inflate) echo 16384 ;;
+        safetensorsHeader|inflate|imageDecode) echo 16384 ;;
         *) echo 8192 ;;
     esac
 }

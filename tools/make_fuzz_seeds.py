@@ -310,12 +310,33 @@ def inflate_seeds() -> None:
         write("inflate", name, data)
 
 
+# imageDecode: the PNG and JPEG fixtures of tools/make_image_fixtures.py, plus headers that declare huge sizes.
+
+def image_seeds() -> None:
+    images = ROOT / "Tests" / "PerceiverEngineTests" / "Fixtures" / "images"
+    names = ["rgb_37x23.png", "rgba_37x23.png", "grey_37x23.png", "palette_37x23.png", "rgb16_37x23.png",
+             "grey16_37x23.png", "progressive_37x23.jpg", "grey_37x23.jpg", "bad/cmyk_8x8.jpg",
+             "bad/huge_100000x100000.png"]
+    for name in names:
+        write("imageDecode", name.replace("bad/", "").replace(".", "_"), (images / name).read_bytes())
+    png = (images / "rgb_37x23.png").read_bytes()
+    jpeg = (images / "progressive_37x23.jpg").read_bytes()
+    write("imageDecode", "png_cut_in_idat", png[:len(png) // 2])
+    write("imageDecode", "jpeg_cut_in_scan", jpeg[:len(jpeg) // 2])
+    # SOF2 (progressive) with its height and width bytes set to 60000 x 60000.
+    sof = jpeg.index(b"\xff\xc2")
+    write("imageDecode", "jpeg_sof_60000x60000", jpeg[:sof + 5] + struct.pack(">HH", 60000, 60000) + jpeg[sof + 9:])
+    write("imageDecode", "png_signature_only", png[:8])
+    write("imageDecode", "jpeg_soi_only", b"\xff\xd8\xff")
+
+
 def main() -> None:
     http_seeds()
     chunked_seeds()
     v2_seeds()
     safetensors_seeds()
     inflate_seeds()
+    image_seeds()
     for folder in sorted(CORPUS.iterdir()):
         files = list(folder.iterdir())
         print(f"{folder.name}: {len(files)} seeds, {sum(f.stat().st_size for f in files)} bytes")

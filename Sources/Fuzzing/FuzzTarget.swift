@@ -15,6 +15,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable, Codable {
     case safetensorsHeader
     /// `Compression.decode` of the input as gzip and as deflate, with a 64 KiB limit.
     case inflate
+    /// `DecodedImage(decoding:as:maxPixels:)` of the input as PNG and as JPEG, with a 1 Mi-pixel cap.
+    case imageDecode
 
     /// Runs `bytes` through the target and checks its invariants; traps when one breaks.
     public func run(_ bytes: UnsafeRawBufferPointer) {
@@ -24,6 +26,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable, Codable {
         case .v2Request: V2RequestFuzz.run(bytes)
         case .safetensorsHeader: SafeTensorsHeaderFuzz.run(bytes)
         case .inflate: InflateFuzz.run(bytes)
+        case .imageDecode: ImageDecodeFuzz.run(bytes)
         }
     }
 

@@ -7,10 +7,15 @@ import PerceiverEngine
 struct PredictCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "predict",
-        abstract: "Run a model once: fill-mask or classify --text, or answer a KServe V2 request from --input.",
+        abstract: "Run a model once: fill-mask or classify --text, classify an --image, or answer a KServe V2 request "
+            + "from --input.",
         discussion: """
         --text "The capital of France is [MASK][MASK][MASK][MASK][MASK]." prints the filled text and the top-k \
         bytes per [MASK] (masked LM), or the top labels (text classifier).
+        --image photo.jpg (a PNG or JPEG file, told apart by its first bytes) prints the top labels of an image \
+        classifier (Learned, Fourier, ConvProcessing), one "label<TAB>score" line each. The image is center-cropped, \
+        resized and normalized as transformers' PerceiverImageProcessor does, with the model directory's \
+        preprocessor_config.json when it has one.
         --input REQUEST.json reads a KServe V2 inference request body ({"inputs":[{"name","shape","datatype","data"}]}) \
         and prints the V2 response JSON. Inputs: input_ids (INT64/INT32) and attention_mask for text; \
         pixel_values (FP32, B x 3 x H x W) for images; inputs (FP32, B x 2 x 27 x H x W patches) or frames \
@@ -29,13 +34,18 @@ struct PredictCommand: ParsableCommand {
     @Option(help: "A KServe V2 inference request JSON file.")
     var input: String?
 
+    @Option(help: "A PNG or JPEG file to classify (image classifiers).")
+    var image: String?
+
     @Option(name: .customLong("top-k"), help: "Candidates per masked position, or labels per item.")
     var topK: Int = 5
 
     @OptionGroup var engine: EngineOptions
 
     func validate() throws {
-        guard (text == nil) != (input == nil) else { throw ValidationError("give exactly one of --text or --input") }
+        guard [text, input, image].compactMap({ $0 }).count == 1 else {
+            throw ValidationError("give exactly one of --text, --image or --input")
+        }
         guard topK >= 1 else { throw ValidationError("--top-k must be at least 1") }
     }
 
@@ -46,6 +56,8 @@ struct PredictCommand: ParsableCommand {
                 try predictText(text, loaded)
             } else if let input {
                 try predictRequest(input, loaded)
+            } else if let image {
+                try predictImage(image, loaded)
             }
         } catch let error as RequestError {
             printError("perceiverd: \(error)")
@@ -69,6 +81,16 @@ struct PredictCommand: ParsableCommand {
             printError("perceiverd: --text needs a text model; \(loaded.architecture.rawValue) takes pixel_values (use --input)")
             throw ExitCode.failure
         }
+    }
+
+    private func predictImage(_ path: String, _ loaded: PerceiverModel) throws {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            printError("perceiverd: cannot read \(path)")
+            throw ExitCode.failure
+        }
+        let name = URL(fileURLWithPath: model).lastPathComponent
+        let result = try Classification(model: loaded, name: name, image: data, topK: topK)
+        for label in result.items[0] { print("\(label.label)\t\(String(format: "%.4f", label.score))") }
     }
 
     private func predictRequest(_ path: String, _ loaded: PerceiverModel) throws {

@@ -66,10 +66,18 @@ check v2-request 0 '"id":"r1","outputs":\[\{"name":"logits","datatype":"FP32","s
 check v2-bad-shape 1 "input 'pixel_values': shape \[1, 3, 8, 8\] needs 192 values, data has 1" -- \
   $BIN predict --model $M/learned --input "$tmp/bad.json"
 check text-on-image-model 1 'needs a text model' -- $BIN predict --model $M/learned --text hi
+I=Tests/PerceiverEngineTests/Fixtures/images
+check classify-image 0 '^(zero|one|two|three|four)	0\.[0-9]{4}$' -- \
+  $BIN predict --model $M/learned --image $I/baseline_300x200.jpg --top-k 1
+check image-on-text-model 1 "model 'mlm' \(PerceiverForMaskedLM\) does not take images" -- \
+  $BIN predict --model $M/mlm --image $I/rgb_37x23.png
+check image-not-png-or-jpeg 1 'neither PNG nor JPEG' -- $BIN predict --model $M/learned --image "$tmp/bad.json"
+check image-too-large 1 'image is 100000x100000 pixels' -- \
+  $BIN predict --model $M/learned --image $I/bad/huge_100000x100000.png
 check missing-model 1 "cannot load model '/nonexistent': model file not found: /nonexistent/config.json" -- \
   $BIN inspect --model /nonexistent
 check no-mask 1 "contains no \[MASK\]" -- $BIN predict --model $M/mlm --text "plain"
-check both-inputs 64 'give exactly one of --text or --input' -- \
+check both-inputs 64 'give exactly one of --text, --image or --input' -- \
   $BIN predict --model $M/mlm --text x --input "$tmp/request.json"
 check bad-threads 64 '--threads must be at least 1' -- $BIN inspect --model $M/mlm --threads 0
 check help 0 '^  predict +Run a model once' -- $BIN --help

@@ -1,5 +1,6 @@
 import Foundation
 import HTTPServer
+import ImageCodecs
 import PerceiverEngine
 
 /// `POST /infer`: the task-level endpoint for people with curl.
@@ -8,13 +9,21 @@ import PerceiverEngine
 /// - `{"model":"NAME","inputs":{"pixel_values":[[...]]}}`: any model, tensors as nested arrays.
 /// - `?model=NAME&input=frames&shape=1,2,3,368,496[&output_positions=...]` with a body of raw little-endian
 ///   float32 (`Content-Type: application/octet-stream`): one float tensor in binary, e.g. optical-flow frames.
+/// - `?model=NAME[&top_k=K]` with a PNG or JPEG body (`Content-Type: image/png` or `image/jpeg`): an image classifier's
+///   labels; the image goes through the model's `ImageProcessor` (`preprocessor_config.json`).
 /// `model` may be left out when one model is served.
 extension Router {
     func taskInfer(_ request: HTTPRequest, context: RequestContext,
                    respond: @escaping @Sendable (HTTPResponse) -> Void) throws(RequestError) {
-        let body = request.head.headers["Content-Type"].map(TaskRequest.isBinary) == true
-            ? try TaskRequest(binary: request.body, query: request.head.query)
-            : try TaskRequest(json: request.body)
+        let contentType = request.head.headers["Content-Type"]
+        let body: TaskRequest
+        if let format = try TaskRequest.imageFormat(contentType: contentType) {
+            body = try TaskRequest(image: request.body, format: format, query: request.head.query)
+        } else if contentType.map(TaskRequest.isBinary) == true {
+            body = try TaskRequest(binary: request.body, query: request.head.query)
+        } else {
+            body = try TaskRequest(json: request.body)
+        }
         let served = try lookUp(body.model, version: nil)
         try requireReady()
         let plan = try Self.plan(body, on: served)
@@ -66,6 +75,8 @@ extension Router {
             return tensorPlan(try ModelInputs(v2: tensors, specs: model.inputSpecs), model: model, topK: topK)
         case .binary(let tensors):
             return tensorPlan(try ModelInputs(v2: tensors, specs: model.inputSpecs), model: model, topK: topK)
+        case .image(let format, let data):
+            return tensorPlan(try ImageInput.inputs(data, format: format, model: model, name: served.name), model: model, topK: topK)
         }
     }
 
@@ -99,6 +110,8 @@ struct TaskRequest: Sendable {
         case tensors([(name: String, shape: [Int], values: [Double])])
         /// A binary body and the integer tensors of the query string.
         case binary([V2Tensor])
+        /// An encoded image.
+        case image(ImageFormat, Data)
     }
 
     var model: String?

@@ -1,4 +1,5 @@
 import Foundation
+import ImageCodecs
 
 /// `POST /infer` with a binary body: one float32 tensor named and shaped by the query string.
 extension TaskRequest {
@@ -16,28 +17,14 @@ extension TaskRequest {
     /// little-endian float32 values as the body. `output_positions` applies to every batch row.
     /// - Throws: `RequestError.malformedBody` naming the parameter at fault.
     init(binary body: Data, query: String?) throws(RequestError) {
-        var parameters: [String: String] = [:]
-        for pair in (query ?? "").split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1).map { String($0).removingPercentEncoding ?? String($0) }
-            guard parts.count == 2, parameters[parts[0]] == nil else {
-                throw RequestError.malformedBody("query parameter '\(parts[0])' must appear once, as name=value")
-            }
-            parameters[parts[0]] = parts[1]
-        }
-        let known: Set<String> = ["model", "input", "shape", "output_positions", "top_k"]
-        if let unknown = parameters.keys.sorted().first(where: { !known.contains($0) }) {
-            throw RequestError.malformedBody("unknown query parameter '\(unknown)' (known: model, input, shape, "
-                                             + "output_positions, top_k)")
-        }
+        let parameters = try Self.parameters(query, known: ["model", "input", "shape", "output_positions", "top_k"])
         model = parameters["model"]
-        topK = 5
-        if let text = parameters["top_k"] {
-            guard let k = Int(text), (1...1000).contains(k) else {
-                throw RequestError.malformedBody("'top_k' must be an integer from 1 to 1000")
-            }
-            topK = k
-        }
+        topK = try Self.topK(parameters)
         guard let name = parameters["input"], !name.isEmpty else {
+            if let format = ImageFormat(sniffing: body) {
+                throw RequestError.malformedBody("a binary body needs ?input=NAME naming the tensor it holds; this one "
+                                                 + "looks like an image: send it with Content-Type: \(format.mimeType)")
+            }
             throw RequestError.malformedBody("a binary body needs ?input=NAME naming the tensor it holds")
         }
         guard let shapeText = parameters["shape"] else {
@@ -73,6 +60,33 @@ extension TaskRequest {
                                     data: .integers(Array((0..<rows).map { _ in positions }.joined()))))
         }
         input = .binary(tensors)
+    }
+
+    /// The query string's `name=value` pairs (percent-decoded), each name once and from `known`.
+    /// - Throws: `RequestError.malformedBody` naming the parameter at fault.
+    static func parameters(_ query: String?, known: [String]) throws(RequestError) -> [String: String] {
+        var parameters: [String: String] = [:]
+        for pair in (query ?? "").split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1).map { String($0).removingPercentEncoding ?? String($0) }
+            guard parts.count == 2, parameters[parts[0]] == nil else {
+                throw RequestError.malformedBody("query parameter '\(parts[0])' must appear once, as name=value")
+            }
+            parameters[parts[0]] = parts[1]
+        }
+        if let unknown = parameters.keys.sorted().first(where: { !known.contains($0) }) {
+            throw RequestError.malformedBody("unknown query parameter '\(unknown)' (known: "
+                                             + known.joined(separator: ", ") + ")")
+        }
+        return parameters
+    }
+
+    /// `top_k` from the query (default 5).
+    static func topK(_ parameters: [String: String]) throws(RequestError) -> Int {
+        guard let text = parameters["top_k"] else { return 5 }
+        guard let k = Int(text), (1...1000).contains(k) else {
+            throw RequestError.malformedBody("'top_k' must be an integer from 1 to 1000")
+        }
+        return k
     }
 
     private static func integers(_ text: String, parameter: String) throws(RequestError) -> [Int] {

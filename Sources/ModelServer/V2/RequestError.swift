@@ -1,3 +1,4 @@
+import ImageCodecs
 import PerceiverEngine
 
 /// Why a request cannot be served: decided before or by the engine. One type for the ModelServer layer;
@@ -15,6 +16,10 @@ public enum RequestError: Error, Equatable, Sendable {
     case inferenceHeaderOutOfRange(length: Int, bodyLength: Int)
     /// The binary section after the JSON header is not the sum of the inputs' `binary_data_size`.
     case binaryDataLength(declared: Int, actual: Int)
+    /// An uploaded image does not decode; `sniffed` is the format its first bytes announce, if any.
+    case badImage(ImageDecodeError, sniffed: ImageFormat?)
+    /// `Content-Type` names an image type `/infer` does not decode (415).
+    case unsupportedMediaType(String)
     /// The engine refused the inputs or failed.
     case inference(InferenceError)
     /// A bearer token is required: none was sent (`invalidToken` false) or it is not accepted.
@@ -49,6 +54,10 @@ public enum RequestError: Error, Equatable, Sendable {
              .binaryDataLength:
             return 400
         case .inference(let error): return error.isClientError ? 400 : 500
+        case .badImage(.tooLarge, _): return 413
+        case .badImage(.unsupported, _), .unsupportedMediaType: return 415
+        case .badImage(.outOfMemory, _): return 500
+        case .badImage: return 400
         case .unauthorized: return 401
         case .routeNotFound, .modelNotFound, .versionNotFound: return 404
         case .modelRequired, .batchTooLarge, .badPriority: return 400
@@ -78,6 +87,11 @@ extension RequestError: CustomStringConvertible {
             return "the inputs' binary_data_size values add up to \(declared) bytes, but \(actual) bytes follow "
                 + "the JSON header (\(difference))"
         case .inference(let error): return error.description
+        case .badImage(let error, let sniffed):
+            guard case .corrupt(let format, _) = error, let sniffed, sniffed != format else { return error.description }
+            return "\(error) (the bytes look like \(sniffed.mimeType): is Content-Type right?)"
+        case .unsupportedMediaType(let type):
+            return "Content-Type '\(type)' is not supported here: send image/png or image/jpeg"
         case .unauthorized(let invalidToken):
             return invalidToken ? "invalid bearer token"
                 : "missing bearer token: send the header 'Authorization: Bearer TOKEN'"

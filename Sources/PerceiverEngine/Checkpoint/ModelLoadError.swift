@@ -34,6 +34,8 @@ public enum ModelLoadError: Error, Equatable, Sendable {
     case wrongDType(tensor: String, expected: String, actual: String)
     /// `config.json` is missing, malformed, or has an impossible value.
     case invalidConfig(key: String, reason: String)
+    /// `preprocessor_config.json` is malformed or has a value the image pipeline cannot follow.
+    case invalidPreprocessorConfig(key: String, reason: String)
     /// `architectures[0]` names a class this engine does not implement.
     case unknownArchitecture(String)
     /// The requested execution precision cannot run here: oneDNN refused to prepare a weight for it.
@@ -73,6 +75,8 @@ extension ModelLoadError: CustomStringConvertible {
             return "tensor '\(tensor)': dtype \(actual), expected \(expected)"
         case .invalidConfig(let key, let reason):
             return "config.json: '\(key)': \(reason)"
+        case .invalidPreprocessorConfig(let key, let reason):
+            return "preprocessor_config.json: '\(key)': \(reason)"
         case .precisionUnavailable(let precision, let reason):
             return "precision \(precision) cannot run on this machine: \(reason)"
         case .unknownArchitecture(let name):

@@ -118,9 +118,21 @@ extension PerceiverConfig {
     }
 }
 
-/// Typed look-ups into a parsed `config.json` that name the key when a value has the wrong type.
+/// Typed look-ups into a parsed `config.json` (or `preprocessor_config.json`) that name the key when a value has the
+/// wrong type.
 struct ConfigReader {
+    /// Which file the object came from: it picks the error case, and so the file name in the message.
+    enum File { case config, preprocessorConfig }
+
     let object: [String: Any]
+    var file = File.config
+
+    func invalid(_ key: String, _ reason: String) -> ModelLoadError {
+        switch file {
+        case .config: return .invalidConfig(key: key, reason: reason)
+        case .preprocessorConfig: return .invalidPreprocessorConfig(key: key, reason: reason)
+        }
+    }
 
     func positive(_ key: String, _ fallback: Int) throws(ModelLoadError) -> Int {
         try optionalPositive(key) ?? fallback
@@ -130,7 +142,7 @@ struct ConfigReader {
         guard let value = object[key], !(value is NSNull) else { return nil }
         guard let number = value as? NSNumber, !isBool(number), let int = Int(exactly: number.doubleValue),
               int > 0, int <= 1 << 31 else {
-            throw ModelLoadError.invalidConfig(key: key, reason: "expected a positive integer, got \(value)")
+            throw invalid(key, "expected a positive integer, got \(value)")
         }
         return int
     }
@@ -138,12 +150,12 @@ struct ConfigReader {
     func positiveList(_ key: String, _ fallback: [Int]) throws(ModelLoadError) -> [Int] {
         guard let value = object[key], !(value is NSNull) else { return fallback }
         guard let list = value as? [NSNumber], !list.isEmpty else {
-            throw ModelLoadError.invalidConfig(key: key, reason: "expected a list of positive integers")
+            throw invalid(key, "expected a list of positive integers")
         }
         var result: [Int] = []
         for item in list {
             guard let int = Int(exactly: item.doubleValue), int > 0, int <= 1 << 31 else {
-                throw ModelLoadError.invalidConfig(key: key, reason: "expected a list of positive integers")
+                throw invalid(key, "expected a list of positive integers")
             }
             result.append(int)
         }
@@ -157,15 +169,23 @@ struct ConfigReader {
     func optionalString(_ key: String) throws(ModelLoadError) -> String? {
         guard let value = object[key], !(value is NSNull) else { return nil }
         guard let string = value as? String else {
-            throw ModelLoadError.invalidConfig(key: key, reason: "expected a string")
+            throw invalid(key, "expected a string")
         }
         return string
+    }
+
+    func number(_ key: String, _ fallback: Double) throws(ModelLoadError) -> Double {
+        guard let value = object[key], !(value is NSNull) else { return fallback }
+        guard let number = value as? NSNumber, !isBool(number), number.doubleValue.isFinite else {
+            throw invalid(key, "expected a number, got \(value)")
+        }
+        return number.doubleValue
     }
 
     func bool(_ key: String, _ fallback: Bool) throws(ModelLoadError) -> Bool {
         guard let value = object[key], !(value is NSNull) else { return fallback }
         guard let number = value as? NSNumber, isBool(number) else {
-            throw ModelLoadError.invalidConfig(key: key, reason: "expected true or false")
+            throw invalid(key, "expected true or false")
         }
         return number.boolValue
     }
@@ -174,12 +194,12 @@ struct ConfigReader {
     func labels() throws(ModelLoadError) -> [String]? {
         guard let value = object["id2label"], !(value is NSNull) else { return nil }
         guard let map = value as? [String: String], !map.isEmpty else {
-            throw ModelLoadError.invalidConfig(key: "id2label", reason: "expected a non-empty object of id -> label")
+            throw invalid("id2label", "expected a non-empty object of id -> label")
         }
         var labels: [String] = []
         for id in 0..<map.count {
             guard let label = map[String(id)] else {
-                throw ModelLoadError.invalidConfig(key: "id2label", reason: "ids must be 0..<\(map.count); \(id) is missing")
+                throw invalid("id2label", "ids must be 0..<\(map.count); \(id) is missing")
             }
             labels.append(label)
         }

@@ -5,7 +5,8 @@ extension PerceiverModel {
     /// sharded form with `model.safetensors.index.json`).
     ///
     /// Every checkpoint tensor is mapped by its exact name; a missing tensor, an unused tensor, or a shape
-    /// that disagrees with the config refuses the load.
+    /// that disagrees with the config refuses the load. An image classifier also reads `preprocessor_config.json`
+    /// when the directory has one (see `ImageProcessor.forModel`).
     /// - Throws: `ModelLoadError` naming the file, key or tensor at fault.
     public static func load(directory: String, options: ExecutionOptions = .init()) throws(ModelLoadError)
         -> PerceiverModel {
@@ -13,10 +14,12 @@ extension PerceiverModel {
         guard let architecture = Architecture(rawValue: config.architecture) else {
             throw ModelLoadError.unknownArchitecture(config.architecture)
         }
+        let preprocessorConfig = try loadOptionalFile(directory: directory, name: ImageProcessor.configFileName)
         let checkpoint = try Checkpoint(directory: directory)
         let weights = CheckpointWeights(checkpoint)
         let model = try PerceiverModel(config: config, architecture: architecture, source: weights,
-                                       storedDTypes: checkpoint.storedDTypes.map(\.rawValue), options: options)
+                                       storedDTypes: checkpoint.storedDTypes.map(\.rawValue), options: options,
+                                       preprocessorConfig: preprocessorConfig)
         try weights.checkAllUsed()
         return model
     }
@@ -40,5 +43,15 @@ extension PerceiverModel {
             throw ModelLoadError.unreadable(path: path, errno: errno)
         }
         return try PerceiverConfig(json: data)
+    }
+
+    /// The bytes of `directory/name`, or nil when there is no such file.
+    static func loadOptionalFile(directory: String, name: String) throws(ModelLoadError) -> Data? {
+        let path = (directory as NSString).appendingPathComponent(name)
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ModelLoadError.unreadable(path: path, errno: errno)
+        }
+        return data
     }
 }

@@ -16,6 +16,8 @@ public final class PerceiverModel: Sendable {
     public let storedDTypes: [String]
     /// The settings the model was loaded with.
     public let options: ExecutionOptions
+    /// How an encoded image becomes `pixel_values` (image classifiers only): `preprocessor_config.json` or defaults.
+    public let imageProcessor: ImageProcessor?
 
     let preprocessor: any InputPreprocessor
     let encoder: PerceiverEncoder
@@ -27,8 +29,9 @@ public final class PerceiverModel: Sendable {
     let counter = EngineCounter()
 
     init(config: PerceiverConfig, architecture: Architecture, source: WeightSource, storedDTypes: [String],
-         options: ExecutionOptions) throws(ModelLoadError) {
+         options: ExecutionOptions, preprocessorConfig: Data? = nil) throws(ModelLoadError) {
         self.config = config
+        imageProcessor = try ImageProcessor.forModel(architecture, config: config, json: preprocessorConfig)
         self.architecture = architecture
         self.storedDTypes = storedDTypes
         self.options = options

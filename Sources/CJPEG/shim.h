@@ -1,0 +1,6 @@
+#ifndef PERCEIVERD_CJPEG_SHIM_H
+#define PERCEIVERD_CJPEG_SHIM_H
+#include <stddef.h>
+#include <stdio.h>
+#include <jpeglib.h>
+#endif

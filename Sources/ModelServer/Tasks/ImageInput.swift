@@ -1,0 +1,47 @@
+import Foundation
+import ImageCodecs
+import PerceiverEngine
+
+/// An encoded image turned into an image classifier's `pixel_values`: decode, then the model's `ImageProcessor`.
+enum ImageInput {
+    /// Decoded pixels (width x height) an upload may declare: `DecodedImage.defaultMaxPixels`, 8192 x 8192.
+    static let maxPixels = DecodedImage.defaultMaxPixels
+
+    /// `pixel_values` (1, 3, H, W) for `data` on `model` (served as `name`).
+    /// - Throws: `RequestError.badTensor` when the model takes no images, `.badImage` when the bytes do not decode.
+    static func inputs(_ data: Data, format: ImageFormat, model: PerceiverModel,
+                       name: String) throws(RequestError) -> ModelInputs {
+        guard let processor = model.imageProcessor else {
+            throw RequestError.badTensor(name: "image", reason: "model '\(name)' (\(model.architecture.rawValue)) "
+                                         + "does not take images; image classifiers do")
+        }
+        let image: DecodedImage
+        do {
+            image = try DecodedImage(decoding: data, as: format, maxPixels: maxPixels)
+        } catch {
+            throw RequestError.badImage(error, sniffed: ImageFormat(sniffing: data))
+        }
+        do {
+            return ModelInputs(pixelValues: try processor.pixelValues(rgb: image.pixels, width: image.width,
+                                                                        height: image.height))
+        } catch {
+            throw RequestError.inference(error)
+        }
+    }
+}
+
+extension Classification {
+    /// Classifies a PNG or JPEG file's bytes (the format from its signature) with an image classifier.
+    /// - Throws: `RequestError.badTensor` on "image" when the bytes are neither, else as `/infer` with an image body.
+    public init(model: PerceiverModel, name: String, image data: Data, topK: Int) throws(RequestError) {
+        guard let format = ImageFormat(sniffing: data) else {
+            throw RequestError.badTensor(name: "image", reason: "the file is neither PNG nor JPEG (by its first bytes)")
+        }
+        let inputs = try ImageInput.inputs(data, format: format, model: model, name: name)
+        do {
+            self.init(logits: try model.predict(inputs).logits, labels: model.config.labels, topK: topK)
+        } catch {
+            throw RequestError.inference(error)
+        }
+    }
+}
