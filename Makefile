@@ -7,7 +7,7 @@ APT_PACKAGES := libdnnl-dev libssl-dev zlib1g-dev libpng-dev libjpeg62-turbo-dev
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 VENV         := .venv
 
-.PHONY: deps test tsan serve build fixtures bench bench-reference bench-e2e fuzz venv clean
+.PHONY: deps test tsan serve build fixtures models models-check bench bench-reference bench-e2e fuzz venv clean
 
 ## deps: apt-get install what is missing: oneDNN, OpenSSL, zlib, libpng, libjpeg-turbo (-dev), and the openssl, curl,
 ## jq and python3 tools the tests and the README's examples use.
@@ -73,6 +73,20 @@ $(VENV)/.installed: tools/requirements.txt
 ## fixtures: regenerate the golden tensors in Tests/PerceiverEngineTests/Fixtures with transformers.
 fixtures: venv
 	$(VENV)/bin/python tools/make_fixtures.py
+
+## models: train the two shipped default models from scratch, seeded: models/digits (tools/train_digits.py, sklearn's
+## 8x8 digits) and models/words (tools/train_words.py, Debian's wamerican word list, apt-get installed if missing).
+## A few minutes on CPU; each writes its TRAINING.md (the report) and metrics.json beside the weights.
+models: venv
+	@dpkg-query -W -f='$${Status}' wamerican 2>/dev/null | grep -q "install ok installed" || \
+	  { $(SUDO) apt-get update -q && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -q wamerican; }
+	$(VENV)/bin/python tools/train_digits.py
+	$(VENV)/bin/python tools/train_words.py
+
+## models-check: the shipped models through the release perceiverd against PyTorch: logits of every held-out digit
+## and the words examples' fills (tools/eval_shipped_models.py).
+models-check: build venv
+	$(VENV)/bin/python tools/eval_shipped_models.py --perceiverd .build/release/perceiverd
 
 clean:
 	rm -rf .build
