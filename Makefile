@@ -81,6 +81,7 @@ models: venv
 	@dpkg-query -W -f='$${Status}' wamerican 2>/dev/null | grep -q "install ok installed" || \
 	  { $(SUDO) apt-get update -q && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -q wamerican; }
 	$(VENV)/bin/python tools/train_digits.py
+	$(VENV)/bin/python tools/export_digits_heldout.py
 	$(VENV)/bin/python tools/train_words.py
 
 ## models-check: the shipped models through the release perceiverd against PyTorch: logits of every held-out digit

@@ -67,7 +67,8 @@ let package = Package(
         .target(name: "HTTPTestSupport", path: "Tests/HTTPTestSupport"),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "HTTPTestSupport"]),
         .testTarget(name: "ModelServerTests",
-                    dependencies: ["ModelServer", "HTTPServer", "PerceiverEngine", "HTTPTestSupport"]),
+                    dependencies: ["ModelServer", "HTTPServer", "PerceiverEngine", "HTTPTestSupport"],
+                    exclude: ["Fixtures"]),
         .testTarget(name: "FuzzingTests", dependencies: ["Fuzzing", "HTTPServer", "ModelServer", "PerceiverEngine"],
                     resources: [.copy("Corpus"), .copy("Regressions")]),
     ]
