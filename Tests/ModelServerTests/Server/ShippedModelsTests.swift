@@ -63,6 +63,38 @@ import Testing
         #expect(labels?.count == 2)
     } }
 
+    /// Every word example of the words report through `/infer`: the reported filled text, and per mask the
+    /// reported top 3 candidates in order with their scores.
+    @Test func wordExamplesGetTheirReportedFills() throws { try Self.withDaemon { client in
+        let examples = try #require(try Self.report("words")["examples"] as? [[String: Any]])
+        #expect(examples.count >= 3)
+        for example in examples {
+            let text = try #require(example["text"] as? String)
+            let expected = try #require(example["candidates"] as? [[[Any]]])
+            let body = try JSONSerialization.data(withJSONObject: ["model": "words", "text": text, "top_k": 3])
+            let answer = try client().request("POST", "/infer", body: body)
+            #expect(answer.status == 200, "\(text): \(answer.text)")
+            #expect(answer.json?["text"] as? String == example["filled"] as? String, "\(text): \(answer.text)")
+            let masks = try #require(answer.json?["masks"] as? [[String: Any]])
+            #expect(masks.count == expected.count)
+            for (mask, reported) in zip(masks, expected) {
+                let candidates = try #require(mask["candidates"] as? [[String: Any]])
+                #expect(candidates.map { $0["token"] as? String } == reported.map { $0[0] as? String }, "\(text)")
+                for (candidate, row) in zip(candidates, reported) {
+                    let score = try #require(candidate["score"] as? Double)
+                    #expect(abs(score - (row[1] as? Double ?? -1)) < 1e-3, "\(text): \(score)")
+                }
+            }
+        }
+    } }
+
+    /// The README's quick-start fill, word for word.
+    @Test func readmeQuickStartWord() throws { try Self.withDaemon { client in
+        let answer = try client().request("POST", "/infer",
+                                          body: Data(#"{"model": "words", "text": "umb[MASK]ella", "top_k": 3}"#.utf8))
+        #expect(answer.json?["text"] as? String == "umbrella", "\(answer.text)")
+    } }
+
     /// The whole held-out split of the training script (Tests/ModelServerTests/Fixtures/digits-heldout.json,
     /// written by tools/export_digits_heldout.py) through the daemon's own preprocessing and V2 in batches of
     /// 8: exactly as many right as the report's `held_out_correct`.
