@@ -2,7 +2,7 @@
 # README examples: starts perceiverd the way README.md's "Serving" section does, on a free port (with the
 # README's TLS example switched on), then runs every ```sh block of the README that holds a `curl`, in order,
 # in a scratch directory, command by command (`\` continuations and multi-line quotes joined):
-#   - `localhost:8000` and `localhost:8443` become the daemon's HTTP and HTTPS ports;
+#   - `localhost:8000` and `localhost:8443` become the daemon's HTTP and HTTPS ports; `models/` is the repository's;
 #   - a command without curl (making a request file, decoding an answer) must exit 0;
 #   - a curl must answer 2xx, or the status its trailing `# -> NNN` comment names (then the body must hold an
 #     "error"); its output (stdout, or the `-o` file) must be non-empty, and a JSON answer printed as is must
@@ -29,6 +29,8 @@ fi
 SCRATCH=$(mktemp -d)
 WORKDIR=$SCRATCH/work
 mkdir -p "$WORKDIR"
+# The README runs its curls from the repository root: `@models/digits/samples/3.png` must resolve there too.
+ln -s "$ROOT/models" "$WORKDIR/models"
 DAEMON_PID=
 cleanup() {
   if [ -n "$DAEMON_PID" ]; then kill "$DAEMON_PID" 2>/dev/null; wait "$DAEMON_PID" 2>/dev/null; fi
