@@ -81,6 +81,23 @@ check both-inputs 64 'give exactly one of --text, --image or --input' -- \
   $BIN predict --model $M/mlm --text x --input "$tmp/request.json"
 check bad-threads 64 '--threads must be at least 1' -- $BIN inspect --model $M/mlm --threads 0
 check help 0 '^  predict +Run a model once' -- $BIN --help
+# Every option of every subcommand has a description (text in the help column, on its line or the next), and
+# each subcommand's help has its discussion.
+undocumented() { # the option entries of `perceiverd ARGS --help` with no description
+  "$BIN" "$@" --help | awk '
+    /^OPTIONS:/ { on = 1; next }
+    on && /^  -/ { if (entry != "" && !described) print entry; entry = $1; described = (length($0) > 26 && substr($0, 27) ~ /[^ ]/); next }
+    on && entry != "" && /^ {26}[^ ]/ { described = 1 }
+    END { if (entry != "" && !described) print entry }'
+}
+for sub in serve inspect predict; do
+  check "help-$sub-options" 0 '^$' -- undocumented $sub
+done
+check help-serve 0 'Exit status: 0 after a drain' -- $BIN serve --help
+check help-serve-env 0 'PERCEIVERD_TOKENS' -- $BIN serve --help
+check help-inspect 0 'Example: perceiverd inspect --model models/digits' -- $BIN inspect --help
+check help-predict 0 '--image' -- $BIN predict --help
+check help-top 0 'serves the shipped models' -- $BIN --help
 
 # PerceiverLoad against the daemon serving the fixture: two clean levels, then 404s counted as non-2xx.
 LOAD=${PERCEIVERLOAD:-.build/debug/PerceiverLoad}
