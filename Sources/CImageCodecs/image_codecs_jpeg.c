@@ -28,6 +28,16 @@ static void jpeg_quiet(j_common_ptr cinfo, int level) {
     (void)level;
 }
 
+// Called by libjpeg as decoding goes on: refuses a progressive file with more than IMAGE_CODECS_MAX_SCANS scans.
+static void jpeg_progress(j_common_ptr cinfo) {
+    if (cinfo->is_decompressor && ((j_decompress_ptr)cinfo)->input_scan_number > IMAGE_CODECS_MAX_SCANS) {
+        jpeg_failure *failure = (jpeg_failure *)cinfo->err;
+        snprintf(failure->result->message, sizeof failure->result->message,
+                 "progressive JPEG with more than %d scans", IMAGE_CODECS_MAX_SCANS);
+        longjmp(failure->jump, 1);
+    }
+}
+
 static void source_init(j_decompress_ptr cinfo) { (void)cinfo; }
 static void source_term(j_decompress_ptr cinfo) { (void)cinfo; }
 
@@ -54,6 +64,7 @@ void image_codecs_decode_jpeg(const uint8_t *data, size_t size, uint64_t max_pix
     memset(result, 0, sizeof *result);
     struct jpeg_decompress_struct cinfo;
     jpeg_failure failure;
+    struct jpeg_progress_mgr progress = {.progress_monitor = jpeg_progress};
     struct jpeg_source_mgr source = {
         .next_input_byte = data, .bytes_in_buffer = size, .init_source = source_init,
         .fill_input_buffer = source_fill, .skip_input_data = source_skip,
@@ -73,8 +84,10 @@ void image_codecs_decode_jpeg(const uint8_t *data, size_t size, uint64_t max_pix
     }
     jpeg_create_decompress(&cinfo);
     cinfo.src = &source;
+    cinfo.progress = &progress;
     jpeg_read_header(&cinfo, TRUE);
-    if ((uint64_t)cinfo.image_width * cinfo.image_height > max_pixels) {
+    if ((uint64_t)cinfo.image_width * cinfo.image_height > max_pixels
+        || cinfo.image_width > IMAGE_CODECS_MAX_SIDE || cinfo.image_height > IMAGE_CODECS_MAX_SIDE) {
         result->status = IMAGE_CODECS_TOO_LARGE;
         result->width = cinfo.image_width;
         result->height = cinfo.image_height;

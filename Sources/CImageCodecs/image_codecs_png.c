@@ -60,11 +60,12 @@ void image_codecs_decode_png(const uint8_t *data, size_t size, uint64_t max_pixe
         return;
     }
     png_set_read_fn(png, &source, png_read_memory);
-    // libpng's own cap is 1,000,000 x 1,000,000; ours is the pixel count, checked below before any allocation.
+    // libpng's own cap is 1,000,000 x 1,000,000; ours (the pixel count and the side) is checked below, before
+    // any allocation that depends on the size.
     png_set_user_limits(png, 0x7fffffff, 0x7fffffff);
     png_read_info(png, info);
     png_uint_32 width = png_get_image_width(png, info), height = png_get_image_height(png, info);
-    if ((uint64_t)width * height > max_pixels) {
+    if ((uint64_t)width * height > max_pixels || width > IMAGE_CODECS_MAX_SIDE || height > IMAGE_CODECS_MAX_SIDE) {
         result->status = IMAGE_CODECS_TOO_LARGE;
         result->width = width;
         result->height = height;

@@ -19,6 +19,9 @@ public struct DecodedImage: Sendable, Equatable {
     /// Default bound on declared width x height: 8192 x 8192, a 192 MiB RGB buffer.
     public static let defaultMaxPixels = 8192 * 8192
 
+    /// The longest side decoded, whatever the pixel count (IMAGE_CODECS_MAX_SIDE).
+    public static let maxSide = Int(IMAGE_CODECS_MAX_SIDE)
+
     /// Decodes `data` as `format`.
     ///
     /// PNG: palette, greyscale and bit depths below 8 expanded, 16-bit samples cut to their high byte, alpha dropped

@@ -11,6 +11,32 @@ import Testing
         }
     }
 
+    /// 67,108,864 x 1 is within the pixel cap but would take gigabytes in row buffers and resampling weights.
+    @Test(arguments: [(DecodedImage.maxSide + 1, 1), (1, DecodedImage.maxSide + 1), (1 << 26, 1)])
+    func pngWithASideOverTheLimitIsRefusedBeforeAllocating(width: Int, height: Int) {
+        #expect(throws: ImageDecodeError.tooLarge(width: width, height: height,
+                                                  maxPixels: DecodedImage.defaultMaxPixels)) {
+            try DecodedImage(decoding: Self.pngHeader(width: width, height: height), as: .png)
+        }
+    }
+
+    /// A PNG signature, an IHDR chunk (8-bit RGB) declaring `width` x `height` and an empty IDAT chunk: enough
+    /// for libpng to read the header, with no pixel data.
+    static func pngHeader(width: Int, height: Int) -> Data {
+        func bigEndian(_ value: Int) -> [UInt8] { (0..<4).map { UInt8(truncatingIfNeeded: value >> (24 - 8 * $0)) } }
+        func chunk(_ type: String, _ body: [UInt8]) -> [UInt8] {
+            let typed = Array(type.utf8) + body
+            var crc: UInt32 = 0xFFFF_FFFF
+            for byte in typed {
+                crc ^= UInt32(byte)
+                for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
+            }
+            return bigEndian(body.count) + typed + bigEndian(Int(crc ^ 0xFFFF_FFFF))
+        }
+        return Data([137, 80, 78, 71, 13, 10, 26, 10] + chunk("IHDR", bigEndian(width) + bigEndian(height) + [8, 2, 0, 0, 0])
+                    + chunk("IDAT", []))
+    }
+
     @Test func jpegOverThePixelLimitIsRefused() {
         #expect(throws: ImageDecodeError.tooLarge(width: 300, height: 200, maxPixels: 1000)) {
             try DecodedImage(decoding: ImageFixtures.data("baseline_300x200.jpg"), as: .jpeg, maxPixels: 1000)

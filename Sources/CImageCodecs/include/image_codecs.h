@@ -5,12 +5,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/// The longest side decoded, whatever the pixel cap: libpng's row buffers, the resampler's weights and the
+/// crop grow with a side, so a 67,108,864 x 1 image under an area cap alone would still take gigabytes.
+#define IMAGE_CODECS_MAX_SIDE 16384u
+
+/// Most scans a progressive JPEG may have: a crafted file with very many scans makes libjpeg work for minutes
+/// (libjpeg-turbo's advice; djpeg -maxscans). Real progressive files have about 10.
+#define IMAGE_CODECS_MAX_SCANS 500
+
 /// Why a decode failed.
 typedef enum {
     IMAGE_CODECS_OK = 0,
     /// The data is not a valid (or is a truncated) PNG/JPEG; `message` says what the library found.
     IMAGE_CODECS_CORRUPT = 1,
-    /// The header declares more pixels than `max_pixels` (nothing was allocated for them).
+    /// The header declares more pixels than `max_pixels`, or a side longer than IMAGE_CODECS_MAX_SIDE (nothing was
+    /// allocated for them).
     IMAGE_CODECS_TOO_LARGE = 2,
     /// A valid image in a form not decoded here (e.g. CMYK JPEG); `message` names it.
     IMAGE_CODECS_UNSUPPORTED = 3,

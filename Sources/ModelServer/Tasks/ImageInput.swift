@@ -8,24 +8,27 @@ enum ImageInput {
     static let maxPixels = DecodedImage.defaultMaxPixels
 
     /// `pixel_values` (1, 3, H, W) for `data` on `model` (served as `name`).
-    /// - Throws: `RequestError.badTensor` when the model takes no images, `.badImage` when the bytes do not decode.
+    /// - Throws: `RequestError.badTensor` when the model takes no images, `.badImage` when the bytes do not decode,
+    ///   `.unavailable` when `ImageDecodeGate.shared` is full.
     static func inputs(_ data: Data, format: ImageFormat, model: PerceiverModel,
                        name: String) throws(RequestError) -> ModelInputs {
         guard let processor = model.imageProcessor else {
             throw RequestError.badTensor(name: "image", reason: "model '\(name)' (\(model.architecture.rawValue)) "
                                          + "does not take images; image classifiers do")
         }
-        let image: DecodedImage
-        do {
-            image = try DecodedImage(decoding: data, as: format, maxPixels: maxPixels)
-        } catch {
-            throw RequestError.badImage(error, sniffed: ImageFormat(sniffing: data))
-        }
-        do {
-            return ModelInputs(pixelValues: try processor.pixelValues(rgb: image.pixels, width: image.width,
-                                                                        height: image.height))
-        } catch {
-            throw RequestError.inference(error)
+        return try ImageDecodeGate.shared.run { () throws(RequestError) -> ModelInputs in
+            let image: DecodedImage
+            do throws(ImageDecodeError) {
+                image = try DecodedImage(decoding: data, as: format, maxPixels: maxPixels)
+            } catch {
+                throw RequestError.badImage(error, sniffed: ImageFormat(sniffing: data))
+            }
+            do throws(InferenceError) {
+                return ModelInputs(pixelValues: try processor.pixelValues(rgb: image.pixels, width: image.width,
+                                                                            height: image.height))
+            } catch {
+                throw RequestError.inference(error)
+            }
         }
     }
 }
