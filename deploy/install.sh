@@ -20,6 +20,8 @@
 #   --purge       with --uninstall: remove /etc/perceiverd as well
 # systemctl is called only when installing into / on a machine booted with systemd (/run/systemd/system).
 set -euo pipefail
+# Directories made here must be readable by the service's dynamic user whatever umask root has (027, 077).
+umask 022
 repo=$(cd "$(dirname "$0")/.." && pwd)
 
 root=/ binary="" config="$repo/config.json" start=1 uninstall=0 purge=0

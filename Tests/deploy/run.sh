@@ -241,9 +241,13 @@ if [ $rc = 0 ] && [ "$ok" = "$total" ] && [ "$(grep -vc '^INFO .* passed for res
 else fail "kubernetes-validate: exit $rc" "$out"; fi
 mkdir -p "$tmp/k8s"
 sed 's/^          readinessProbe:/          readinessProbes:/' deploy/kubernetes/deployment.yaml > "$tmp/k8s/unknown-field.yaml"
-sed 's/^  replicas: 2$/  replicas: "2"/' deploy/kubernetes/deployment.yaml > "$tmp/k8s/wrong-type.yaml"
+sed 's/^  revisionHistoryLimit: 5$/  revisionHistoryLimit: "5"/' deploy/kubernetes/deployment.yaml > "$tmp/k8s/wrong-type.yaml"
 sed 's/averageUtilization: 70/averageUtilisation: 70/' deploy/kubernetes/hpa.yaml > "$tmp/k8s/hpa-unknown-field.yaml"
 for broken in unknown-field wrong-type hpa-unknown-field; do
+  # A sed that no longer matches would leave a valid copy: that is this test's bug, not a pass.
+  if cmp -s "$tmp/k8s/$broken.yaml" deploy/kubernetes/deployment.yaml || cmp -s "$tmp/k8s/$broken.yaml" deploy/kubernetes/hpa.yaml; then
+    fail "kubernetes-validate-negative $broken: the broken copy equals its original (fix the sed)"; continue
+  fi
   out=$("$KV" -k "$K8S_VERSION" --strict "$tmp/k8s/$broken.yaml" 2>&1)
   if [ $? != 0 ] && grep -q 'ERROR' <<<"$out"; then pass "kubernetes-validate-negative $broken: rejected: $(grep -m1 -oE "(Additional properties|is not of type)[^(]*" <<<"$out")"
   else fail "kubernetes-validate-negative $broken: accepted" "$out"; fi
