@@ -38,7 +38,9 @@ public enum AvailableCores {
     /// The tightest CPU quota on the way from the process's cgroup to the root, rounded up to whole cores:
     /// cgroup v2 `cpu.max` ("QUOTA PERIOD" or "max PERIOD") of the `0::PATH` line of `/proc/self/cgroup`
     /// and each ancestor, or cgroup v1 `cpu.cfs_quota_us` / `cpu.cfs_period_us` of the `cpu` controller's
-    /// path (-1: none). `read` maps a path to its text.
+    /// path (-1: none). The walk ends at the mount root, so a container without a private cgroup namespace
+    /// (its `/proc/self/cgroup` names the host's path, while `/sys/fs/cgroup` is its own cgroup) still finds its
+    /// quota there. `read` maps a path to its text.
     static func quotaCores(cgroup: String, read: (String) -> String?) -> Int? {
         var best: Int?
         func consider(_ quota: Double?, _ period: Double?) {

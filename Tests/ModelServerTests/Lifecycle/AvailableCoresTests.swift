@@ -26,6 +26,9 @@ import Testing
         #expect(AvailableCores.quotaCores(cgroup: "0::/system.slice/perceiverd.service\n", read: { files[$0] }) == 2)
         #expect(AvailableCores.quotaCores(cgroup: "0::/\n", read: { files[$0] }) == 4)
         #expect(AvailableCores.quotaCores(cgroup: "0::/other\n", read: { _ in "max 100000" }) == nil)
+        // A container sharing the host's cgroup namespace: the host path is not under its /sys/fs/cgroup.
+        let container = ["/sys/fs/cgroup/cpu.max": "200000 100000"]
+        #expect(AvailableCores.quotaCores(cgroup: "0::/system.slice/docker-abc.scope\n", read: { container[$0] }) == 2)
     }
 
     @Test func readsTheCgroupV1CPUController() {
