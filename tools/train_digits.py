@@ -17,7 +17,6 @@ samples/ (held-out digits the model classifies correctly, each checked by reload
 """
 import json
 import platform
-import random
 import shlex
 import sys
 import time
@@ -35,6 +34,8 @@ from sklearn.model_selection import train_test_split
 from transformers import PerceiverConfig, PerceiverForImageClassificationLearned
 from transformers import PerceiverImageProcessorPil
 
+from training_common import lecun_linears, seed_everything
+
 SEED = 20261121
 EPOCHS = 60
 BATCH = 64
@@ -45,16 +46,6 @@ OUT = Path(__file__).resolve().parent.parent / "models" / "digits"
 VARIANT_WEIGHTS = torch.tensor([0.5, 0.25, 0.0625, 0.0625, 0.0625, 0.0625])
 SAMPLE_DIGITS = [0, 3, 7]          # one held-out 8x8 PNG each
 LARGE_DIGIT = 7                    # and this one also as a 64x64 nearest-neighbour PNG and JPEG
-
-
-def seed_everything(seed: int) -> None:
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
-    torch.use_deterministic_algorithms(True)
-    # One thread: on this 2-core box a second thread made these tiny matrices 3x slower (OpenMP overhead,
-    # other load), and a fixed count keeps the floating-point reductions, hence the weights, reproducible.
-    torch.set_num_threads(1)
 
 
 def make_processor() -> PerceiverImageProcessorPil:
@@ -105,9 +96,7 @@ def build_model() -> PerceiverForImageClassificationLearned:
     # Every Linear also starts at LeCun scale (std 1/sqrt(fan_in)) rather than 0.02, so the attention is not
     # uniform at the first step.
     with torch.no_grad():
-        for module in model.modules():
-            if isinstance(module, torch.nn.Linear):
-                module.weight.normal_(0.0, module.in_features ** -0.5)
+        lecun_linears(model)
         pre = model.perceiver.input_preprocessor
         pre.convnet_1x1.weight.normal_(0.0, 1.0)
         pre.position_embeddings.position_embeddings.normal_(0.0, 1.0)

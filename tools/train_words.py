@@ -29,6 +29,8 @@ import torch
 import transformers
 from transformers import PerceiverConfig, PerceiverForMaskedLM
 
+from training_common import lecun_linears, seed_everything
+
 SEED = 20261121
 WORDLIST = Path("/usr/share/dict/american-english")
 OUT = Path(__file__).resolve().parent.parent / "models" / "words"
@@ -45,16 +47,6 @@ SHOWCASE = ["elephant", "computer", "bicycle", "giraffe", "umbrella", "chocolate
 EXAMPLES = ["ele[MASK]hant", "comp[MASK]ter", "bic[MASK]cle", "gira[MASK]fe", "umb[MASK]ella", "choc[MASK]late",
             "keyb[MASK]ard", "moun[MASK]ain", "lang[MASK]age", "q[MASK]estion", "kitc[MASK]en", "sci[MASK]nce",
             "ele[MASK][MASK]ant", "c[MASK]mp[MASK]ter"]
-
-
-def seed_everything(seed: int) -> None:
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
-    torch.use_deterministic_algorithms(True)
-    # One thread: on this 2-core box a second thread made these small matrices slower (OpenMP overhead, other
-    # load), and a fixed count keeps the floating-point reductions, hence the weights, reproducible.
-    torch.set_num_threads(1)
 
 
 def encode(text: str) -> list[int]:
@@ -113,9 +105,7 @@ def build_model() -> PerceiverForMaskedLM:
     # the latents and the decoder's position queries at std 1, gives position-dependent attention from the first
     # step. Only the starting point changes.
     with torch.no_grad():
-        for module in model.modules():
-            if isinstance(module, torch.nn.Linear):
-                module.weight.normal_(0.0, module.in_features ** -0.5)
+        lecun_linears(model)
         model.perceiver.embeddings.latents.normal_(0.0, 1.0)
         model.perceiver.decoder.output_position_encodings.position_embeddings.normal_(0.0, 1.0)
     return model
