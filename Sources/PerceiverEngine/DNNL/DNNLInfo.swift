@@ -1,5 +1,6 @@
 import CDNNL
 import Dispatch
+import Foundation
 
 /// What the oneDNN library linked here is and which instruction set it JITs for on this CPU.
 public enum DNNLInfo {
@@ -26,6 +27,34 @@ public enum DNNLInfo {
 
     /// The OpenMP team size oneDNN would use on the calling thread right now.
     public static var maxThreads: Int { Int(omp_get_max_threads()) }
+
+    /// The CPU's `model name` from `/proc/cpuinfo` (what `lscpu` prints), e.g. "AMD EPYC"; "unknown" elsewhere.
+    public static let cpuModel: String = {
+        guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("model name") }),
+              let colon = line.firstIndex(of: ":") else { return "unknown" }
+        return line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+    }()
+
+    /// One line naming what a figure was measured on: "AMD EPYC, oneDNN 2.6.3 isa avx2, bf16 unavailable (...)".
+    public static var hostSummary: String {
+        "\(cpuModel), oneDNN \(version) isa \(isa), bf16 \(BF16Support.current.summary)"
+    }
+
+    /// Why this CPU is below what perceiverd serves on, or nil when it is not.
+    ///
+    /// The floor is oneDNN's lowest JIT level, SSE4.1. Below it (`dnnl_cpu_isa_all`, which oneDNN reports
+    /// when the CPU has none of its JIT levels) every primitive falls back to oneDNN's reference C++ loops,
+    /// one to two orders of magnitude slower: a daemon that starts but cannot serve. The Swift code itself is
+    /// built for baseline x86-64 (no `-target-cpu`; `Tests/cli/run.sh` checks that the release binary holds
+    /// no AVX instructions), and oneDNN picks its kernels at run time, so nothing else in the binary needs more
+    /// and no instruction can trap (SIGILL) on an older CPU.
+    public static func dispatchFloorProblem(isa: UInt32 = dnnl_get_effective_cpu_isa().rawValue) -> String? {
+        let floor = dnnl_cpu_isa_sse41.rawValue
+        guard isa & floor != floor else { return nil }
+        return "this CPU is below perceiverd's floor: oneDNN finds no JIT instruction set here (it needs x86-64 "
+            + "with SSE4.1 or later; AVX2 or later is what the test suite covers)"
+    }
 }
 
 extension DNNLInfo {

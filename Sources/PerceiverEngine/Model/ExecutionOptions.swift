@@ -1,10 +1,10 @@
 import Foundation
 
-/// The numeric precision a model's matrix products run in.
+/// The numeric precision a model's matrix products run in (what runs, after `PrecisionSetting` is resolved).
 public enum Precision: String, Sendable, CaseIterable {
     /// float32 everywhere: exact parity with `transformers`.
     case f32
-    /// bfloat16 weights and activations in matmuls with f32 accumulation (not yet available: issue #6).
+    /// bfloat16 weights and activations in matmuls with f32 accumulation; needs native bf16 (`BF16Support`).
     case bf16
 }
 

@@ -33,7 +33,7 @@ import Testing
         }
     }
 
-    @Test(arguments: [(1, 3, 5), (7, 64, 33), (130, 96, 257), (256, 768, 262)])
+    @Test(.needsBF16Matmuls, arguments: [(1, 3, 5), (7, 64, 33), (130, 96, 257), (256, 768, 262)])
     func packedLinearMatchesNaiveProductOfRoundedOperands(rows: Int, k: Int, n: Int) throws {
         let context = try ComputeContext(threads: 2, precision: .bf16)
         var rng = TestRandom(seed: UInt64(rows * 1000 + k))
@@ -48,7 +48,7 @@ import Testing
         #expect(NaiveReference.maxAbsDifference(y, expected) <= 1e-5 * Float(k).squareRoot())
     }
 
-    @Test func attentionConvertsQueriesKeysValuesAndProbabilities() throws {
+    @Test(.needsBF16Matmuls) func attentionConvertsQueriesKeysValuesAndProbabilities() throws {
         let context = try ComputeContext(threads: 2, precision: .bf16)
         var rng = TestRandom(seed: 3)
         let (batch, nq, nk, heads, dqk, dv) = (2, 5, 9, 2, 4, 3)
@@ -107,7 +107,7 @@ import Testing
         #expect(mismatches.isEmpty, "\(mismatches.prefix(5).map { ($0.0, $0.1) })")
     }
 
-    @Test func chunkedBF16ProjectionMatchesF32AcrossChunkBoundaries() throws {
+    @Test(.needsBF16Matmuls) func chunkedBF16ProjectionMatchesF32AcrossChunkBoundaries() throws {
         // A cross-attention over more key rows than one projection chunk (16,384) converts chunk by chunk.
         let shape = PerceiverLayer.Shape(isCross: true, queryDim: 8, keyValueDim: 6, qkChannels: 8, vChannels: 8,
                                          heads: 1, wideningFactor: 1, useQueryResidual: true)

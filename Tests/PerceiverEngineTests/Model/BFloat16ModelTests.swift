@@ -3,7 +3,7 @@ import Testing
 
 /// Every fixture model loaded in bf16 against the f32 outputs `transformers` produced: top-1 agreement of
 /// every classification row (masked-LM positions, image and sequence labels) and the error of every output.
-@Suite struct BFloat16ModelTests {
+@Suite(.needsBF16Matmuls) struct BFloat16ModelTests {
     /// (agreeing rows, rows, max abs error, relative L2) of one case's outputs.
     static func compare(_ caseName: String) throws -> (agree: Int, rows: Int, maxAbs: Float, relL2: Double) {
         let fixture = try Fixtures.load(caseName)
