@@ -26,7 +26,7 @@ struct InspectCommand: ParsableCommand {
         print("architecture: \(loaded.architecture.rawValue)")
         print("parameters:   \(loaded.parameterCount)")
         print("file dtype:   \(loaded.storedDTypes.joined(separator: ", "))")
-        print("precision:    \(loaded.options.precision.rawValue), threads \(loaded.options.threads)")
+        print("precision:    \(engine.precisionChoice.summary), threads \(loaded.options.threads)")
         print("latents:      \(c.numLatents) x \(c.dLatents), \(c.numBlocks) block(s) x \(c.numSelfAttendsPerBlock) self-attention layers")
         switch loaded.architecture {
         case .opticalFlow:
@@ -45,6 +45,8 @@ struct InspectCommand: ParsableCommand {
         print("outputs:")
         for spec in loaded.outputSpecs { print("  " + describe(spec)) }
         print("onednn:       \(DNNLInfo.version), isa \(DNNLInfo.isa)")
+        print("bf16:         \(BF16Support.current.summary)")
+        print("cpu:          \(DNNLInfo.cpuModel)")
     }
 
     private func describe(_ spec: TensorSpec) -> String {

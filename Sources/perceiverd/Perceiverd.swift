@@ -25,11 +25,16 @@ struct EngineOptions: ParsableArguments {
     @Option(help: "oneDNN threads per forward pass (default: all cores).")
     var threads: Int?
 
-    @Option(help: "Matmul precision: f32 (exact parity with transformers) or bf16.")
+    @Option(help: """
+        Matmul precision: f32 (exact parity with transformers), bf16 (where the CPU multiplies bf16 natively; \
+        f32 with a warning elsewhere) or auto (bf16 where native, else f32).
+        """)
     var precision: String = "f32"
 
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
-        if Precision(rawValue: precision) == nil { throw ValidationError("--precision must be f32 or bf16") }
+        if PrecisionSetting(rawValue: precision) == nil {
+            throw ValidationError("--precision must be \(PrecisionSetting.choices)")
+        }
     }
 }

@@ -163,7 +163,7 @@ private func withModel(_ extra: String = "", model: String = "") -> String {
         (withModel(model: #""default_timeout_us": "1""#), "models[0].default_timeout_us", "an integer from 0 to 1099511627776"),
         (withModel(model: #""default_timeout_us": 1099511627777"#), "models[0].default_timeout_us",
          "an integer from 0 to 1099511627776"),
-        (withModel(model: #""precision": "f16""#), "models[0].precision", "one of \"f32\", \"bf16\""),
+        (withModel(model: #""precision": "f16""#), "models[0].precision", "one of \"f32\", \"bf16\", \"auto\""),
         (withModel(model: #""preferred_batch_sizes": [2, 9]"#), "models[0].preferred_batch_sizes[1]",
          "an integer from 1 to 8"),
         (withModel(model: #""preferred_batch_sizes": [0]"#), "models[0].preferred_batch_sizes[0]", "an integer of at least 1"),

@@ -27,6 +27,18 @@ private func isClose(_ actual: Double?, _ expected: Double) -> Bool {
         #expect(metricValue(#"perceiverd_http_requests_total{code="404"}"#, in: text) == 1)
     }
 
+    @Test func modelInfoNamesThePrecisionThatRunsAndTheOneAskedFor() {
+        let registry = MetricsRegistry()
+        registry.register(model: "words", info: MetricsRegistry.ModelInfo(
+            version: "2", architecture: "PerceiverForMaskedLM", precision: "f32", requestedPrecision: "bf16"))
+        registry.register(model: "plain")
+        let text = registry.render()
+        #expect(metricValue(#"perceiverd_model_info{model="words",version="2",architecture="PerceiverForMaskedLM","#
+                            + #"precision="f32",requested_precision="bf16"}"#, in: text) == 1)
+        #expect(text.contains("# TYPE perceiverd_model_info gauge"))
+        #expect(!text.contains(#"perceiverd_model_info{model="plain""#), "no info without one")
+    }
+
     @Test func registeredModelsAppearWithZerosBeforeTraffic() {
         let registry = MetricsRegistry()
         registry.register(model: "mlm")

@@ -27,6 +27,16 @@ import PerceiverEngine
                 == #"{"name":"x","platform":"p","architecture":"A","inputs":[],"outputs":[]}"#)
     }
 
+    @Test func modelMetadataCarriesTheEffectiveAndRequestedPrecision() throws {
+        let model = try ServerFixtures.model("learned")
+        let choice = PrecisionSetting.bf16.resolve(.unavailable(reason: "status 3"))
+        let json = try JSONSerialization.jsonObject(
+            with: V2Metadata.model(name: "learned", model, precision: choice)) as? [String: Any]
+        #expect(json?["parameters"] as? [String: String] == ["precision": "f32", "requested_precision": "bf16"])
+        let plain = try JSONSerialization.jsonObject(with: V2Metadata.model(name: "learned", model)) as? [String: Any]
+        #expect(plain?["parameters"] == nil)
+    }
+
     @Test func modelMetadataOfALoadedModel() throws {
         let model = try ServerFixtures.model("learned")
         let json = try JSONSerialization.jsonObject(with: V2Metadata.model(name: "learned", model)) as? [String: Any]

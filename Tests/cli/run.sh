@@ -57,10 +57,30 @@ check fill-mask 0 "position 7: '.+' 0\.[0-9]{4}, '.+' 0\.[0-9]{4}, '.+' 0\.[0-9]
   $BIN predict --model $M/mlm --text "a cat [MASK][MASK] mat" --top-k 3
 check fill-mask-text 0 '^a cat .. mat$' -- $BIN predict --model $M/mlm --text "a cat [MASK][MASK] mat"
 check classify-text 0 '^(zero|one|two)	0\.[0-9]{4}$' -- $BIN predict --model $M/seqcls --text "hello" --top-k 1
-check inspect-bf16 0 'precision: +bf16, threads 1' -- $BIN inspect --model $M/mlm --precision bf16 --threads 1
+# Precision: bf16 runs where this CPU multiplies bf16 natively (inspect's `bf16:` line says whether, from oneDNN's
+# probe); elsewhere an explicit bf16 runs f32 after one warning and auto runs f32 silently.
+if $BIN inspect --model $M/mlm --threads 1 | grep -qE '^bf16: +native'; then
+  check inspect-bf16 0 'precision: +bf16, threads 1' -- $BIN inspect --model $M/mlm --precision bf16 --threads 1
+  check inspect-auto 0 'precision: +bf16 \(auto requested\), threads 1' -- \
+    $BIN inspect --model $M/mlm --precision auto --threads 1
+else
+  check inspect-bf16 0 'precision: +f32 \(bf16 requested\), threads 1' -- \
+    $BIN inspect --model $M/mlm --precision bf16 --threads 1
+  check bf16-warns 0 'warning: bf16 requested, running in f32: this CPU has no native bf16 matmul' -- \
+    $BIN inspect --model $M/mlm --precision bf16 --threads 1
+  check inspect-auto 0 'precision: +f32 \(auto requested\), threads 1' -- \
+    $BIN inspect --model $M/mlm --precision auto --threads 1
+  out=$($BIN inspect --model $M/mlm --precision auto --threads 1 2>&1 >/dev/null)
+  if [ -z "$out" ]; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL auto-is-silent: $out"; fi
+fi
 check v2-request-bf16 0 '"id":"r1","outputs":\[\{"name":"logits","datatype":"FP32","shape":\[1,2,262\]' -- \
   $BIN predict --model $M/mlm --input "$tmp/request.json" --precision bf16
-check bad-precision 64 'precision must be f32 or bf16' -- $BIN predict --model $M/mlm --text "a" --precision f16
+check bad-precision 64 'precision must be f32, bf16 or auto' -- $BIN predict --model $M/mlm --text "a" --precision f16
+# The Swift code is built for baseline x86-64 (never -target-cpu): no AVX/AVX-512 instruction in the binary.
+check baseline-x86-64 0 '^0$' -- sh -c "objdump -d --no-show-raw-insn $BIN | grep -cE '%[yz]mm[0-9]' || true"
+# The floor: oneDNN capped at its lowest JIT level (SSE4.1) still serves the same answer.
+check sse41-floor 0 '^a cat .. mat$' -- env ONEDNN_MAX_CPU_ISA=SSE41 $BIN predict --model $M/mlm --text "a cat [MASK][MASK] mat"
+check sse41-isa 0 'onednn: +[0-9.]+, isa sse41' -- env ONEDNN_MAX_CPU_ISA=SSE41 $BIN inspect --model $M/mlm --threads 1
 check v2-request 0 '"id":"r1","outputs":\[\{"name":"logits","datatype":"FP32","shape":\[1,2,262\]' -- \
   $BIN predict --model $M/mlm --input "$tmp/request.json"
 check v2-bad-shape 1 "input 'pixel_values': shape \[1, 3, 8, 8\] needs 192 values, data has 1" -- \

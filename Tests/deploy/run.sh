@@ -351,6 +351,12 @@ done < <(ldd "$BIN" | awk '$2 == "=>" {print $1, $3} $1 ~ /^\/.*ld-linux/ {print
 if [ -z "$unmapped" ]; then pass "docker-runtime-libs: all $libs shared libraries of the --static-swift-stdlib build come from the runtime stage's packages ($(echo $runtime_packages))"
 else fail "docker-runtime-libs: not provided by the runtime stage:$unmapped"; fi
 
+# The shipped binary runs on any x86-64 CPU: built for baseline x86-64 (no -target-cpu), it holds no AVX or
+# AVX-512 instruction (no ymm/zmm register), with the Swift runtime linked in; oneDNN picks its kernels at run time.
+wide=$(objdump -d --no-show-raw-insn "$BIN" | grep -cE '%[yz]mm[0-9]' || true)
+if [ "$wide" -eq 0 ]; then pass "baseline-x86-64: the --static-swift-stdlib binary uses no ymm/zmm register"
+else fail "baseline-x86-64: $wide instructions use ymm/zmm registers (was it built with -target-cpu?)"; fi
+
 # Build stage: the Swift image matches the toolchain this test built with; the dev packages exist.
 image_swift=$(sed -n 's/^FROM swift:\([0-9.]*\)-bookworm.*/\1/p' deploy/Dockerfile)
 local_swift=$(swift --version 2>/dev/null | grep -oE 'Swift version [0-9.]+' | awk '{print $3}')

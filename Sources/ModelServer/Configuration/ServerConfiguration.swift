@@ -1,3 +1,5 @@
+import PerceiverEngine
+
 /// Everything `perceiverd` is told at startup: listeners, models and limits. Built from `config.json`
 /// (`load(path:)`), from command-line overrides (`overriding(...)`) or in code; the defaults below are the
 /// file format's defaults. Call `validate()` after building one in code.
@@ -46,8 +48,9 @@ public struct ServerConfiguration: Sendable, Equatable {
 
 /// One served model and its batching policy.
 public struct ModelConfiguration: Sendable, Equatable {
-    /// The precisions the engine can run a model in.
-    public static let precisions = ["f32", "bf16"]
+    /// The precision settings a model may ask for: `f32`, `bf16` (f32 with a warning where the CPU has no
+    /// native bf16) and `auto` (bf16 where native, else f32); see `PrecisionSetting`.
+    public static let precisions = PrecisionSetting.allCases.map(\.rawValue)
 
     /// Name in URLs (`/v2/models/{name}`), matching `[A-Za-z0-9_.-]+`.
     public var name: String
@@ -56,7 +59,7 @@ public struct ModelConfiguration: Sendable, Equatable {
     public var path: String
     /// Version reported by the KServe V2 metadata.
     public var version: String
-    /// Compute precision: one of `precisions`.
+    /// Requested compute precision: one of `precisions`; `ServedModel.precision` says what runs.
     public var precision: String
     /// Most rows (B) in one forward pass, at least 1.
     public var maxBatchSize: Int

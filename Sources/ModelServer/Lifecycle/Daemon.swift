@@ -50,8 +50,10 @@ public final class Daemon: @unchecked Sendable {
         let descriptors = DescriptorBudget.raiseSoftLimit()
         logger.info("perceiverd \(version) starting", metadata: [
             "onednn.version": "\(DNNLInfo.version)", "onednn.isa": "\(DNNLInfo.isa)", "threads": "\(threads)",
-            "descriptors.limit": "\(descriptors)",
+            "descriptors.limit": "\(descriptors)", "cpu": "\(DNNLInfo.cpuModel)",
+            "onednn.bf16": "\(BF16Support.current.summary)",
         ])
+        if let problem = DNNLInfo.dispatchFloorProblem() { throw DaemonError.cpu(problem) }
         do { access = try AccessPolicy(configuration.auth, environment: environment) } catch {
             throw DaemonError.access(error.description)
         }
@@ -127,23 +129,32 @@ public final class Daemon: @unchecked Sendable {
     private func loadModel(_ entry: ModelConfiguration) throws(DaemonError) -> ServedModel {
         let start = Date()
         let threads = configuration.threadsPerInstance(of: entry)
-        let options = ExecutionOptions(precision: Precision(rawValue: entry.precision) ?? .f32, threads: threads)
+        // Validated against `PrecisionSetting` with the rest of the configuration.
+        let precision = (PrecisionSetting(rawValue: entry.precision) ?? .f32).resolve()
+        if let why = precision.fallback {
+            logger.warning("bf16 requested, serving in f32", metadata: ["model": "\(entry.name)", "reason": "\(why)"])
+        }
+        let options = ExecutionOptions(precision: precision.effective, threads: threads)
         let model: PerceiverModel
         do { model = try PerceiverModel.load(directory: entry.path, options: options) } catch {
             throw DaemonError.model(name: entry.name, path: entry.path, reason: error.description)
         }
         let item: ServedModel
         do {
-            item = try ServedModel(model: model, configuration: entry, threadsPerInstance: threads, metrics: metrics)
+            item = try ServedModel(model: model, configuration: entry, threadsPerInstance: threads, metrics: metrics,
+                                   precision: precision)
             try item.warmUp()
         } catch {
             throw DaemonError.model(name: entry.name, path: entry.path, reason: "warm-up failed: \(error)")
         }
-        metrics.register(model: entry.name)
+        metrics.register(model: entry.name, info: MetricsRegistry.ModelInfo(
+            version: entry.version, architecture: model.architecture.rawValue,
+            precision: precision.effective.rawValue, requestedPrecision: precision.requested.rawValue))
         item.start()
         logger.info("model loaded", metadata: [
             "model": "\(entry.name)", "model.architecture": "\(model.architecture.rawValue)",
-            "model.parameters": "\(model.parameterCount)", "model.precision": "\(entry.precision)",
+            "model.parameters": "\(model.parameterCount)", "model.precision": "\(precision.effective.rawValue)",
+            "model.precision.requested": "\(precision.requested.rawValue)",
             "instances": "\(entry.instances)", "threads_per_instance": "\(threads)",
             "max_batch_size": "\(entry.maxBatchSize)", "load.ms": "\(Int(Date().timeIntervalSince(start) * 1000))",
         ])
@@ -224,6 +235,7 @@ public enum DaemonError: Error, CustomStringConvertible {
     case tls(String)
     case model(name: String, path: String, reason: String)
     case access(String)
+    case cpu(String)
 
     public var description: String {
         switch self {
@@ -231,6 +243,7 @@ public enum DaemonError: Error, CustomStringConvertible {
         case .tls(let reason): return "TLS: \(reason) (check tls.cert and tls.key in the config)"
         case .model(let name, let path, let reason): return "model '\(name)' at \(path): \(reason)"
         case .access(let reason): return "access control: \(reason)"
+        case .cpu(let reason): return "unsupported CPU: \(reason)"
         }
     }
 }

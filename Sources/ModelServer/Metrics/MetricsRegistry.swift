@@ -42,12 +42,33 @@ public final class MetricsRegistry: @unchecked Sendable {
         processStartTime = ProcessMetrics.startTimeSeconds() ?? Date().timeIntervalSince1970
     }
 
+    /// What `perceiverd_model_info` says about a model, one label each (the value is always 1).
+    public struct ModelInfo: Sendable {
+        public var version: String
+        /// The `config.json` class.
+        public var architecture: String
+        /// The precision the model runs in, and the one its configuration asked for (`f32`, `bf16`, `auto`).
+        public var precision: String
+        public var requestedPrecision: String
+
+        public init(version: String, architecture: String, precision: String, requestedPrecision: String) {
+            self.version = version
+            self.architecture = architecture
+            self.precision = precision
+            self.requestedPrecision = requestedPrecision
+        }
+    }
+
     /// Creates every series of `model` at zero: counters, histograms, gauges, each failure reason, and
-    /// `perceiverd_inference_requests_total` for status 200. Registering twice changes nothing.
-    public func register(model: String) {
+    /// `perceiverd_inference_requests_total` for status 200; with `info`, `perceiverd_model_info` at 1.
+    /// Registering twice changes nothing.
+    public func register(model: String, info: ModelInfo? = nil) {
         withState { state in
             state.models.insert(model)
             state.touchSeries(of: model)
+            if let info {
+                state.modelInfo.set(1, [model, info.version, info.architecture, info.precision, info.requestedPrecision])
+            }
         }
     }
 
@@ -150,6 +171,9 @@ struct MetricsState: Sendable {
     var queueDepth = ScalarFamily("perceiverd_inference_queue_depth", .gauge, labels: ["model"],
                                   help: "Inference requests waiting for compute, by model.")
     var modelsReady = ScalarFamily("perceiverd_models_ready", .gauge, help: "Models loaded and ready to serve.")
+    var modelInfo = ScalarFamily("perceiverd_model_info", .gauge,
+                                 labels: ["model", "version", "architecture", "precision", "requested_precision"],
+                                 help: "Always 1: what each served model is and the precision it runs in.")
     var openConnections = ScalarFamily("perceiverd_http_connections", .gauge, help: "Open client connections.")
     var requestDuration: HistogramFamily
     var queueDuration: HistogramFamily
@@ -189,6 +213,6 @@ struct MetricsState: Sendable {
     /// Every family, in no particular order.
     var families: [any ExpositionFamily] {
         [httpRequests, inferenceRequests, inferenceFailures, executions, rows, inFlight, queueDepth, modelsReady,
-         openConnections, requestDuration, queueDuration, computeDuration, batchSize]
+         modelInfo, openConnections, requestDuration, queueDuration, computeDuration, batchSize]
     }
 }

@@ -7,16 +7,20 @@ public final class ServedModel: Sendable {
     public let name: String
     public let version: String
     public let model: PerceiverModel
+    /// The precision asked for and the one `model` runs in (`model.options.precision`).
+    public let precision: PrecisionChoice
     let scheduler: BatchScheduler
 
     /// Serves `model` under `configuration`'s name, version and batching policy, on
-    /// `configuration.instances` instances of `threadsPerInstance` oneDNN threads each.
+    /// `configuration.instances` instances of `threadsPerInstance` oneDNN threads each. `precision` is how
+    /// `configuration.precision` was resolved when `model` was loaded (by default: what `model` runs in).
     /// - Throws: `InferenceError.backend` when oneDNN cannot create an instance.
     public init(model: PerceiverModel, configuration: ModelConfiguration, threadsPerInstance: Int,
-                metrics: MetricsRegistry) throws(InferenceError) {
+                metrics: MetricsRegistry, precision: PrecisionChoice? = nil) throws(InferenceError) {
         name = configuration.name
         version = configuration.version
         self.model = model
+        self.precision = precision ?? PrecisionChoice(running: model.options.precision)
         var instances: [ModelInstance] = []
         for _ in 0..<configuration.instances {
             instances.append(try ModelInstance(model: model, threads: threadsPerInstance))

@@ -93,7 +93,8 @@ public struct Router: HTTPHandler {
         case []:
             try allow(request, "GET")
             let served = try lookUp(name, version: version)
-            respond(.json(200, V2Metadata.model(name: served.name, versions: [served.version], served.model), logMetadata: ["model": served.name]))
+            respond(.json(200, V2Metadata.model(name: served.name, versions: [served.version], served.model,
+                                                        precision: served.precision), logMetadata: ["model": served.name]))
         case ["ready"]:
             try allow(request, "GET")
             let served = try lookUp(name, version: version)

@@ -22,21 +22,32 @@ public enum V2Metadata {
 
     /// `{"name":…,"versions":[…],"platform":…,"inputs":[…],"outputs":[…]}`, each tensor as its name, first
     /// datatype and shape with -1 where variable. `versions` is left out when nil; `architecture`, when
-    /// given, is added as a non-standard `"architecture"` field, which clients ignore.
+    /// given, is added as a non-standard `"architecture"` field, and `parameters` (string values, in order) as
+    /// a `"parameters"` object as V2 requests and responses carry one; clients ignore both.
     public static func model(name: String, versions: [String]?, platform: String = platform,
-                             inputs: [TensorSpec], outputs: [TensorSpec], architecture: String? = nil) -> Data {
+                             inputs: [TensorSpec], outputs: [TensorSpec], architecture: String? = nil,
+                             parameters: KeyValuePairs<String, String> = [:]) -> Data {
         var out = "{\"name\":" + JSONText.quoted(name)
         if let versions { out += ",\"versions\":[" + versions.map(JSONText.quoted).joined(separator: ",") + "]" }
         out += ",\"platform\":" + JSONText.quoted(platform)
         if let architecture { out += ",\"architecture\":" + JSONText.quoted(architecture) }
+        if !parameters.isEmpty {
+            out += ",\"parameters\":{" + parameters.map { JSONText.quoted($0.key) + ":" + JSONText.quoted($0.value) }
+                .joined(separator: ",") + "}"
+        }
         out += ",\"inputs\":" + tensors(inputs) + ",\"outputs\":" + tensors(outputs) + "}"
         return Data(out.utf8)
     }
 
-    /// The model metadata of a loaded `model`, with its `architecture` (the `config.json` class).
-    public static func model(name: String, versions: [String]? = ["1"], _ model: PerceiverModel) -> Data {
-        self.model(name: name, versions: versions, inputs: model.inputSpecs, outputs: model.outputSpecs,
-                   architecture: model.architecture.rawValue)
+    /// The model metadata of a loaded `model`, with its `architecture` (the `config.json` class) and, when
+    /// given, its precision as `parameters.precision` (what runs) and `parameters.requested_precision`.
+    public static func model(name: String, versions: [String]? = ["1"], _ model: PerceiverModel,
+                             precision: PrecisionChoice? = nil) -> Data {
+        let parameters: KeyValuePairs<String, String> = precision.map {
+            ["precision": $0.effective.rawValue, "requested_precision": $0.requested.rawValue]
+        } ?? [:]
+        return self.model(name: name, versions: versions, inputs: model.inputSpecs, outputs: model.outputSpecs,
+                          architecture: model.architecture.rawValue, parameters: parameters)
     }
 
     /// `[{"name":…,"datatype":…,"shape":[…]},…]`.

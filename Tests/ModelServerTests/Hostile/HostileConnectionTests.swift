@@ -25,7 +25,7 @@ import Testing
     }
 
     @Test func slowClientsAreCutOffByTheReadTimeoutWhileOthersAreServed() throws {
-        let daemon = TestDaemon.start(HostileDaemon.configuration(readTimeoutMilliseconds: 1000))
+        let daemon = try TestDaemon.start(HostileDaemon.configuration(readTimeoutMilliseconds: 1000))
         defer { daemon.stop {} }
         let slowHeaders = try RawHTTPClient(port: daemon.port, timeout: 10)
         let slowBody = try RawHTTPClient(port: daemon.port, timeout: 10)
@@ -50,7 +50,7 @@ import Testing
     }
 
     @Test func connectionsBeyondTheCapAreRefusedThenServiceRecovers() throws {
-        let daemon = TestDaemon.start(HostileDaemon.configuration(maxConnections: 8))
+        let daemon = try TestDaemon.start(HostileDaemon.configuration(maxConnections: 8))
         defer { daemon.stop {} }
         var holders: [RawHTTPClient] = []
         for _ in 0..<8 { holders.append(try RawHTTPClient(port: daemon.port)) }
@@ -75,7 +75,7 @@ import Testing
         let certificate = try CertificateFixture.shared.get()
         var configuration = HostileDaemon.configuration(readTimeoutMilliseconds: 1000)
         configuration.tls = TLSConfiguration(port: 0, certificatePath: certificate.certificate, keyPath: certificate.key)
-        let daemon = TestDaemon.start(configuration)
+        let daemon = try TestDaemon.start(configuration)
         defer { daemon.stop {} }
         let tlsPort = try #require(daemon.tlsPort)
 
@@ -117,7 +117,7 @@ import Testing
     }()
 
     @Test func clientsLeavingMidBodyOrMidResponseLeaveNothingBehind() throws {
-        let daemon = TestDaemon.start(HostileDaemon.configuration())
+        let daemon = try TestDaemon.start(HostileDaemon.configuration())
         defer { daemon.stop {} }
         let head = "POST /v2/models/mlm/infer HTTP/1.1\r\nHost: x\r\nContent-Length: \(Self.bigAnswer.count)\r\n\r\n"
         for round in 0..<3 {

@@ -14,7 +14,7 @@ enum HostileDaemon {
                                        maxConnections: maxConnections, readTimeoutMilliseconds: readTimeoutMilliseconds))
     }
 
-    static let shared: Daemon = TestDaemon.start(configuration())
+    static let shared = Result { () throws(TestDaemonError) in try TestDaemon.start(configuration()) }
 
     /// Whether `port` still serves a real inference on a fresh connection.
     static func servesOthers(port: Int) throws -> Bool {
@@ -32,7 +32,7 @@ enum HostileDaemon {
 
     @Test(arguments: HostileCatalog.cases)
     func refusesClearlyAndKeepsServing(_ hostile: HostileCase) throws {
-        let port = HostileDaemon.shared.port
+        let port = try HostileDaemon.shared.get().port
         let client = try RawHTTPClient(port: port, timeout: 30)
         // The server may answer and close before a large body is all sent (413 on the head): not a failure.
         try? client.send(hostile.bytes)
@@ -51,7 +51,7 @@ enum HostileDaemon {
     }
 
     @Test func identicalRepeatedContentLengthsAreAccepted() throws {
-        let client = try RawHTTPClient(port: HostileDaemon.shared.port)
+        let client = try RawHTTPClient(port: HostileDaemon.shared.get().port)
         let body = HostileCatalog.ok
         try client.send(HostileCatalog.okHead + "Content-Length: \(body.utf8.count)\r\nContent-Length: \(body.utf8.count)"
                         + "\r\n\r\n" + body)

@@ -70,7 +70,7 @@ import Testing
             ModelConfiguration(name: "seqcls", path: ServerFixtures.root + "/models/seqcls"),
         ])
         configuration.auth = AuthConfiguration(tokenFile: path, protectMetrics: protectMetrics)
-        return TestDaemon.start(configuration, environment: ["PERCEIVERD_TOKENS": "env-token"])
+        return try TestDaemon.start(configuration, environment: ["PERCEIVERD_TOKENS": "env-token"])
     }
 
     static let inference = Data(#"{"inputs":[{"name":"input_ids","shape":[1,3],"datatype":"INT64","data":[4,50,5]}]}"#.utf8)

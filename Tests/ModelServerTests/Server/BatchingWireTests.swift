@@ -12,7 +12,7 @@ import Testing
 
     /// Runs `body` against an in-process daemon serving `models`, then drains it.
     func withDaemon(_ models: [ModelConfiguration], _ body: (Daemon) throws -> Void) throws {
-        let daemon = TestDaemon.start(ServerConfiguration(host: "127.0.0.1", port: 0, threads: 1, models: models))
+        let daemon = try TestDaemon.start(ServerConfiguration(host: "127.0.0.1", port: 0, threads: 1, models: models))
         defer {
             let stopped = DispatchSemaphore(value: 0)
             daemon.stop { stopped.signal() }

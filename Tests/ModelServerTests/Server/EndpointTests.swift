@@ -94,7 +94,7 @@ import Testing
 
     @Test func taskRequestsAreCountedLikeV2Requests() throws {
         // A daemon of its own, so no other test's requests move the counters.
-        let daemon = TestDaemon.start(ServerConfiguration(host: "127.0.0.1", port: 0, threads: 1, models: [
+        let daemon = try TestDaemon.start(ServerConfiguration(host: "127.0.0.1", port: 0, threads: 1, models: [
             ModelConfiguration(name: "counted", path: ServerFixtures.root + "/models/mlm"),
         ]))
         defer { daemon.stop {} }

@@ -56,7 +56,7 @@ import Testing
         let config = #"{"size":{"height":16,"width":12},"crop_size":{"height":18,"width":18},"#
             + #""image_mean":[0.5,0.5,0.5],"image_std":[0.5,0.5,0.5]}"#
         try Data(config.utf8).write(to: directory.appendingPathComponent("preprocessor_config.json"))
-        let daemon = TestDaemon.start(ServerConfiguration(host: "127.0.0.1", port: 0, threads: 1, models: [
+        let daemon = try TestDaemon.start(ServerConfiguration(host: "127.0.0.1", port: 0, threads: 1, models: [
             ModelConfiguration(name: "fourier16", path: directory.path),
         ]))
         defer { daemon.stop {} }

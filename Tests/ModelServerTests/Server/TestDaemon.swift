@@ -14,26 +14,35 @@ enum TestDaemon {
         })
     }
 
-    static let shared: Daemon = {
-        start(configuration())
-    }()
+    /// The shared daemon, or why it could not start (each test that needs it then fails with that reason;
+    /// nothing here may stop the test process).
+    static let shared = Result { () throws(TestDaemonError) in try start(configuration()) }
 
     /// Starts a daemon (no signal handling) and returns it once it is ready.
-    static func start(_ configuration: ServerConfiguration, environment: [String: String] = [:]) -> Daemon {
-        var logger = Logger(label: "test-daemon")
-        logger.logLevel = .critical
-        let daemon = Daemon(configuration: configuration, logger: logger, version: "test", environment: environment)
+    /// - Throws: `TestDaemonError` naming why it did not start; the calling test fails, the others go on.
+    static func start(_ configuration: ServerConfiguration, environment: [String: String] = [:],
+                      logger: Logger? = nil) throws(TestDaemonError) -> Daemon {
+        var quiet = Logger(label: "test-daemon")
+        quiet.logLevel = .critical
+        let daemon = Daemon(configuration: configuration, logger: logger ?? quiet, version: "test",
+                            environment: environment)
         do {
             try daemon.start(handlesSignals: false) {}
         } catch {
-            fatalError("test daemon failed to start: \(error)")
+            throw TestDaemonError(reason: "\(error)")
         }
         return daemon
     }
 
     static func client() throws -> RawHTTPClient {
-        try RawHTTPClient(port: shared.port)
+        try RawHTTPClient(port: shared.get().port)
     }
+}
+
+/// A test daemon that did not start.
+struct TestDaemonError: Error, CustomStringConvertible {
+    var reason: String
+    var description: String { "test daemon failed to start: \(reason)" }
 }
 
 /// Golden cases written by tools/make_fixtures.py, read back for wire tests.
