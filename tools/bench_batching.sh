@@ -115,7 +115,7 @@ passes_and_rows() {
 report() {
   local results=$1
   jq -r -s 'first | "perceiverd dynamic batching benchmark, \(.date), commit \(.commit); \(.cpus) CPUs"
-    + " (\(.cpu)), PerceiverLoad on the same CPUs."' "$results"
+    + " (\(.cpu), oneDNN isa \(.isa // "?")), precision f32, PerceiverLoad on the same CPUs."' "$results"
   jq -r -s '
     group_by(.model) | sort_by({"small": 0, "deep": 1, "large": 2}[.[0].model] // 3) | .[]
     | (map(select(.mode == "batching")) | first) as $b
@@ -199,8 +199,8 @@ mkdir -p "$(dirname "$RESULTS")"
 IFS=, read -r -a LEVEL_LIST <<< "$LEVELS"
 RUN_INFO=$(jq -nc --arg date "$(date -u +%Y-%m-%dT%H:%MZ)" \
   --arg commit "$(git describe --always --dirty 2>/dev/null || echo unknown)" --argjson cpus "$(nproc)" \
-  --arg cpu "$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)" \
-  '{date: $date, commit: $commit, cpus: $cpus, cpu: $cpu}')
+  --arg cpu "$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)" --arg isa "$(host_isa)" \
+  '{date: $date, commit: $commit, cpus: $cpus, cpu: $cpu, isa: $isa}')
 
 log "results: $RESULTS"
 BENCH_START=$SECONDS

@@ -129,7 +129,7 @@ compare_answers() {
 # report: the markdown tables of results.jsonl.
 report() {
   jq -r -s 'first | "perceiverd vs the KServe Python model server, \(.date), commit \(.commit), \(.cpus) CPUs"
-    + " (\(.cpu)); kserve \(.kserve), torch \(.torch). `\(.model_path)` at f32, one sequence of \(.seq) tokens"
+    + " (\(.cpu), oneDNN isa \(.isa)); kserve \(.kserve), torch \(.torch). `\(.model_path)` at precision f32, one sequence of \(.seq) tokens"
     + " per request, full logits; \(.threads) compute threads per server; \(.duration_s) s measured per level;"
     + " PerceiverLoad on the same CPUs."' "$OUT/results.jsonl"
   echo
@@ -198,11 +198,11 @@ jq -n --arg name "$MODEL_NAME" --arg path "$MODEL_DIR" --argjson threads "$THREA
   > "$OUT/perceiverd.config.json"
 RUN_INFO=$(jq -nc --arg date "$(date -u +%Y-%m-%dT%H:%MZ)" \
   --arg commit "$(git describe --always --dirty 2>/dev/null || echo unknown)" --argjson cpus "$(nproc)" \
-  --arg cpu "$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)" \
+  --arg cpu "$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)" --arg isa "$(host_isa)" \
   --arg kserve "$("$KSERVE_VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("kserve"))')" \
   --arg torch "$("$KSERVE_VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("torch"))')" \
   --arg path "$MODEL_DIR" --argjson seq "$SEQ" --argjson threads "$THREADS" --argjson duration "$DURATION" \
-  '{date: $date, commit: $commit, cpus: $cpus, cpu: $cpu, kserve: $kserve, torch: $torch, model_path: $path,
+  '{date: $date, commit: $commit, cpus: $cpus, cpu: $cpu, isa: $isa, kserve: $kserve, torch: $torch, model_path: $path,
     seq: $seq, threads: $threads, duration_s: $duration}')
 log "output: $OUT"
 

@@ -199,9 +199,11 @@ def report(args: argparse.Namespace) -> int:
                   f"| {cell(theirs.get('peak_rss_mib'), '.0f')} | {cell(ours.get('peak_rss_mib'), '.0f')} |")
 
     print()
+    bf16_native = bool(peak and peak.get("bf16_native"))
     if peak:
+        print(f"CPU {peak.get('cpu', 'unknown')}, oneDNN isa {peak.get('isa', 'unknown')}, bf16 {peak.get('bf16', 'unknown')}")
         print(f"oneDNN matmul peak, {peak.get('threads')} threads: f32 {cell(peak.get('f32_gflops'), '.1f')} GFLOP/s, "
-              f"bf16 {cell(peak.get('bf16_gflops'), '.1f')} GFLOP/s")
+              + (f"bf16 {cell(peak.get('bf16_gflops'), '.1f')} GFLOP/s" if bf16_native else "bf16 not native here"))
     else:
         print("oneDNN matmul peak: missing")
     versions = sorted({r["torch"] for r in pytorch.values() if "torch" in r})
@@ -212,10 +214,15 @@ def report(args: argparse.Namespace) -> int:
         print(speedup_target(f"language-perceiver, batch {batch}: f32", speedups["language-perceiver", batch, "f32"],
                              TARGET_F32_SPEEDUP))
     for config, batch in configs:
+        if not bf16_native:
+            print(f"- {config}, batch {batch}: bf16 — not measured (this CPU has no native bf16)")
+            continue
         print(speedup_target(f"{config}, batch {batch}: bf16 (vs the faster PyTorch bf16)",
                              speedups[config, batch, "bf16"], TARGET_BF16_SPEEDUP)
               + f" (ceiling at 100% of the bf16 matmul peak: {cell(ceilings[config, batch, 'bf16'], '.2f')}x)")
     for (config, batch, precision), (theirs, ours) in rss.items():
+        if precision == "bf16" and not bf16_native:
+            continue
         shown = None if theirs is None or ours is None else f"{ours:.0f} MiB vs PyTorch {theirs:.0f} MiB"
         print(target_line(f"{config}, batch {batch}: {precision} peak RSS perceiverd <= PyTorch", shown,
                           shown is not None and ours <= theirs))

@@ -3,10 +3,11 @@
 #
 # Builds release and the venv, writes the two random-weight checkpoints if missing (language-perceiver, 201M
 # parameters; vision-perceiver-learned, 62M), then measures, each in its own process so each peak RSS is its own:
-#   - oneDNN's matmul peak (PerceiverBench peak), the yardstick for GFLOP/s;
+#   - oneDNN's matmul peak (PerceiverBench peak), the yardstick for GFLOP/s, with the CPU model and ISA;
 #   - per (model, batch) in language batch 1 and 8 (sequence 2048) and vision-learned batch 1: PyTorch f32,
 #     bf16-weights and bf16-autocast (tools/bench_reference.py run), perceiverd f32 and bf16
-#     (PerceiverBench reference): median of RUNS timed runs after a warm-up;
+#     (PerceiverBench reference): median of RUNS timed runs after a warm-up; the bf16 rows only where the CPU
+#     multiplies bf16 natively (the peak record's bf16_native);
 #   - perceiverd serve's start-to-ready with the language checkpoint (f32): launch until /v2/health/ready answers
 #     200, polled every 10 ms; one unmeasured start warms the page cache, then START_RUNS measured starts.
 # Every result is a JSON line in $RESULTS (written afresh); tools/bench_reference.py report prints the table
@@ -102,13 +103,21 @@ mkdir -p "$OUT"
 : > "$RESULTS"
 warn_other_load || true
 measure "oneDNN matmul peak, $THREADS threads" "$BENCH" peak --threads "$THREADS" --json
+# bf16 rows only where the CPU multiplies bf16 natively: elsewhere perceiverd runs f32 for bf16 and PyTorch
+# emulates it (about 12 s per language forward on an AVX2 EPYC), so there is nothing to compare.
+TORCH_MODES="f32" PRECISIONS="f32"
+if jq -e 'select(.kind == "matmul-peak") | .bf16_native' "$RESULTS" > /dev/null; then
+  TORCH_MODES="f32 bf16-weights bf16-autocast" PRECISIONS="f32 bf16"
+else
+  log "bf16 is not native here ($(jq -r 'select(.kind == "matmul-peak") | .bf16' "$RESULTS")): f32 rows only"
+fi
 for spec in "$LANGUAGE 1" "$LANGUAGE 8" "$VISION 1"; do
   read -r model batch <<< "$spec"
-  for mode in f32 bf16-weights bf16-autocast; do
+  for mode in $TORCH_MODES; do
     measure "PyTorch $(basename "$model") batch $batch $mode" "$PYTHON" tools/bench_reference.py run \
       --checkpoint "$model" --batch "$batch" --mode "$mode" --threads "$THREADS" --runs "$RUNS"
   done
-  for precision in f32 bf16; do
+  for precision in $PRECISIONS; do
     measure "perceiverd $(basename "$model") batch $batch $precision" "$BENCH" reference --model "$model" \
       --batch "$batch" --precision "$precision" --runs "$RUNS" --threads "$THREADS" --json
   done

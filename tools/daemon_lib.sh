@@ -66,6 +66,11 @@ warn_other_load() {
 # cpu_counters: "WALL_US BUSY OURS": the time in microseconds, the jiffies every CPU has spent busy since boot
 # (user, nice, system, irq, softirq), and the jiffies of the daemon, this script and its waited-for children
 # (PerceiverLoad, curl, ...). Two of them give the CPU other processes used in between: other_cpu_pct.
+# host_isa: the instruction set oneDNN dispatches to here (what `perceiverd inspect` prints), e.g. avx2.
+host_isa() {
+  .build/release/perceiverd inspect --model models/digits --threads 1 2>/dev/null | awk '/^onednn:/ { print $NF }'
+}
+
 cpu_counters() {
   local t=$EPOCHREALTIME busy ours=0 pid stat fields
   busy=$(awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8; exit }' /proc/stat)

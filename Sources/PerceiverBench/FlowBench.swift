@@ -24,20 +24,25 @@ struct FlowBench: ParsableCommand {
     @Option(help: "Decoder query rows per chunk.")
     var chunkRows: Int = 4096
 
+    @Option(help: "f32, bf16 (f32 where the CPU has no native bf16) or auto.")
+    var precision: String = "f32"
+
     func validate() throws {
         guard runs >= 1, pixels >= 0, pixels <= 368 * 496, chunkRows >= 1 else {
             throw ValidationError("runs >= 1, 0 <= pixels <= 182528, chunk-rows >= 1")
         }
+        _ = try BenchHost.precision(precision)
     }
 
     func run() throws {
         HeapPolicy.retainFreedMemory()
         let start = Date()
-        let model = try PerceiverModel.random(config: Self.opticalFlowPerceiver, seed: 1,
-                                              options: ExecutionOptions(threads: threads, decoderChunkRows: chunkRows))
+        let precision = try BenchHost.precision(self.precision)
+        let options = ExecutionOptions(precision: precision.effective, threads: threads, decoderChunkRows: chunkRows)
+        let model = try PerceiverModel.random(config: Self.opticalFlowPerceiver, seed: 1, options: options)
         print("optical-flow-perceiver (random weights): \(model.parameterCount) parameters, built in "
               + String(format: "%.2f s", Date().timeIntervalSince(start)) + ", RSS \(Self.megabytes("VmRSS")) MiB")
-        print("oneDNN \(DNNLInfo.version), isa \(DNNLInfo.isa), threads \(threads), f32, decoder chunk \(chunkRows) rows")
+        print(BenchHost.line(threads: threads, precision: precision) + ", decoder chunk \(chunkRows) rows")
         let (height, width) = (368, 496)
         var inputs = ModelInputs()
         var state: UInt64 = 7

@@ -20,7 +20,7 @@ struct ReferenceBench: ParsableCommand {
     @Option(help: "Sequence length of a masked LM's input.")
     var sequence: Int = 2048
 
-    @Option(help: "f32 or bf16.")
+    @Option(help: "f32, bf16 or auto. bf16 where the CPU has no native bf16 runs f32 and says so (mode f32).")
     var precision: String = "f32"
 
     @Option(help: "Timed runs after one warm-up (the median is reported).")
@@ -33,16 +33,17 @@ struct ReferenceBench: ParsableCommand {
     var json = false
 
     func validate() throws {
-        guard runs >= 1, batch >= 1, sequence >= 1, Precision(rawValue: precision) != nil else {
-            throw ValidationError("runs, batch, sequence >= 1; precision f32 or bf16")
-        }
+        guard runs >= 1, batch >= 1, sequence >= 1 else { throw ValidationError("runs, batch, sequence >= 1") }
+        _ = try BenchHost.precision(precision)
     }
 
     func run() throws {
         HeapPolicy.retainFreedMemory()
         let start = Date()
+        let choice = try BenchHost.precision(precision)
+        let precision = choice.effective.rawValue
         let model = try PerceiverModel.load(
-            directory: self.model, options: ExecutionOptions(precision: Precision(rawValue: precision)!, threads: threads))
+            directory: self.model, options: ExecutionOptions(precision: choice.effective, threads: threads))
         let loadSeconds = Date().timeIntervalSince(start)
         let inputs = try Self.inputs(for: model, batch: batch, sequence: sequence)
         let flopsBefore = model.matmulFLOPs
@@ -63,12 +64,14 @@ struct ReferenceBench: ParsableCommand {
             "min_ms": times[0], "max_ms": times[times.count - 1], "gflop": gflop,
             "peak_rss_mib": FlowBench.megabytes("VmHWM"), "load_s": loadSeconds,
             "top1": Self.top1(outputs.logits, architecture: model.architecture), "isa": DNNLInfo.isa,
+            "cpu": DNNLInfo.cpuModel, "requested_precision": choice.requested.rawValue,
             "page_faults_per_pass": faultsPerPass,
         ]
         if json {
             let data = try JSONSerialization.data(withJSONObject: record, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         } else {
+            print(BenchHost.line(threads: threads, precision: choice))
             print(String(format: "%@ batch %d %@: median %.1f ms (min %.1f, max %.1f), %.1f GFLOP, %.0f GFLOP/s, "
                          + "peak RSS %d MiB, loaded in %.2f s, %d page faults per pass", record["config"] as! String, batch,
                          precision, times[times.count / 2], times[0], times[times.count - 1], gflop,
@@ -112,10 +115,12 @@ struct ReferenceBench: ParsableCommand {
     }
 }
 
-/// The oneDNN matmul rate here, f32 and bf16, for the reference benchmark's percentage of peak.
+/// The oneDNN matmul rate here, f32 and (where the CPU multiplies bf16 natively) bf16, for the reference
+/// benchmark's percentage of peak.
 struct PeakBench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "peak", abstract: "Measure oneDNN's f32 and bf16 matmul GFLOP/s (2048 x 1280 x 1280).")
+        commandName: "peak",
+        abstract: "Measure oneDNN's f32 and, where native, bf16 matmul GFLOP/s (2048 x 1280 x 1280).")
 
     @Option(help: "oneDNN threads (default: all cores).")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
@@ -125,13 +130,20 @@ struct PeakBench: ParsableCommand {
 
     func run() throws {
         let f32 = try DNNLInfo.matmulPeak(precision: .f32, threads: threads)
-        let bf16 = try DNNLInfo.matmulPeak(precision: .bf16, threads: threads)
+        let support = BF16Support.current
+        let bf16 = support.isNative ? try DNNLInfo.matmulPeak(precision: .bf16, threads: threads) : nil
         if json {
-            print(String(format: #"{"engine":"onednn","kind":"matmul-peak","threads":%d,"f32_gflops":%.1f,"#
-                         + #""bf16_gflops":%.1f,"isa":"%@"}"#, threads, f32, bf16, DNNLInfo.isa))
+            var record: [String: Any] = [
+                "engine": "onednn", "kind": "matmul-peak", "threads": threads, "f32_gflops": (f32 * 10).rounded() / 10,
+                "isa": DNNLInfo.isa, "cpu": DNNLInfo.cpuModel, "bf16": support.summary, "bf16_native": support.isNative,
+            ]
+            if let bf16 { record["bf16_gflops"] = (bf16 * 10).rounded() / 10 }
+            let data = try JSONSerialization.data(withJSONObject: record, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
         } else {
-            print(String(format: "oneDNN %@ (%@), %d threads: f32 %.0f GFLOP/s, bf16 %.0f GFLOP/s", DNNLInfo.version,
-                         DNNLInfo.isa, threads, f32, bf16))
+            print("cpu \(DNNLInfo.hostSummary); \(threads) threads")
+            print(String(format: "f32 %.0f GFLOP/s", f32)
+                  + (bf16.map { String(format: ", bf16 %.0f GFLOP/s", $0) } ?? ", bf16 not measured (not native here)"))
         }
     }
 }

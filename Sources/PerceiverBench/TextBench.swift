@@ -32,22 +32,27 @@ struct TextBench: ParsableCommand {
     @Option(help: "oneDNN threads (default: all cores).")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
+    @Option(help: "f32, bf16 (f32 where the CPU has no native bf16) or auto.")
+    var precision: String = "f32"
+
     func validate() throws {
         guard runs >= 1, sequence >= 1, sequence <= 2048, batches.allSatisfy({ $0 >= 1 }) else {
             throw ValidationError("runs, batch >= 1 and 1 <= sequence <= 2048")
         }
+        _ = try BenchHost.precision(precision)
     }
 
     func run() throws {
         HeapPolicy.retainFreedMemory()
         let start = Date()
-        let options = ExecutionOptions(threads: threads)
+        let precision = try BenchHost.precision(self.precision)
+        let options = ExecutionOptions(precision: precision.effective, threads: threads)
         let model = try self.model.map { try PerceiverModel.load(directory: $0, options: options) }
             ?? PerceiverModel.random(config: Self.languagePerceiver, seed: 1, options: options)
         let name = self.model.map { ($0 as NSString).lastPathComponent } ?? "language-perceiver"
         print("\(name)\(self.model == nil ? " (random weights)" : ""): \(model.parameterCount) parameters, "
               + "built in " + String(format: "%.2f s", Date().timeIntervalSince(start)))
-        print("oneDNN \(DNNLInfo.version), isa \(DNNLInfo.isa), threads \(threads), f32")
+        print(BenchHost.line(threads: threads, precision: precision))
         print("| config | batch | seq | median ms | min ms | max ms | sequences/s |")
         print("|---|---|---|---|---|---|---|")
         for batch in batches {
