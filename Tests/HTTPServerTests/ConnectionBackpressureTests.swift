@@ -98,7 +98,7 @@ private func stop(_ server: HTTPServer) {
             let client = try RawHTTPClient(port: server.port, timeout: 20)
             // Fill the pipeline with slow requests so the refused ones pile up unread in the socket.
             try client.send(String(repeating: "GET /slow?ms=500 HTTP/1.1\r\nHost: x\r\n\r\n", count: 16))
-            let refused = "POST /echo HTTP/1.1\r\nContent-Encoding: x\r\nContent-Length: 1\r\n\r\nx"
+            let refused = "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Encoding: x\r\nContent-Length: 1\r\n\r\nx"
             let count = 40_000
             let fd = client.fd
             let bytes = Data(String(repeating: refused, count: count).utf8)

@@ -80,7 +80,7 @@ import Testing
     @Test func oversizedHeadersGet431AndClose() throws {
         try withServer({ $0.parserLimits.maxHeaderBytes = 1024 }) { server in
             let client = try RawHTTPClient(port: server.port)
-            try client.send("GET /echo HTTP/1.1\r\nX-Big: \(String(repeating: "a", count: 2000))\r\n\r\n")
+            try client.send("GET /echo HTTP/1.1\r\nHost: x\r\nX-Big: \(String(repeating: "a", count: 2000))\r\n\r\n")
             let response = try client.readResponse()
             #expect(response.status == 431)
             #expect(response.json?["error"] is String)
@@ -101,7 +101,7 @@ import Testing
     @Test func malformedRequestsGet400AndClose() throws {
         try withServer { server in
             let client = try RawHTTPClient(port: server.port)
-            try client.send("GET /echo HTTP/1.1\r\nBad Header: x\r\n\r\n")
+            try client.send("GET /echo HTTP/1.1\r\nHost: x\r\nBad Header: x\r\n\r\n")
             let response = try client.readResponse()
             #expect(response.status == 400)
             #expect(response.header("Connection") == "close")

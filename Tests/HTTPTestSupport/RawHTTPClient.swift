@@ -106,6 +106,11 @@ public final class RawHTTPClient {
         return response
     }
 
+    /// Shuts the sending side (a half-close, `shutdown(SHUT_WR)`): the server reads EOF, this client can still read.
+    public func halfClose() {
+        _ = shutdown(fd, Int32(SHUT_WR))
+    }
+
     /// Whether the server has closed the connection (EOF with nothing buffered), waiting up to the timeout.
     public func isClosedByPeer() -> Bool {
         guard buffer.isEmpty else { return false }

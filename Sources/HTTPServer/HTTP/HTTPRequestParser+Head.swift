@@ -20,9 +20,8 @@ extension HTTPRequestParser {
     mutating func readHeaderField() throws(HTTPParseError) -> Progress {
         guard let line = try nextFieldLine() else { return .needsMoreBytes }
         guard !line.isEmpty else {
-            // RFC 9112 section 3.2 has a server answer 400 to an HTTP/1.1 request without exactly one Host.
-            // We accept any: this server is an origin, never a proxy, routes on the path alone and does not
-            // build absolute URIs from Host, so the check would protect nothing.
+            // The Host rules (RFC 9112 section 3.2) are not framing: the connection checks them on `.head`
+            // (`HTTPRequestHead.hostProblem`), so this parser stays a framing parser.
             phase = try bodyPhase()
             return .event(.head(head))
         }

@@ -120,6 +120,16 @@ public struct HTTPRequestParser: Sendable {
         }
     }
 
+    /// The body bytes the current request's head declared and that have not arrived yet: its `Content-Length`
+    /// right after `.head`; 0 for a chunked body (whose size is unknown) or no body.
+    public var declaredBodyBytes: Int {
+        if case .fixedBody(let remaining) = phase { return remaining + body.count }
+        return 0
+    }
+
+    /// Body bytes of the current request received so far (de-framed).
+    public var bufferedBodyBytes: Int { body.count }
+
     /// True when bytes of an unfinished request are buffered (the connection uses it to choose between the
     /// read timeout and the idle timeout).
     public var isMidRequest: Bool {

@@ -50,6 +50,52 @@ enum HTTPSyntax {
         }
     }
 
+    /// A Host field value: `uri-host [ ":" port ]` (RFC 9110 section 7.2, RFC 3986 section 3.2.2): an IP literal
+    /// in brackets, or a reg-name of unreserved, sub-delim and percent-encoded bytes (empty allowed), then an
+    /// optional port of digits.
+    static func isValidHost(_ value: String) -> Bool {
+        var bytes = Substring(value).utf8[...]
+        if bytes.first == UInt8(ascii: "[") {
+            guard let close = bytes.firstIndex(of: UInt8(ascii: "]")) else { return false }
+            let literal = bytes[bytes.index(after: bytes.startIndex)..<close]
+            guard !literal.isEmpty, literal.allSatisfy({ hexValue($0) != nil || $0 == colon || $0 == UInt8(ascii: ".")
+                || $0 == UInt8(ascii: "v") || $0 == UInt8(ascii: "V") }) else { return false }
+            bytes = bytes[bytes.index(after: close)...]
+        } else {
+            let end = bytes.firstIndex(of: colon) ?? bytes.endIndex
+            var index = bytes.startIndex
+            while index < end {
+                let byte = bytes[index]
+                if byte == UInt8(ascii: "%") {
+                    let first = bytes.index(after: index)
+                    guard first < end, bytes.index(after: first) < end, hexValue(bytes[first]) != nil,
+                          hexValue(bytes[bytes.index(after: first)]) != nil else { return false }
+                    index = bytes.index(index, offsetBy: 3)
+                    continue
+                }
+                guard isHostByte(byte) else { return false }
+                index = bytes.index(after: index)
+            }
+            bytes = bytes[end...]
+        }
+        guard let first = bytes.first else { return true }
+        return first == colon && bytes.dropFirst().allSatisfy(isDigit)
+    }
+
+    /// unreserved / sub-delims (RFC 3986 section 2): the bytes of a reg-name besides percent-encodings.
+    private static func isHostByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+             UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
+             UInt8(ascii: "~"), UInt8(ascii: "!"), UInt8(ascii: "$"), UInt8(ascii: "&"), UInt8(ascii: "'"),
+             UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: ","),
+             UInt8(ascii: ";"), UInt8(ascii: "="):
+            return true
+        default:
+            return false
+        }
+    }
+
     /// `bytes` without leading and trailing SP and HTAB (OWS, RFC 9110 section 5.6.3).
     static func trimmingWhitespace(_ bytes: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
         guard let first = bytes.firstIndex(where: { !isWhitespace($0) }),

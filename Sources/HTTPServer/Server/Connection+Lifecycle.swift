@@ -24,6 +24,7 @@ extension Connection {
                 return
             }
         }
+        checkPeerGone()
         if outboxOffset < outbox.count {
             if now - lastWriteProgress > configuration.writeTimeout {
                 logger.notice("write timeout, closing", metadata: ["peer": "\(peer)"])
@@ -34,7 +35,7 @@ extension Connection {
         if let requestStart, !stopsReading, now - requestStart > configuration.readTimeout {
             stopsReading = true
             self.requestStart = nil
-            answerWithoutHandler(status: 408, message: "request not received within \(configuration.readTimeout) s")
+            answerWithoutHandler(.error(408, "request not received within \(configuration.readTimeout) s"))
             return
         }
         if pending.isEmpty && requestStart == nil && now - lastActivity > configuration.idleTimeout {

@@ -9,6 +9,8 @@ struct PendingRequest {
     var keepAlive: Bool
     var start: Double
     var bytesIn: Int
+    /// Bytes of the body budget it holds until its response is made.
+    var reservedBytes = 0
 }
 
 extension Connection {
@@ -22,8 +24,8 @@ extension Connection {
         while !stopsReading && !isClosed {
             // Backpressure: a full pipeline, or answers the client is not reading, pause reading. Buffered
             // requests are then waiting on us, not on the client, so the read timeout restarts when we resume.
-            if nextSequence - nextToSend >= Self.maxPipelineDepth
-                || outbox.count - outboxOffset >= Self.maxUnsentBytes {
+            if nextSequence - nextToSend >= configuration.maxPipelineDepth
+                || outbox.count - outboxOffset >= configuration.maxUnsentBytes {
                 requestStart = nil
                 suspendReading()
                 return
@@ -35,28 +37,43 @@ extension Connection {
                 stopsReading = true
                 requestStart = nil
                 logger.notice("bad request", metadata: ["peer": "\(peer)", "error": "\(error)"])
-                answerWithoutHandler(status: error.status, message: error.description)
+                answerWithoutHandler(.error(error.status, error.description))
                 return
             }
             guard let event else {
+                parserNeedsBytes = true
                 requestStart = parser.isMidRequest ? (requestStart ?? Self.now()) : nil
+                if inputEnded {
+                    // EOF came before: what is buffered now is all there will be.
+                    stopsReading = true
+                } else {
+                    reserveGrowingBody()
+                }
                 return
             }
+            parserNeedsBytes = false
             switch event {
             case .head(let head):
+                if let refusal = screen(head) {
+                    // Refused on its head: the body is never read (the closing connection discards it).
+                    stopsReading = true
+                    requestStart = nil
+                    answerWithoutHandler(refusal, head: head)
+                    return
+                }
                 // Interim 100 only when nothing earlier is outstanding, so it cannot overtake a
                 // pipelined response (RFC 9110 section 10.1.1 lets a server omit it).
                 if head.expectsContinue && nextSequence == nextToSend { send(ResponseSerializer.continueBytes) }
             case .request(let request):
                 requestStart = parser.isMidRequest ? Self.now() : nil
+                guard reserveWholeBody(request) else { return }
                 dispatch(request)
             }
         }
     }
 
-    /// Undoes the content coding and hands the request to the handler.
+    /// Hands the request to the handler, after undoing its content coding on the work pool.
     private func dispatch(_ request: HTTPRequest) {
-        var request = request
         let sequence = nextSequence
         nextSequence += 1
         let keepAlive = request.head.isKeepAlive && !isDraining
@@ -65,20 +82,47 @@ extension Connection {
                                      cancellation: CancellationSignal(),
                                      logger: logger)
         pending[sequence] = PendingRequest(head: request.head, context: context, keepAlive: keepAlive,
-                                           start: Self.now(), bytesIn: request.body.count)
-        if let encoding = request.headers["Content-Encoding"], !request.body.isEmpty {
-            guard let coding = ContentCoding(headerValue: encoding) else {
-                complete(sequence, .error(415, "unsupported Content-Encoding '\(encoding)' (use gzip or deflate)"))
-                return
-            }
-            do {
-                request.body = try Compression.decode(request.body, coding: coding,
-                                                      limit: configuration.maxDecompressedBytes)
-            } catch {
-                complete(sequence, Self.response(for: error, limit: configuration.maxDecompressedBytes))
-                return
-            }
+                                           start: Self.now(), bytesIn: request.body.count,
+                                           reservedBytes: headReservation)
+        headReservation = 0
+        guard let encoding = request.headers["Content-Encoding"], !request.body.isEmpty else {
+            return handOver(request, sequence: sequence, context: context)
         }
+        guard let coding = ContentCoding(headerValue: encoding) else {
+            return complete(sequence, .error(415, "unsupported Content-Encoding '\(encoding)' (use gzip or deflate)"))
+        }
+        // Inflating scales with the body: never on this queue.
+        let limit = configuration.maxDecompressedBytes
+        let accepted = workPool.submit { [self] in
+            let inflated = Result { () throws(CompressionError) in try Compression.decode(request.body, coding: coding,
+                                                                                          limit: limit) }
+            queue.async { self.inflated(inflated, request, sequence: sequence, context: context) }
+        }
+        if !accepted { complete(sequence, busy("every worker is busy decoding request bodies")) }
+    }
+
+    /// Continues `dispatch` once the body is inflated: its reservation grows to the inflated size, then the
+    /// handler gets it.
+    private func inflated(_ result: Result<Data, CompressionError>, _ request: HTTPRequest, sequence: Int,
+                          context: RequestContext) {
+        guard !isClosed, let held = pending[sequence]?.reservedBytes else { return }
+        switch result {
+        case .failure(let error):
+            complete(sequence, Self.response(for: error, limit: configuration.maxDecompressedBytes))
+        case .success(let body):
+            guard budget.reserve(body.count, for: client) else {
+                return complete(sequence, busy("the server holds as many request bytes as it may (inflated body of "
+                                               + "\(body.count) bytes)"))
+            }
+            budget.release(held, for: client)
+            pending[sequence]?.reservedBytes = body.count
+            var request = request
+            request.body = body
+            handOver(request, sequence: sequence, context: context)
+        }
+    }
+
+    private func handOver(_ request: HTTPRequest, sequence: Int, context: RequestContext) {
         var handlerContext = context
         handlerContext.logger[metadataKey: "request.id"] = "\(context.id)"
         handler.handle(request, context: handlerContext) { response in
@@ -86,22 +130,26 @@ extension Connection {
         }
     }
 
-    /// Answers a request the handler never saw (parse errors, timeouts), then closes.
-    func answerWithoutHandler(status: Int, message: String) {
+    /// Answers a request the handler never saw (parse errors, timeouts, refusals on the head), then closes.
+    func answerWithoutHandler(_ response: HTTPResponse, head: HTTPRequestHead? = nil) {
         let sequence = nextSequence
         nextSequence += 1
-        let head = HTTPRequestHead(method: "-", target: "-", version: .http1_1, headers: HTTPHeaders())
-        let context = RequestContext(id: Self.requestID(nil), peer: peer, isTLS: isTLS,
+        let head = head ?? HTTPRequestHead(method: "-", target: "-", version: .http1_1, headers: HTTPHeaders())
+        let context = RequestContext(id: Self.requestID(head.headers["X-Request-ID"]), peer: peer, isTLS: isTLS,
                                      cancellation: CancellationSignal(), logger: logger)
         pending[sequence] = PendingRequest(head: head, context: context, keepAlive: false, start: Self.now(),
-                                           bytesIn: 0)
-        complete(sequence, .error(status, message))
+                                           bytesIn: 0, reservedBytes: headReservation)
+        headReservation = 0
+        complete(sequence, response)
     }
 
     /// Serializes a response and writes every response whose turn has come.
     func complete(_ sequence: Int, _ response: HTTPResponse) {
         dispatchPrecondition(condition: .onQueue(queue))
         guard let request = pending[sequence], !isClosed else { return }
+        // The request's body bytes are no longer held on its behalf once it is answered.
+        budget.release(request.reservedBytes, for: client)
+        pending[sequence]?.reservedBytes = 0
         let keepAlive = request.keepAlive && !isDraining
         pending[sequence]?.keepAlive = keepAlive
         let framing = ResponseSerializer.Framing(isHead: request.head.method == "HEAD", keepAlive: keepAlive,

@@ -12,10 +12,16 @@ final class Connection: @unchecked Sendable {
     let fd: Int32
     let queue: DispatchQueue
     let peer: String
+    /// The peer's address without its port: what per-client limits count by.
+    let client: String
     let isTLS: Bool
     let transport: Transport
     let handler: HTTPHandler
     let configuration: HTTPServerConfiguration
+    /// Request-body bytes held server-wide and per client (shared by every connection).
+    let budget: BodyBudget
+    /// Where inflation (and the handler's heavy work) runs, off this queue.
+    let workPool: WorkPool
     let serializer: ResponseSerializer
     var logger: Logger
     /// Called once on `queue` after the socket is closed.
@@ -39,8 +45,19 @@ final class Connection: @unchecked Sendable {
     var outbox = Data()
     var outboxOffset = 0
 
-    /// No more requests are read: after `Connection: close`, HTTP/1.0, a parse error or EOF.
+    /// No more requests are read: after `Connection: close`, HTTP/1.0, a parse error, or EOF once the buffered
+    /// requests are taken.
     var stopsReading = false
+    /// The client sent EOF (a half-close or a close): nothing more is read, but the requests it sent before are
+    /// still answered (RFC 9112 section 9.6). Whether it is still there to read them shows once something is
+    /// written (`probePeer`).
+    var inputEnded = false
+    /// The `100 Continue` that tells a half-closed client from a vanished one has been sent.
+    var hasProbedPeer = false
+    /// The last `processEvents` stopped because the buffered bytes hold no complete request.
+    var parserNeedsBytes = true
+    /// Bytes of `budget` held for the request whose head has arrived and whose body is still arriving.
+    var headReservation = 0
     var closesWhenFlushed = false
     var isDraining = false
     var isClosed = false
@@ -59,16 +76,16 @@ final class Connection: @unchecked Sendable {
     /// The plaintext 400 of the TLS port went out.
     var hasAnsweredPlaintext = false
 
-    /// Most responses outstanding at once on one connection before reading pauses.
-    static let maxPipelineDepth = 16
     static let readChunk = 64 * 1024
-    /// Unsent response bytes beyond which no further requests are read until the client catches up.
-    static let maxUnsentBytes = 1 << 20
 
     init(fd: Int32, peer: String, transport: Transport, isTLS: Bool, handler: HTTPHandler,
-         configuration: HTTPServerConfiguration, target: DispatchQueue, logger: Logger) {
+         configuration: HTTPServerConfiguration, budget: BodyBudget, workPool: WorkPool, target: DispatchQueue,
+         logger: Logger) {
         self.fd = fd
         self.peer = peer
+        self.client = Self.clientAddress(ofPeer: peer)
+        self.budget = budget
+        self.workPool = workPool
         self.transport = transport
         self.isTLS = isTLS
         self.handler = handler
@@ -145,13 +162,37 @@ final class Connection: @unchecked Sendable {
         if !isClosed && outboxOffset < outbox.count { writeOutbox() }
     }
 
-    /// The client closed its side (or vanished): its unanswered requests are cancelled; responses are still
-    /// attempted, and the socket closes once nothing is left to write.
+    /// The client closed its side: either a half-close (it still reads) or a close. The requests it sent before
+    /// are answered either way; a vanished client shows when the probe comes back as a reset, and then its
+    /// requests are cancelled (`checkPeerGone`). The socket closes once nothing is left to answer or write.
     private func peerClosed() {
-        stopsReading = true
+        inputEnded = true
         suspendReading()
-        for request in pending.values { request.context.cancellation.cancel() }
-        if pending.isEmpty && outboxOffset >= outbox.count { closeNow() }
+        // Nothing complete is buffered (processEvents just ran): no more requests can come.
+        if parserNeedsBytes { stopsReading = true }
+        if stopsReading && pending.isEmpty && outboxOffset >= outbox.count { return closeNow() }
+        probePeer()
+    }
+
+    /// After EOF with requests unanswered: an interim `100 Continue`, which every HTTP/1.1 client must accept
+    /// before a final response (RFC 9110 section 15.2). A client that only half-closed reads past it; the socket
+    /// of one that closed answers it with a reset, which `checkPeerGone` finds. Only at a response boundary,
+    /// and only before an HTTP/1.1 request's answer (HTTP/1.0 clients get no 1xx, RFC 9110 section 15.2).
+    func probePeer() {
+        guard !hasProbedPeer, !isClosed, outboxOffset >= outbox.count,
+              let first = pending[nextToSend], first.head.version == .http1_1 else { return }
+        hasProbedPeer = true
+        send(ResponseSerializer.continueBytes)
+        queue.asyncAfter(deadline: .now() + .milliseconds(50)) { [weak self] in self?.checkPeerGone() }
+    }
+
+    /// Cancels and closes once the probe met a reset: the client is gone, its queued work need not run.
+    func checkPeerGone() {
+        guard inputEnded, hasProbedPeer, !isClosed else { return }
+        if Sockets.pendingError(fd) != 0 {
+            logger.debug("client gone before its answers", metadata: ["peer": "\(peer)"])
+            closeNow()
+        }
     }
 
     func suspendReading() {
@@ -161,7 +202,7 @@ final class Connection: @unchecked Sendable {
     }
 
     func resumeReading() {
-        guard isReadSuspended, !stopsReading || lingerStart != nil, let readSource else { return }
+        guard isReadSuspended, !inputEnded, !stopsReading || lingerStart != nil, let readSource else { return }
         readSource.resume()
         isReadSuspended = false
     }
@@ -257,7 +298,12 @@ final class Connection: @unchecked Sendable {
     func closeNow() {
         guard !isClosed else { return }
         isClosed = true
-        for request in pending.values { request.context.cancellation.cancel() }
+        for request in pending.values {
+            request.context.cancellation.cancel()
+            budget.release(request.reservedBytes, for: client)
+        }
+        budget.release(headReservation, for: client)
+        headReservation = 0
         timer?.cancel()
         // A suspended source must be resumed before it is cancelled, or its cancel handler never runs.
         if isWriteSuspended { writeSource?.resume() }
@@ -268,6 +314,11 @@ final class Connection: @unchecked Sendable {
         writeSource = nil
         timer = nil
         onClose?()
+    }
+
+    /// `host` of a `host:port` peer (`[v6]` of `[v6]:port`).
+    static func clientAddress(ofPeer peer: String) -> String {
+        peer.lastIndex(of: ":").map { String(peer[..<$0]) } ?? peer
     }
 
     static func now() -> Double {

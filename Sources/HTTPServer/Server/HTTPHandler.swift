@@ -5,6 +5,16 @@ import Logging
 /// Handlers must not block: long work (the engine) belongs on the handler's own queues.
 public protocol HTTPHandler: Sendable {
     func handle(_ request: HTTPRequest, context: RequestContext, respond: @escaping @Sendable (HTTPResponse) -> Void)
+
+    /// Looks at a request's head as soon as it is complete, before any of its body is read: a response here
+    /// refuses the request (no `100 Continue`, no body read or inflated; the connection answers it and
+    /// closes), nil lets it proceed. Runs on the connection's queue, so it must be cheap (no I/O, no parsing
+    /// of anything but the head). The default lets every request proceed.
+    func screen(_ head: HTTPRequestHead, context: RequestContext) -> HTTPResponse?
+}
+
+extension HTTPHandler {
+    public func screen(_ head: HTTPRequestHead, context: RequestContext) -> HTTPResponse? { nil }
 }
 
 /// Facts about one request besides its bytes.

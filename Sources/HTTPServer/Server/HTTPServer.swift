@@ -12,6 +12,10 @@ import Logging
 public final class HTTPServer: @unchecked Sendable {
     public let configuration: HTTPServerConfiguration
     private let handler: HTTPHandler
+    /// Request-body bytes held at once, server-wide and per client address.
+    public let bodyBudget: BodyBudget
+    /// Where connections inflate bodies (and the handler does its heavy work), off the connection queues.
+    public let workPool: WorkPool
     /// Serializes the 503 of a refused connection.
     private let serializer: ResponseSerializer
     private let logger: Logger
@@ -19,6 +23,9 @@ public final class HTTPServer: @unchecked Sendable {
     private let ioQueue = DispatchQueue(label: "perceiverd.io", attributes: .concurrent)
     private var listeners: [Listener] = []
     private var connections: [ObjectIdentifier: Connection] = [:]
+    /// Open connections per listener (plain, TLS) and per client address, for their caps.
+    private var tlsConnections = 0
+    private var connectionsByClient: [String: Int] = [:]
     /// Refused sockets not yet closed (each lingers 200 ms); they spend descriptors too.
     private var refusing = 0
     /// Most connections at once: `maxConnections`, or less when the descriptor limit allows less.
@@ -34,9 +41,14 @@ public final class HTTPServer: @unchecked Sendable {
     public private(set) var port = 0
     public private(set) var tlsPort: Int?
 
-    public init(configuration: HTTPServerConfiguration, handler: HTTPHandler, logger: Logger) {
+    /// A server for `handler`; `workPool` defaults to one thread per core with 64 waiting jobs.
+    public init(configuration: HTTPServerConfiguration, handler: HTTPHandler, logger: Logger,
+                workPool: WorkPool? = nil) {
         self.configuration = configuration
         self.handler = handler
+        self.bodyBudget = BodyBudget(serverBytes: configuration.maxBufferedBodyBytes,
+                                     clientBytes: configuration.maxBufferedBodyBytesPerClient)
+        self.workPool = workPool ?? WorkPool(width: ProcessInfo.processInfo.activeProcessorCount, queueLimit: 64)
         self.serializer = ResponseSerializer(serverName: configuration.serverName,
                                              compressionMinimumBytes: configuration.compressionMinimumBytes)
         self.logger = logger
@@ -48,14 +60,15 @@ public final class HTTPServer: @unchecked Sendable {
         // Writes to a closed peer must fail with EPIPE, not kill the daemon (OpenSSL writes without MSG_NOSIGNAL).
         signal(SIGPIPE, SIG_IGN)
         let budget = DescriptorBudget.current()
-        connectionCap = min(configuration.maxConnections, budget.forConnections)
+        let wanted = configuration.maxConnections + (configuration.tls == nil ? 0 : configuration.maxTLSConnections)
+        connectionCap = min(wanted, budget.forConnections)
         guard connectionCap > 0 else {
             throw SocketError("listen", target: "the descriptor limit \(budget.limit) (\(budget.inUse) in use, "
                               + "\(budget.reserve) kept free) leaves no room for connections; raise LimitNOFILE", errno: EMFILE)
         }
-        if connectionCap < configuration.maxConnections {
+        if connectionCap < wanted {
             logger.warning("the descriptor limit caps connections below max_connections", metadata: [
-                "max_connections": "\(configuration.maxConnections)", "connections.cap": "\(connectionCap)",
+                "max_connections": "\(wanted)", "connections.cap": "\(connectionCap)",
                 "descriptors.limit": "\(budget.limit)", "descriptors.in_use": "\(budget.inUse)",
                 "descriptors.reserve": "\(budget.reserve)",
             ])
@@ -102,6 +115,14 @@ public final class HTTPServer: @unchecked Sendable {
                 self.logger.warning("drain timeout: closing \(self.connections.count) connection(s)")
                 for connection in self.connections.values { connection.forceClose() }
             }
+        }
+    }
+
+    /// Closes every connection now, answered or not (a second stop signal, a failed start); a drain in
+    /// progress then completes.
+    public func closeAllConnections() {
+        acceptQueue.async {
+            for connection in self.connections.values { connection.forceClose() }
         }
     }
 
@@ -178,8 +199,18 @@ public final class HTTPServer: @unchecked Sendable {
     }
 
     private func admit(fd: Int32, peer: String, tls: TLSContext?) {
-        guard connections.count < connectionCap, !isDraining else {
-            refuse(fd: fd, peer: peer, isTLS: tls != nil)
+        let client = Connection.clientAddress(ofPeer: peer)
+        let isTLS = tls != nil
+        let listenerCount = isTLS ? tlsConnections : connections.count - tlsConnections
+        let listenerCap = isTLS ? configuration.maxTLSConnections : configuration.maxConnections
+        let reason: String? =
+            isDraining ? "the server is shutting down"
+            : connections.count >= connectionCap ? "too many connections (limit \(connectionCap))"
+            : listenerCount >= listenerCap ? "too many \(isTLS ? "TLS" : "plain") connections (limit \(listenerCap))"
+            : connectionsByClient[client, default: 0] >= configuration.maxConnectionsPerClient
+                ? "too many connections from \(client) (limit \(configuration.maxConnectionsPerClient))" : nil
+        if let reason {
+            refuse(fd: fd, peer: peer, isTLS: isTLS, reason: reason)
             return
         }
         let transport: Transport
@@ -194,29 +225,35 @@ public final class HTTPServer: @unchecked Sendable {
         } else {
             transport = SocketTransport(fd: fd)
         }
-        let connection = Connection(fd: fd, peer: peer, transport: transport, isTLS: tls != nil, handler: handler,
-                                    configuration: configuration, target: ioQueue, logger: logger)
+        let connection = Connection(fd: fd, peer: peer, transport: transport, isTLS: isTLS, handler: handler,
+                                    configuration: configuration, budget: bodyBudget, workPool: workPool,
+                                    target: ioQueue, logger: logger)
         let id = ObjectIdentifier(connection)
         connection.onResponse = onResponse
         connection.onClose = { [weak self] in
             guard let server = self else { return }
             server.acceptQueue.async {
                 server.connections[id] = nil
+                if isTLS { server.tlsConnections -= 1 }
+                let left = server.connectionsByClient[client, default: 1] - 1
+                server.connectionsByClient[client] = left > 0 ? left : nil
                 server.onConnectionCount?(server.connections.count)
                 server.finishDrainIfDone()
             }
         }
         connections[id] = connection
+        if isTLS { tlsConnections += 1 }
+        connectionsByClient[client, default: 0] += 1
         onConnectionCount?(connections.count)
         connection.start()
     }
 
-    /// Over the connection cap: a best-effort 503 on the raw socket, then close.
-    private func refuse(fd: Int32, peer: String, isTLS: Bool) {
-        logger.warning("connection refused: \(connections.count) open (limit \(connectionCap))",
-                       metadata: ["peer": "\(peer)"])
-        var answer = HTTPResponse.error(503, "too many connections (limit \(connectionCap))")
-        answer.headers.add(name: "Retry-After", value: "1")
+    /// Over a connection cap: a best-effort 503 on the raw socket, then close.
+    private func refuse(fd: Int32, peer: String, isTLS: Bool, reason: String) {
+        logger.warning("connection refused: \(reason)", metadata: ["peer": "\(peer)",
+                                                                  "connections": "\(connections.count)"])
+        var answer = HTTPResponse.error(503, reason)
+        answer.headers.add(name: "Retry-After", value: String(configuration.retryAfterSeconds))
         // On the TLS port there is no session to answer in; the client just sees the close.
         let bytes = isTLS ? Data() : serializer.serialize(answer, framing: .closing).bytes
         onResponse?(503)
