@@ -15,7 +15,9 @@ struct ServeCommand: ParsableCommand {
         /v2/health/ready and the model routes answer 503.
 
         Signals: SIGTERM or SIGINT drains (readiness turns 503, the listener closes, in-flight requests \
-        finish within drain_timeout_ms) and exits 0. Under systemd (Type=notify) it sends READY=1, \
+        finish within drain_timeout_ms; then a pass still running is abandoned) and exits 0; a second SIGTERM \
+        ends the drain at once, still exiting 0. A SIGTERM during start-up is a drain too. SIGHUP, SIGUSR1 \
+        and SIGUSR2 are logged and ignored. Under systemd (Type=notify) it sends READY=1, \
         STOPPING=1 and, when WatchdogSec= is set, WATCHDOG=1 every half period.
 
         Exit status: 0 after a drain; 1 when the configuration is invalid, a model does not load or a port \
@@ -52,6 +54,8 @@ struct ServeCommand: ParsableCommand {
     }
 
     func run() throws {
+        // Before anything starts a thread: a SIGTERM from now on is a drain, never an abrupt end.
+        Daemon.holdSignals()
         // Activations reuse resident heap memory between passes (see HeapPolicy and README "Memory").
         HeapPolicy.retainFreedMemory()
         let settings: ServerConfiguration
@@ -75,6 +79,11 @@ struct ServeCommand: ParsableCommand {
         } catch {
             printError("perceiverd: \(error)")
             throw ExitCode.failure
+        }
+        if !daemon.workersStopped {
+            // A pass is stuck inside oneDNN: exiting normally would run the libraries' destructors under it.
+            fflush(nil)
+            _exit(0)
         }
     }
 }

@@ -53,10 +53,11 @@ private func withModel(_ extra: String = "", model: String = "") -> String {
                                    priorityLevels: 3, defaultPriorityLevel: 2, instances: 2, threadsPerInstance: 1),
                 ModelConfiguration(name: "vision.v2-small_1", path: "/etc/perceiverd/models/vision"),
             ],
-            limits: LimitsConfiguration(maxRequestLineBytes: 1024, maxHeaderBytes: 2048, maxHeaderCount: 10,
-                                        maxBodyBytes: 4096, maxDecompressedBytes: 8192, maxConnections: 16,
-                                        readTimeoutMilliseconds: 100, idleTimeoutMilliseconds: 200,
-                                        writeTimeoutMilliseconds: 300),
+            limits: .with {
+                ($0.maxRequestLineBytes, $0.maxHeaderBytes, $0.maxHeaderCount) = (1024, 2048, 10)
+                ($0.maxBodyBytes, $0.maxDecompressedBytes, $0.maxConnections) = (4096, 8192, 16)
+                ($0.readTimeoutMilliseconds, $0.idleTimeoutMilliseconds, $0.writeTimeoutMilliseconds) = (100, 200, 300)
+            },
             tls: TLSConfiguration(port: 9443, certificatePath: "/etc/perceiverd/tls/cert.pem",
                                   keyPath: "/keys/key.pem"))
         #expect(try parse(json) == expected)
@@ -90,7 +91,7 @@ private func withModel(_ extra: String = "", model: String = "") -> String {
 
     @Test func appliesLimitDefaultsForAbsentLimitKeys() throws {
         let config = try parse(withModel(#""limits": {"max_connections": 7}"#))
-        #expect(config.limits == LimitsConfiguration(maxConnections: 7))
+        #expect(config.limits == .with { $0.maxConnections = 7 })
     }
 
     @Test func treatsNullTLSAsNoTLS() throws {

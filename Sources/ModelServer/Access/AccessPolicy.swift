@@ -33,11 +33,11 @@ public struct AccessPolicy: Sendable {
     /// Whether any route needs a token.
     public var isEnabled: Bool { tokens != nil }
 
-    /// Checks `request` (its path already split into `segments`).
+    /// Checks a request by its head (its path already split into `segments`), before its body is read.
     /// - Throws: `RequestError.unauthorized` when a token is needed and missing or not accepted.
-    func check(_ request: HTTPRequest, segments: [String]) throws(RequestError) {
+    func check(_ head: HTTPRequestHead, segments: [String]) throws(RequestError) {
         guard let tokens, !isExempt(segments) else { return }
-        switch tokens.verify(authorization: request.head.headers.values(of: "Authorization")) {
+        switch tokens.verify(authorization: head.headers.values(of: "Authorization")) {
         case .accepted: return
         case .missingCredentials: throw RequestError.unauthorized(invalidToken: false)
         case .invalidToken: throw RequestError.unauthorized(invalidToken: true)

@@ -9,8 +9,8 @@ import PerceiverEngine
 /// (`cancel`) or their queue timeout passes (`expire`, and again just before compute), each answered
 /// without compute. `stop()` lets the workers run what is queued and then exit.
 ///
-/// Thread safety: `condition` guards the queues, `queued`, `stopping`, `nextBatchID` and every job's
-/// `state`; everything else is immutable.
+/// Thread safety: `condition` guards the queues, `queued`, `stopping`, `workersRunning`, `nextBatchID` and
+/// every job's `state`; everything else is immutable.
 final class BatchScheduler: @unchecked Sendable {
     let model: String
     let policy: BatchingPolicy
@@ -20,6 +20,8 @@ final class BatchScheduler: @unchecked Sendable {
     private var queues: [[InferenceJob]]
     private var queued = 0
     private var stopping = false
+    /// Worker threads started and not yet exited.
+    private var workersRunning = 0
     private var nextBatchID = 1
 
     init(model: String, policy: BatchingPolicy, instances: [ModelInstance], metrics: MetricsRegistry) {
@@ -32,8 +34,15 @@ final class BatchScheduler: @unchecked Sendable {
 
     /// Starts one worker thread per instance.
     func start() {
+        condition.withLock { workersRunning += instances.count }
         for (index, instance) in instances.enumerated() {
-            let thread = Thread { [self] in workerLoop(instance) }
+            let thread = Thread { [self] in
+                workerLoop(instance)
+                condition.withLock {
+                    workersRunning -= 1
+                    condition.broadcast()
+                }
+            }
             thread.name = "perceiverd.\(model).\(index)"
             thread.start()
         }
@@ -44,6 +53,34 @@ final class BatchScheduler: @unchecked Sendable {
         condition.withLock {
             stopping = true
             condition.broadcast()
+        }
+    }
+
+    /// The end of a shutdown that cannot wait: every request still queued is answered 503 without compute,
+    /// and each instance abandons its running pass at its next primitive (`ModelInstance.abort`).
+    func abandon() {
+        condition.withLock {
+            stopping = true
+            for job in queues.joined() where job.state == .queued {
+                job.state = .finished
+                job.finish(.failure(.unavailable("server is shutting down")))
+            }
+            queues = Array(repeating: [], count: queues.count)
+            queued = 0
+            metrics.setQueueDepth(model: model, 0)
+            condition.broadcast()
+        }
+        for instance in instances { instance.abort() }
+    }
+
+    /// Waits until every worker thread has exited (after `stop` or `abandon`), at most until `deadline`;
+    /// whether they all did.
+    func waitForWorkers(until deadline: Date) -> Bool {
+        condition.withLock {
+            while workersRunning > 0 {
+                if !condition.wait(until: deadline) { return workersRunning == 0 }
+            }
+            return true
         }
     }
 

@@ -71,9 +71,7 @@ private enum JSONKeys {
     static let model: Set = ["name", "path", "version", "precision", "max_batch_size", "max_queue_delay_us",
                              "max_queue_size", "default_timeout_us", "preferred_batch_sizes", "priority_levels",
                              "default_priority_level", "instances", "threads_per_instance"]
-    static let limits: Set = ["max_request_line_bytes", "max_header_bytes", "max_header_count", "max_body_bytes",
-                              "max_decompressed_bytes", "max_connections", "read_timeout_ms", "idle_timeout_ms",
-                              "write_timeout_ms"]
+    static let limits = Set(LimitsConfiguration.keys.map(\.key))
     static let tls: Set = ["port", "cert", "key"]
     static let auth: Set = ["token_file", "protect_metrics"]
 }
@@ -107,21 +105,10 @@ extension ModelConfiguration {
 extension LimitsConfiguration {
     /// The `limits` object; absent keys take their defaults.
     fileprivate init(_ reader: JSONObjectReader) throws(ConfigurationError) {
-        let d = LimitsConfiguration()
-        self.init(
-            maxRequestLineBytes: try reader.integer("max_request_line_bytes", default: d.maxRequestLineBytes, .positive),
-            maxHeaderBytes: try reader.integer("max_header_bytes", default: d.maxHeaderBytes, .positive),
-            maxHeaderCount: try reader.integer("max_header_count", default: d.maxHeaderCount, .positive),
-            maxBodyBytes: try reader.integer("max_body_bytes", default: d.maxBodyBytes, .positive),
-            maxDecompressedBytes: try reader.integer("max_decompressed_bytes", default: d.maxDecompressedBytes,
-                                                     .positive),
-            maxConnections: try reader.integer("max_connections", default: d.maxConnections, .positive),
-            readTimeoutMilliseconds: try reader.integer("read_timeout_ms", default: d.readTimeoutMilliseconds,
-                                                        .positive),
-            idleTimeoutMilliseconds: try reader.integer("idle_timeout_ms", default: d.idleTimeoutMilliseconds,
-                                                        .positive),
-            writeTimeoutMilliseconds: try reader.integer("write_timeout_ms", default: d.writeTimeoutMilliseconds,
-                                                         .positive))
+        self.init()
+        for (key, path, requirement) in Self.keys {
+            self[keyPath: path] = try reader.integer(key, default: self[keyPath: path], requirement)
+        }
     }
 }
 

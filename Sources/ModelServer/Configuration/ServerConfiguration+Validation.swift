@@ -103,17 +103,41 @@ extension ModelConfiguration {
 }
 
 extension LimitsConfiguration {
-    /// Checks that every limit is at least 1.
+    /// Every key of the `limits` object: its name in the file, its property and what it must be.
+    static let keys: [(key: String, path: WritableKeyPath<LimitsConfiguration, Int> & Sendable,
+                       requirement: ConfigurationError.Requirement)] = [
+        ("max_request_line_bytes", \.maxRequestLineBytes, .positive),
+        ("max_header_bytes", \.maxHeaderBytes, .positive),
+        ("max_header_count", \.maxHeaderCount, .positive),
+        ("max_body_bytes", \.maxBodyBytes, .positive),
+        ("max_decompressed_bytes", \.maxDecompressedBytes, .positive),
+        ("max_connections", \.maxConnections, .positive),
+        ("max_tls_connections", \.maxTLSConnections, .positive),
+        ("max_connections_per_client", \.maxConnectionsPerClient, .positive),
+        ("max_buffered_body_bytes", \.maxBufferedBodyBytes, .positive),
+        ("max_buffered_body_bytes_per_client", \.maxBufferedBodyBytesPerClient, .positive),
+        ("pipeline_depth", \.pipelineDepth, .positive),
+        ("max_unsent_bytes", \.maxUnsentBytes, .positive),
+        ("retry_after_s", \.retryAfterSeconds, .integer(min: 0, max: 3600)),
+        ("work_threads", \.workThreads, .nonNegative),
+        ("work_queue", \.workQueue, .nonNegative),
+        ("max_image_pixels", \.maxImagePixels, .integer(min: 1, max: 1 << 30)),
+        ("max_input_pixels", \.maxInputPixels, .positive),
+        ("max_audio_samples", \.maxAudioSamples, .positive),
+        ("max_output_rows", \.maxOutputRows, .positive),
+        ("read_timeout_ms", \.readTimeoutMilliseconds, .positive),
+        ("idle_timeout_ms", \.idleTimeoutMilliseconds, .positive),
+        ("write_timeout_ms", \.writeTimeoutMilliseconds, .positive),
+    ]
+
+    /// Checks every limit against its requirement, and that a body of `max_body_bytes` fits the body budgets
+    /// (else the largest allowed request could never be read).
     func validate() throws(ConfigurationError) {
-        try require(maxRequestLineBytes, .positive, "limits.max_request_line_bytes")
-        try require(maxHeaderBytes, .positive, "limits.max_header_bytes")
-        try require(maxHeaderCount, .positive, "limits.max_header_count")
-        try require(maxBodyBytes, .positive, "limits.max_body_bytes")
-        try require(maxDecompressedBytes, .positive, "limits.max_decompressed_bytes")
-        try require(maxConnections, .positive, "limits.max_connections")
-        try require(readTimeoutMilliseconds, .positive, "limits.read_timeout_ms")
-        try require(idleTimeoutMilliseconds, .positive, "limits.idle_timeout_ms")
-        try require(writeTimeoutMilliseconds, .positive, "limits.write_timeout_ms")
+        for (key, path, requirement) in Self.keys { try require(self[keyPath: path], requirement, "limits.\(key)") }
+        for (key, value) in [("max_buffered_body_bytes", maxBufferedBodyBytes),
+                             ("max_buffered_body_bytes_per_client", maxBufferedBodyBytesPerClient)] {
+            try require(value, .integer(min: maxBodyBytes, max: nil), "limits.\(key)")
+        }
     }
 }
 

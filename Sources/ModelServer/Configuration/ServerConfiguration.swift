@@ -102,44 +102,6 @@ public struct ModelConfiguration: Sendable, Equatable {
     }
 }
 
-/// Limits on connections and requests; every one is at least 1.
-public struct LimitsConfiguration: Sendable, Equatable {
-    /// Longest request line (414 beyond).
-    public var maxRequestLineBytes: Int
-    /// Largest header section (431 beyond).
-    public var maxHeaderBytes: Int
-    /// Most header fields (431 beyond).
-    public var maxHeaderCount: Int
-    /// Largest request body as sent (413 beyond); 64 MiB by default, as Triton.
-    public var maxBodyBytes: Int
-    /// Largest request body after decompression (413 beyond).
-    public var maxDecompressedBytes: Int
-    /// Most open client connections; one more is answered 503 with `Retry-After` and closed.
-    public var maxConnections: Int
-    /// A started request must arrive completely within this.
-    public var readTimeoutMilliseconds: Int
-    /// A keep-alive connection with no request in progress closes after this.
-    public var idleTimeoutMilliseconds: Int
-    /// A response must be written completely within this.
-    public var writeTimeoutMilliseconds: Int
-
-    /// Limits; every argument defaults to the file format's default.
-    public init(maxRequestLineBytes: Int = 8 * 1024, maxHeaderBytes: Int = 32 * 1024, maxHeaderCount: Int = 100,
-                maxBodyBytes: Int = 64 * 1024 * 1024, maxDecompressedBytes: Int = 64 * 1024 * 1024,
-                maxConnections: Int = 1024, readTimeoutMilliseconds: Int = 30_000,
-                idleTimeoutMilliseconds: Int = 60_000, writeTimeoutMilliseconds: Int = 30_000) {
-        self.maxRequestLineBytes = maxRequestLineBytes
-        self.maxHeaderBytes = maxHeaderBytes
-        self.maxHeaderCount = maxHeaderCount
-        self.maxBodyBytes = maxBodyBytes
-        self.maxDecompressedBytes = maxDecompressedBytes
-        self.maxConnections = maxConnections
-        self.readTimeoutMilliseconds = readTimeoutMilliseconds
-        self.idleTimeoutMilliseconds = idleTimeoutMilliseconds
-        self.writeTimeoutMilliseconds = writeTimeoutMilliseconds
-    }
-}
-
 /// The optional TLS listener, on the same host as the plain one.
 public struct TLSConfiguration: Sendable, Equatable {
     /// Port of the TLS listener, 0...65535; 0 binds any free port.

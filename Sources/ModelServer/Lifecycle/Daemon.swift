@@ -8,8 +8,9 @@ import PerceiverEngine
 /// The serving process: binds the listeners, loads and warms every model, reports ready (to probes and to
 /// systemd), and on SIGTERM/SIGINT drains and returns.
 public final class Daemon: @unchecked Sendable {
-    // Immutable after init except what `start()` sets before any signal source or server queue exists: `server`,
-    // `access`, `environment` (emptied), `signalSources`, `watchdog`.
+    // Immutable after init except: `access` and `environment` (emptied), set in `start()` before the server that
+    // reads them exists; `watchdog`, set in `start()`; `server`, `stopRequests` and `workersStopped`, guarded by
+    // `lifecycle` (the signal thread reads them while `start()` may still run).
     public let configuration: ServerConfiguration
     public let state = ServerState()
     public let metrics = MetricsRegistry()
@@ -21,10 +22,20 @@ public final class Daemon: @unchecked Sendable {
     private var environment: [String: String]
     /// Set once in `start()`, before the server that reads it exists.
     private var access = AccessPolicy.open
-    private var server: HTTPServer?
-    private var signalSources: [DispatchSourceSignal] = []
+    private let lifecycle = NSLock()
+    private var server_: HTTPServer?
+    /// Stop requests so far: the first drains, the second closes everything at once.
+    private var stopRequests = 0
+    private var workersStopped_ = true
+    private var signalWatcher: SignalWatcher?
     private var watchdog: DispatchSourceTimer?
     private let signalQueue = DispatchQueue(label: "perceiverd.signals")
+    /// How long a shutdown waits for the model workers once the connections are closed: a running pass is
+    /// abandoned at its next primitive, so this is only a bound for a stuck one.
+    static let workerGraceSeconds = 10.0
+    /// Threads for work that grows with a request's bytes (inflating, parsing, decoding), shared by the server
+    /// and the routes.
+    private let workPool: WorkPool
 
     public init(configuration: ServerConfiguration, logger: Logger, version: String,
                 environment: [String: String] = ProcessInfo.processInfo.environment) {
@@ -32,6 +43,9 @@ public final class Daemon: @unchecked Sendable {
         self.logger = logger
         self.version = version
         self.environment = environment
+        let limits = configuration.limits
+        workPool = WorkPool(width: limits.workThreads > 0 ? limits.workThreads : AvailableCores.current(),
+                            queueLimit: limits.workQueue)
     }
 
     /// Runs until a termination signal has been handled and the drain is over.
@@ -43,9 +57,34 @@ public final class Daemon: @unchecked Sendable {
         logger.info("stopped")
     }
 
+    /// Blocks the signals the daemon handles (SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2) in the calling thread and
+    /// every thread it starts later. Call it first thing in `main`, before any thread exists: a signal sent
+    /// while the process starts then waits for the daemon's signal thread instead of killing the process.
+    public static func holdSignals() {
+        SignalWatcher.blockHandledSignals()
+    }
+
+    /// Whether every model worker had exited when the daemon stopped. When false (a pass stuck past the grace),
+    /// the caller should end the process with `_exit` so that no library tears down under that worker.
+    public var workersStopped: Bool { lifecycle.withLock { workersStopped_ } }
+
+    private var server: HTTPServer? { lifecycle.withLock { server_ } }
+
     /// Binds, loads, warms, and reports ready; `stopped` runs after a signal-triggered drain.
-    /// `handlesSignals: false` leaves SIGTERM/SIGINT alone (tests embedding a daemon call `stop` instead).
+    /// `handlesSignals: false` leaves the signals alone (tests embedding a daemon call `stop` instead). With
+    /// signals handled, the watcher starts before anything else, so a SIGTERM during start-up is a drain too.
+    /// - Throws: `DaemonError`; everything started so far is stopped first.
     public func start(handlesSignals: Bool = true, stopped: @escaping @Sendable () -> Void) throws(DaemonError) {
+        if handlesSignals { watchSignals(stopped: stopped) }
+        do {
+            try startServing()
+        } catch {
+            shutDownAfterFailedStart()
+            throw error
+        }
+    }
+
+    private func startServing() throws(DaemonError) {
         let threads = configuration.computeThreads
         let descriptors = DescriptorBudget.raiseSoftLimit()
         logger.info("perceiverd \(version) starting", metadata: [
@@ -58,35 +97,56 @@ public final class Daemon: @unchecked Sendable {
             throw DaemonError.access(error.description)
         }
         environment = [:]
-        let server = HTTPServer(configuration: try httpConfiguration(), handler: router, logger: logger)
+        let server = HTTPServer(configuration: try httpConfiguration(), handler: router, logger: logger,
+                                workPool: workPool)
         let metrics = self.metrics
         server.onResponse = { metrics.httpResponse(status: $0) }
         server.onConnectionCount = { metrics.setOpenConnections($0) }
         do { try server.start() } catch { throw DaemonError.listen(error.description) }
-        self.server = server
-        if handlesSignals { installSignalHandlers(stopped: stopped) }
+        let drainBegan = lifecycle.withLock { () -> Bool in
+            server_ = server
+            return stopRequests > 0
+        }
+        // A stop that came while binding found no server to drain: this one drains at once.
+        if drainBegan { server.shutdown(timeout: 0) {} }
         logger.info("listening", metadata: ["http.port": "\(server.port)", "connections.cap": "\(server.connectionCap)",
                                             "https.port": "\(server.tlsPort.map(String.init) ?? "off")",
                                             "auth": "\(accessSummary)"])
         let models = try loadModels()
         guard state.becomeReady(with: ModelRegistry(models: models)) else {
             models.forEach { $0.stop() }
+            _ = models.allSatisfy { $0.waitForWorkers(until: Date() + Self.workerGraceSeconds) }
             logger.info("stopping before ready")
             return
         }
+        lifecycle.withLock { workersStopped_ = false }
         metrics.setModelsReady(models.count)
         notifier.notify("READY=1\nSTATUS=serving \(models.count) model(s) on port \(server.port)")
         startWatchdog()
         logger.info("ready", metadata: ["models": "\(models.map(\.name).joined(separator: ","))"])
     }
 
+    /// Request-body bytes the server holds right now (`limits.max_buffered_body_bytes` bounds them).
+    public var bufferedBodyBytes: Int { server?.bodyBudget.held ?? 0 }
+
     /// The bound HTTP port (after `start`).
     public var port: Int { server?.port ?? 0 }
     /// The bound HTTPS port, when TLS is on.
     public var tlsPort: Int? { server?.tlsPort }
 
-    /// Begins the drain as a signal would.
+    /// Begins the drain as a signal would; a second call ends it early (as a second SIGTERM does). `stopped`
+    /// runs once the connections are closed and the model workers have exited (or the grace passed).
     public func stop(stopped: @escaping @Sendable () -> Void) {
+        let (request, server) = lifecycle.withLock { () -> (Int, HTTPServer?) in
+            stopRequests += 1
+            return (stopRequests, server_)
+        }
+        guard request == 1 else {
+            logger.notice("stop requested again: closing every connection now")
+            state.registry.models.forEach { $0.abandon() }
+            server?.closeAllConnections()
+            return
+        }
         state.beginDraining()
         metrics.setModelsReady(0)
         notifier.notify("STOPPING=1\nSTATUS=draining")
@@ -94,15 +154,41 @@ public final class Daemon: @unchecked Sendable {
         // The schedulers run what is queued at once (no more waiting out a queue delay) and refuse new work,
         // which the draining router refuses anyway; the server then waits for those answers.
         state.registry.models.forEach { $0.stop() }
-        guard let server else { return stopped() }
-        server.shutdown(timeout: Double(configuration.drainTimeoutMilliseconds) / 1000, completion: stopped)
+        let finish: @Sendable () -> Void = { [self] in
+            stopWorkers()
+            stopped()
+        }
+        guard let server else { return finish() }
+        server.shutdown(timeout: Double(configuration.drainTimeoutMilliseconds) / 1000, completion: finish)
+    }
+
+    /// After the connections are closed: whatever is still queued has no reader, and a pass still running
+    /// (the drain timeout passed) is abandoned at its next primitive; then waits for the workers, so that the
+    /// process never exits under a running oneDNN pass.
+    private func stopWorkers() {
+        let models = state.registry.models
+        models.forEach { $0.abandon() }
+        let deadline = Date() + Self.workerGraceSeconds
+        let stopped = models.allSatisfy { $0.waitForWorkers(until: deadline) }
+        if !stopped {
+            logger.warning("a model worker is still running after \(Self.workerGraceSeconds) s; exiting without it")
+        }
+        lifecycle.withLock { workersStopped_ = stopped }
+        workPool.stop()
+    }
+
+    /// Undoes a start that failed midway: the work pool's threads end.
+    private func shutDownAfterFailedStart() {
+        server?.closeAllConnections()
+        workPool.stop()
     }
 
     /// The served models (empty until ready).
     public var models: [ServedModel] { state.registry.models }
 
     private var router: Router {
-        Router(state: state, metrics: metrics, serverVersion: version, access: access)
+        Router(state: state, metrics: metrics, serverVersion: version, access: access, workPool: workPool,
+               limits: configuration.limits)
     }
 
     /// How access is controlled, for the `listening` log line.
@@ -189,32 +275,31 @@ public final class Daemon: @unchecked Sendable {
                                            maxHeaderBytes: limits.maxHeaderBytes,
                                            maxHeaderCount: limits.maxHeaderCount, maxBodyBytes: limits.maxBodyBytes),
             maxDecompressedBytes: limits.maxDecompressedBytes, maxConnections: limits.maxConnections,
+            maxTLSConnections: limits.maxTLSConnections, maxConnectionsPerClient: limits.maxConnectionsPerClient,
+            maxBufferedBodyBytes: limits.maxBufferedBodyBytes,
+            maxBufferedBodyBytesPerClient: limits.maxBufferedBodyBytesPerClient,
+            maxPipelineDepth: limits.pipelineDepth, maxUnsentBytes: limits.maxUnsentBytes,
+            retryAfterSeconds: limits.retryAfterSeconds,
             readTimeout: Double(limits.readTimeoutMilliseconds) / 1000,
             idleTimeout: Double(limits.idleTimeoutMilliseconds) / 1000,
             writeTimeout: Double(limits.writeTimeoutMilliseconds) / 1000)
     }
 
-    private func installSignalHandlers(stopped: @escaping @Sendable () -> Void) {
-        for number in [SIGTERM, SIGINT] {
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: signalQueue)
-            source.setEventHandler { [weak self] in
-                guard let self, self.state.phase != .draining else { return }
-                self.logger.info("received \(number == SIGTERM ? "SIGTERM" : "SIGINT")")
+    /// Starts the signal thread: SIGTERM and SIGINT drain (a second one ends the drain early); SIGHUP,
+    /// SIGUSR1 and SIGUSR2 are logged and otherwise ignored (the configuration is read at start only).
+    private func watchSignals(stopped: @escaping @Sendable () -> Void) {
+        signalWatcher = SignalWatcher { [weak self] signal in
+            guard let self else { return }
+            let name = SignalWatcher.name(signal)
+            switch signal {
+            case SIGTERM, SIGINT:
+                self.logger.info("received \(name)")
                 self.stop(stopped: stopped)
+            default:
+                self.logger.notice(
+                    "received \(name): ignored (the configuration is read at start only; restart to apply changes)")
             }
-            source.resume()
-            signalSources.append(source)
         }
-        // SIGHUP would end the process without a drain (and systemd counts that as a clean exit, so
-        // Restart=on-failure would not restart it). The configuration is read only at start: log and go on.
-        signal(SIGHUP, SIG_IGN)
-        let hangup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: signalQueue)
-        hangup.setEventHandler { [weak self] in
-            self?.logger.notice("received SIGHUP: ignored (the configuration is read at start only; restart to apply changes)")
-        }
-        hangup.resume()
-        signalSources.append(hangup)
     }
 
     /// `WATCHDOG=1` at half of `$WATCHDOG_USEC` (sd_watchdog_enabled(3)).

@@ -59,6 +59,14 @@ public final class MetricsRegistry: @unchecked Sendable {
         }
     }
 
+    /// Sets the work pool gauges: jobs running and waiting (parsing, inflating, decoding).
+    public func setWorkPool(running: Int, waiting: Int) {
+        withState { state in
+            state.workRunning.set(Double(running), [])
+            state.workWaiting.set(Double(waiting), [])
+        }
+    }
+
     /// Creates every series of `model` at zero: counters, histograms, gauges, each failure reason, and
     /// `perceiverd_inference_requests_total` for status 200; with `info`, `perceiverd_model_info` at 1.
     /// Registering twice changes nothing.
@@ -175,6 +183,10 @@ struct MetricsState: Sendable {
                                  labels: ["model", "version", "architecture", "precision", "requested_precision"],
                                  help: "Always 1: what each served model is and the precision it runs in.")
     var openConnections = ScalarFamily("perceiverd_http_connections", .gauge, help: "Open client connections.")
+    var workRunning = ScalarFamily("perceiverd_work_pool_running", .gauge,
+                                   help: "Request bodies being inflated, parsed or decoded on the work pool.")
+    var workWaiting = ScalarFamily("perceiverd_work_pool_waiting", .gauge,
+                                   help: "Request bodies waiting for a work pool thread.")
     var requestDuration: HistogramFamily
     var queueDuration: HistogramFamily
     var computeDuration: HistogramFamily
@@ -192,6 +204,8 @@ struct MetricsState: Sendable {
         batchSize = HistogramFamily("perceiverd_inference_batch_size", labels: ["model"], buckets: batchSizeBuckets,
                                     help: "Rows per forward pass.")
         modelsReady.touch([])
+        workRunning.touch([])
+        workWaiting.touch([])
     }
 
     /// Creates every series labelled with `model` at zero.
@@ -213,6 +227,6 @@ struct MetricsState: Sendable {
     /// Every family, in no particular order.
     var families: [any ExpositionFamily] {
         [httpRequests, inferenceRequests, inferenceFailures, executions, rows, inFlight, queueDepth, modelsReady,
-         modelInfo, openConnections, requestDuration, queueDuration, computeDuration, batchSize]
+         modelInfo, openConnections, workRunning, workWaiting, requestDuration, queueDuration, computeDuration, batchSize]
     }
 }

@@ -44,6 +44,16 @@ public final class ServedModel: Sendable {
         scheduler.stop()
     }
 
+    /// Answers what is still queued with 503 and abandons running passes at their next primitive.
+    public func abandon() {
+        scheduler.abandon()
+    }
+
+    /// Waits for the workers to exit (after `stop` or `abandon`), at most until `deadline`; whether they did.
+    public func waitForWorkers(until deadline: Date) -> Bool {
+        scheduler.waitForWorkers(until: deadline)
+    }
+
     /// Runs one forward pass per instance on the model's small zero `sampleInputs` so oneDNN's kernels are
     /// JIT-compiled before the first client arrives.
     /// - Throws: `InferenceError` when the model cannot run at all.

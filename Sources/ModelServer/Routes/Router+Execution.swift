@@ -15,6 +15,7 @@ extension Router {
         let metrics = self.metrics
         let name = served.name
         let logger = context.logger
+        let retryAfter = limits.retryAfterSeconds
         metrics.adjustInFlight(model: name, by: 1)
         let finish: @Sendable (Result<JobResult, RequestError>) -> Void = { outcome in
             var response: HTTPResponse
@@ -27,7 +28,7 @@ extension Router {
                 response.logMetadata["batch.requests"] = String(result.batch.requests)
             } catch {
                 failure = error
-                response = Self.response(for: error, logger: logger)
+                response = Self.response(for: error, logger: logger, retryAfter: retryAfter)
             }
             metrics.adjustInFlight(model: name, by: -1)
             response.logMetadata["model"] = name

@@ -26,7 +26,7 @@ extension Router {
         }
         let served = try lookUp(body.model, version: nil)
         try requireReady()
-        let plan = try Self.plan(body, on: served)
+        let plan = try Self.plan(body, on: served, maxImagePixels: limits.maxImagePixels)
         schedule(plan.inputs, on: served, timeout: nil, priority: nil, context: context, start: Date(),
                  respond: respond) { outputs throws(RequestError) in
             .json(200, Data(("{\"model\":" + JSONText.quoted(served.name) + (try plan.render(outputs)) + "}").utf8))
@@ -42,7 +42,8 @@ extension Router {
     }
 
     /// Checks `task` against `served`'s model and turns it into model inputs and a renderer.
-    static func plan(_ task: TaskRequest, on served: ServedModel) throws(RequestError) -> TaskPlan {
+    static func plan(_ task: TaskRequest, on served: ServedModel,
+                     maxImagePixels: Int = DecodedImage.defaultMaxPixels) throws(RequestError) -> TaskPlan {
         let model = served.model
         let topK = task.topK
         switch task.input {
@@ -76,7 +77,9 @@ extension Router {
         case .binary(let tensors):
             return tensorPlan(try ModelInputs(v2: tensors, specs: model.inputSpecs), model: model, topK: topK)
         case .image(let format, let data):
-            return tensorPlan(try ImageInput.inputs(data, format: format, model: model, name: served.name), model: model, topK: topK)
+            let inputs = try ImageInput.inputs(data, format: format, model: model, name: served.name,
+                                               maxPixels: maxImagePixels)
+            return tensorPlan(inputs, model: model, topK: topK)
         }
     }
 

@@ -18,7 +18,7 @@ extension Router {
             try V2Inference.checkOutputs(parsed, available: served.model.outputSpecs.map(\.name))
             inputs = try ModelInputs(v2: parsed.inputs, specs: served.model.inputSpecs)
         } catch {
-            var response = Self.response(for: error, logger: context.logger)
+            var response = errorResponse(error, context.logger)
             response.logMetadata["model"] = served.name
             Self.account(response, model: served.name, start: start, metrics: metrics)
             return respond(response)

@@ -11,23 +11,47 @@ public struct Router: HTTPHandler {
     public let serverVersion: String
     /// Which routes need a bearer token.
     public let access: AccessPolicy
+    /// Where request bodies are parsed and images decoded; nil runs that work on the caller's thread (tests).
+    public let workPool: WorkPool?
+    /// What one request may ask of the engine (input and output sizes), and the `Retry-After` of a 503.
+    public let limits: LimitsConfiguration
 
-    public init(state: ServerState, metrics: MetricsRegistry, serverVersion: String, access: AccessPolicy = .open) {
+    public init(state: ServerState, metrics: MetricsRegistry, serverVersion: String, access: AccessPolicy = .open,
+                workPool: WorkPool? = nil, limits: LimitsConfiguration = LimitsConfiguration()) {
         self.state = state
         self.metrics = metrics
         self.serverVersion = serverVersion
         self.access = access
+        self.workPool = workPool
+        self.limits = limits
     }
 
     public func handle(_ request: HTTPRequest, context: RequestContext,
                        respond: @escaping @Sendable (HTTPResponse) -> Void) {
-        let segments = request.path.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map(String.init)
         do {
-            try access.check(request, segments: segments)
+            let segments = try Self.segments(of: request.head)
+            try access.check(request.head, segments: segments)
             try route(request, segments: segments, context: context, respond: respond)
         } catch {
-            respond(Self.response(for: error, logger: context.logger))
+            respond(errorResponse(error, context.logger))
         }
+    }
+
+    /// Refuses on the head alone, before the body is read: a malformed path (400) and a missing or refused
+    /// token (401). The connection then closes without reading or inflating the body.
+    public func screen(_ head: HTTPRequestHead, context: RequestContext) -> HTTPResponse? {
+        do {
+            try access.check(head, segments: try Self.segments(of: head))
+            return nil
+        } catch {
+            return errorResponse(error, context.logger)
+        }
+    }
+
+    /// The path's segments, percent-decoded one by one.
+    static func segments(of head: HTTPRequestHead) throws(RequestError) -> [String] {
+        guard let segments = head.pathSegments() else { throw RequestError.badPath(head.path) }
+        return segments
     }
 
     private func route(_ request: HTTPRequest, segments: [String], context: RequestContext,
@@ -38,12 +62,18 @@ public struct Router: HTTPHandler {
             respond(.json(200, Data(#"{"status":"ok"}"#.utf8)))
         case ["metrics"]:
             try allow(request, "GET")
+            if let workPool {
+                let load = workPool.load
+                metrics.setWorkPool(running: load.running, waiting: load.waiting)
+            }
             let body = Data(metrics.render().utf8)
             respond(HTTPResponse(status: 200, headers: HTTPHeaders([("Content-Type", MetricsRegistry.contentType)]),
                                  body: body))
         case ["infer"]:
             try allow(request, "POST")
-            try taskInfer(request, context: context, respond: respond)
+            offload(context, respond: respond) { () throws(RequestError) in
+                try taskInfer(request, context: context, respond: respond)
+            }
         case _ where Self.isServerRoute(segments):
             try allow(request, "GET")
             respond(try serverRoute(segments))
@@ -105,7 +135,7 @@ public struct Router: HTTPHandler {
             try allow(request, "POST")
             let served = try lookUp(name, version: version)
             try requireReady()
-            v2Infer(request, model: served, context: context, respond: respond)
+            offload(context, respond: respond) { v2Infer(request, model: served, context: context, respond: respond) }
         default:
             throw RequestError.routeNotFound(path: request.path)
         }
@@ -140,8 +170,29 @@ public struct Router: HTTPHandler {
         throw RequestError.methodNotAllowed(method: request.method, allowed: method == "GET" ? ["GET", "HEAD"] : [method])
     }
 
+    /// `Self.response(for:)` with this router's `Retry-After`.
+    func errorResponse(_ error: Error, _ logger: Logger) -> HTTPResponse {
+        Self.response(for: error, logger: logger, retryAfter: limits.retryAfterSeconds)
+    }
+
+    /// Runs `work` on the work pool, where request bodies are parsed and images decoded, never on a connection's
+    /// queue (so probes and other connections never wait behind a large body); a full pool answers 503. An error
+    /// `work` throws is answered.
+    func offload(_ context: RequestContext, respond: @escaping @Sendable (HTTPResponse) -> Void,
+                 _ work: @escaping @Sendable () throws(RequestError) -> Void) {
+        let run: @Sendable () -> Void = {
+            do { try work() } catch { respond(self.errorResponse(error, context.logger)) }
+        }
+        guard let workPool else { return run() }
+        guard workPool.submit(run) else {
+            return respond(errorResponse(RequestError.unavailable(
+                "every worker is busy with other request bodies (\(workPool.width) running, \(workPool.queueLimit) "
+                + "waiting)"), context.logger))
+        }
+    }
+
     /// The one place a `RequestError` (or anything else) becomes a response; 5xx details go to the log only.
-    static func response(for error: Error, logger: Logger) -> HTTPResponse {
+    static func response(for error: Error, logger: Logger, retryAfter: Int = 1) -> HTTPResponse {
         guard let error = error as? RequestError else {
             logger.error("internal error: \(error)")
             return .error(500, "internal server error")
@@ -154,7 +205,7 @@ public struct Router: HTTPHandler {
         if case .methodNotAllowed(_, let allowed) = error {
             response.headers.add(name: "Allow", value: allowed.joined(separator: ", "))
         }
-        if error.status == 503 { response.headers.add(name: "Retry-After", value: "1") }
+        if error.status == 503 { response.headers.add(name: "Retry-After", value: String(retryAfter)) }
         if case .unauthorized(let invalidToken) = error {
             // RFC 6750 section 3: the challenge, with error="invalid_token" when a token was sent but refused.
             response.headers.add(name: "WWW-Authenticate",

@@ -4,31 +4,27 @@ import PerceiverEngine
 
 /// An encoded image turned into an image classifier's `pixel_values`: decode, then the model's `ImageProcessor`.
 enum ImageInput {
-    /// Decoded pixels (width x height) an upload may declare: `DecodedImage.defaultMaxPixels`, 8192 x 8192.
-    static let maxPixels = DecodedImage.defaultMaxPixels
-
-    /// `pixel_values` (1, 3, H, W) for `data` on `model` (served as `name`).
-    /// - Throws: `RequestError.badTensor` when the model takes no images, `.badImage` when the bytes do not decode,
-    ///   `.unavailable` when `ImageDecodeGate.shared` is full.
-    static func inputs(_ data: Data, format: ImageFormat, model: PerceiverModel,
-                       name: String) throws(RequestError) -> ModelInputs {
+    /// `pixel_values` (1, 3, H, W) for `data` on `model` (served as `name`), refusing an image of more than
+    /// `maxPixels` (width x height) from its header. The server calls it on its work pool, whose width bounds how
+    /// many images are decoded at once (`limits.work_threads`).
+    /// - Throws: `RequestError.badTensor` when the model takes no images, `.badImage` when the bytes do not decode.
+    static func inputs(_ data: Data, format: ImageFormat, model: PerceiverModel, name: String,
+                       maxPixels: Int = DecodedImage.defaultMaxPixels) throws(RequestError) -> ModelInputs {
         guard let processor = model.imageProcessor else {
             throw RequestError.badTensor(name: "image", reason: "model '\(name)' (\(model.architecture.rawValue)) "
                                          + "does not take images; image classifiers do")
         }
-        return try ImageDecodeGate.shared.run { () throws(RequestError) -> ModelInputs in
-            let image: DecodedImage
-            do throws(ImageDecodeError) {
-                image = try DecodedImage(decoding: data, as: format, maxPixels: maxPixels)
-            } catch {
-                throw RequestError.badImage(error, sniffed: ImageFormat(sniffing: data))
-            }
-            do throws(InferenceError) {
-                return ModelInputs(pixelValues: try processor.pixelValues(rgb: image.pixels, width: image.width,
-                                                                            height: image.height))
-            } catch {
-                throw RequestError.inference(error)
-            }
+        let image: DecodedImage
+        do throws(ImageDecodeError) {
+            image = try DecodedImage(decoding: data, as: format, maxPixels: maxPixels)
+        } catch {
+            throw RequestError.badImage(error, sniffed: ImageFormat(sniffing: data))
+        }
+        do throws(InferenceError) {
+            return ModelInputs(pixelValues: try processor.pixelValues(rgb: image.pixels, width: image.width,
+                                                                        height: image.height))
+        } catch {
+            throw RequestError.inference(error)
         }
     }
 }

@@ -26,6 +26,8 @@ public enum RequestError: Error, Equatable, Sendable {
     case unauthorized(invalidToken: Bool)
     /// No route has this path.
     case routeNotFound(path: String)
+    /// The request target's path has a `%` not followed by two hex digits, or does not decode to UTF-8.
+    case badPath(String)
     /// The path exists but not for this method.
     case methodNotAllowed(method: String, allowed: [String])
     /// No model of this name is served.
@@ -53,6 +55,7 @@ public enum RequestError: Error, Equatable, Sendable {
         case .malformedBody, .badTensor, .unknownOutput, .badInferenceHeaderLength, .inferenceHeaderOutOfRange,
              .binaryDataLength:
             return 400
+        case .inference(.aborted): return 503
         case .inference(let error): return error.isClientError ? 400 : 500
         case .badImage(.tooLarge, _): return 413
         case .badImage(.unsupported, _), .unsupportedMediaType: return 415
@@ -60,7 +63,7 @@ public enum RequestError: Error, Equatable, Sendable {
         case .badImage: return 400
         case .unauthorized: return 401
         case .routeNotFound, .modelNotFound, .versionNotFound: return 404
-        case .modelRequired, .batchTooLarge, .badPriority: return 400
+        case .modelRequired, .batchTooLarge, .badPriority, .badPath: return 400
         case .methodNotAllowed: return 405
         case .unavailable, .queueFull, .timeoutExpired: return 503
         // nginx's "client closed request": never sent, but it labels the metrics and the log line.
@@ -96,6 +99,8 @@ extension RequestError: CustomStringConvertible {
             return invalidToken ? "invalid bearer token"
                 : "missing bearer token: send the header 'Authorization: Bearer TOKEN'"
         case .routeNotFound(let path): return "no route for '\(path)'"
+        case .badPath(let path):
+            return "the path '\(path)' is not valid percent-encoding (RFC 3986 section 2.1) of UTF-8"
         case .methodNotAllowed(let method, let allowed):
             return "method \(method) not allowed here (allowed: \(allowed.joined(separator: ", ")))"
         case .modelNotFound(let name, let available):

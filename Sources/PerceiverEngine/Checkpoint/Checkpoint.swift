@@ -6,9 +6,9 @@
 /// A model checkpoint in safetensors form: either `model.safetensors`, or shards listed by
 /// `model.safetensors.index.json`, in one directory.
 ///
-/// All files are memory-mapped and fully validated in `init`; afterwards the object is
+/// All files are read into memory (`LoadedFile`) and fully validated in `init`; afterwards the object is
 /// immutable and can be shared across threads. F32 weights are served straight from the
-/// mapping; F16 and BF16 weights are converted on request.
+/// loaded bytes; F16 and BF16 weights are converted on request.
 public final class Checkpoint: @unchecked Sendable {
     private let tensors: [String: (file: SafeTensorsFile, entry: TensorEntry)]
 
@@ -49,7 +49,7 @@ public final class Checkpoint: @unchecked Sendable {
         let entries = tensors.values.map(\.entry)
         storedDTypes = Set(entries.map(\.dtype)).sorted { $0.rawValue < $1.rawValue }
         // Each count is at most the tensor's byte length, so the sum is bounded by the total
-        // size of the mapped files and cannot overflow.
+        // size of the loaded files and cannot overflow.
         totalParameterCount = entries.filter(\.dtype.isLoadableAsFloat32)
             .reduce(0) { $0 + $1.elementCount }
     }
@@ -62,7 +62,7 @@ public final class Checkpoint: @unchecked Sendable {
     /// The tensor `name` as Floats.
     ///
     /// F32 data that is 4-byte aligned in memory is returned without copying (the result keeps
-    /// the file mapped); unaligned F32 is copied; F16 and BF16 are converted exactly.
+    /// the file loaded); unaligned F32 is copied; F16 and BF16 are converted exactly.
     ///
     /// - Throws: ``ModelLoadError/missingTensor(_:)`` for an unknown name,
     ///   ``ModelLoadError/wrongDType(tensor:expected:actual:)`` for any other dtype.
@@ -91,9 +91,9 @@ public final class Checkpoint: @unchecked Sendable {
         }
     }
 
-    /// The whole mapped file holding `name` (lets tests prove F32 reads are zero-copy).
-    func mappedFileBytes(holding name: String) -> UnsafeRawBufferPointer? {
-        tensors[name]?.file.mapping.bytes
+    /// The whole loaded file holding `name` (lets tests prove F32 reads are zero-copy).
+    func loadedFileBytes(holding name: String) -> UnsafeRawBufferPointer? {
+        tensors[name]?.file.contents.bytes
     }
 
     private static func converted(
@@ -118,9 +118,9 @@ public final class Checkpoint: @unchecked Sendable {
     }
 
     /// Maps `path`, or returns nil if it does not exist (other failures still throw).
-    private static func mapIfPresent(_ path: String) throws(ModelLoadError) -> MappedFile? {
+    private static func mapIfPresent(_ path: String) throws(ModelLoadError) -> LoadedFile? {
         do throws(ModelLoadError) {
-            return try MappedFile(path: path)
+            return try LoadedFile(path: path)
         } catch {
             if case .fileNotFound = error {
                 return nil

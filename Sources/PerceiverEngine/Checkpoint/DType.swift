@@ -42,7 +42,7 @@ public enum DType: String, Sendable, CaseIterable {
         }
     }
 
-    /// Whether ``Checkpoint/floatTensor(_:)`` can read this dtype as weights: F32 (mapped or
+    /// Whether ``Checkpoint/floatTensor(_:)`` can read this dtype as weights: F32 (in place or
     /// copied), F16 and BF16 (converted). F64 is deliberately excluded: narrowing it would
     /// silently lose precision, and no checkpoint we serve stores weights that way.
     public var isLoadableAsFloat32: Bool {

@@ -6,7 +6,7 @@
 public enum ModelLoadError: Error, Equatable, Sendable {
     /// A required file does not exist.
     case fileNotFound(path: String)
-    /// A file exists but could not be opened, sized or mapped (`errno` from the failed call).
+    /// A file exists but could not be opened, sized or read (`errno` from the failed call).
     case unreadable(path: String, errno: Int32)
     /// The file is shorter than the 8-byte header length prefix.
     case truncated(path: String, size: Int)

@@ -1,20 +1,20 @@
-/// One mapped safetensors file together with its validated header.
+/// One loaded safetensors file together with its validated header.
 ///
-/// Immutable after `init`; the mapping lives as long as this object, so anything handing out
-/// pointers into it (see ``WeightTensor``) must keep a reference.
+/// Immutable after `init`; the bytes live as long as this object, so anything handing out
+/// pointers into them (see ``WeightTensor``) must keep a reference.
 final class SafeTensorsFile: @unchecked Sendable {
-    /// The underlying mapping.
-    let mapping: MappedFile
+    /// The file's bytes, owned by the process.
+    let contents: LoadedFile
     /// The parsed header.
     let header: SafeTensorsHeader
 
     /// The file's path.
-    var path: String { mapping.path }
+    var path: String { contents.path }
 
     /// Maps `path` and validates its header.
     init(path: String) throws(ModelLoadError) {
-        mapping = try MappedFile(path: path)
-        header = try SafeTensorsHeader(bytes: mapping.bytes, path: path)
+        contents = try LoadedFile(path: path)
+        header = try SafeTensorsHeader(bytes: contents.bytes, path: path)
     }
 
     /// The bytes of `entry`, which must come from this file's header.
@@ -24,6 +24,6 @@ final class SafeTensorsFile: @unchecked Sendable {
         // from another file were passed by mistake).
         let start = header.dataOffset + entry.byteRange.lowerBound
         let end = header.dataOffset + entry.byteRange.upperBound
-        return UnsafeRawBufferPointer(rebasing: mapping.bytes[start..<end])
+        return UnsafeRawBufferPointer(rebasing: contents.bytes[start..<end])
     }
 }

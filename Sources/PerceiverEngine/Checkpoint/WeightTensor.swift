@@ -1,6 +1,6 @@
 /// A read-only tensor of `Float` weights.
 ///
-/// `data` points either straight into a mapped checkpoint file (F32 weights are not copied) or
+/// `data` points either straight into a loaded checkpoint file (F32 weights are not copied again) or
 /// into a ``FloatBuffer`` holding a converted copy; `owner` keeps whichever it is alive for as
 /// long as any copy of this value exists. The memory is never written, so sharing across
 /// threads is safe.
@@ -62,10 +62,10 @@ public struct WeightTensor: @unchecked Sendable {
         return try body(UnsafeBufferPointer(start: data, count: count))
     }
 
-    /// Drops the resident pages of a tensor mapped from a checkpoint (see `MappedFile.release`); a no-op for
-    /// a converted or generated copy.
-    func releaseMappedPages() {
-        guard let file = (owner as? SafeTensorsFile)?.mapping, let base = file.bytes.baseAddress else { return }
+    /// Frees the pages of a tensor read from a checkpoint, which is never read again (see
+    /// `LoadedFile.release`); a no-op for a converted or generated copy.
+    func releaseLoadedPages() {
+        guard let file = (owner as? SafeTensorsFile)?.contents, let base = file.bytes.baseAddress else { return }
         let offset = UnsafeRawPointer(data) - base
         file.release(offset..<(offset + count * MemoryLayout<Float>.stride))
     }

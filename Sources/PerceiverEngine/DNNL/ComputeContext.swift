@@ -1,5 +1,6 @@
 import CDNNL
 import Foundation
+import Synchronization
 
 /// The compute state of one model instance: a oneDNN engine and stream, the primitives created for it
 /// (once per shape, then reused), and its thread count.
@@ -23,6 +24,8 @@ final class ComputeContext: @unchecked Sendable {
     /// Guarded by `lock`: where `bf16(_:count:)` converts a matmul's f32 operand; grows to the largest seen.
     private var scratch = UnsafeMutablePointer<UInt16>.allocate(capacity: 0)
     private var scratchCapacity = 0
+    /// Set by `abort()` from any thread: every later primitive throws `.aborted` instead of running.
+    private let isAborted = Atomic<Bool>(false)
     /// Most primitives kept per kind. Batches of mixed lengths create new shapes; each primitive holds its
     /// own scratchpad, so the cache must not grow with every shape a server ever sees.
     let cacheCapacity: Int
@@ -77,6 +80,13 @@ final class ComputeContext: @unchecked Sendable {
         // OpenMP's team size is per calling thread; set it on whichever thread runs this batch.
         omp_set_num_threads(Int32(threads))
         return try body()
+    }
+
+    /// Makes the pass running on this context (and every later one) stop at its next primitive with
+    /// `InferenceError.aborted`; callable from any thread. For shutdown: a oneDNN primitive cannot be
+    /// interrupted, but a pass is hundreds of them, so the worker is free within one primitive's time.
+    func abort() {
+        isAborted.store(true, ordering: .relaxed)
     }
 
     /// How many primitives have been created so far (tests use it to prove reuse).
@@ -166,6 +176,7 @@ final class ComputeContext: @unchecked Sendable {
 
     /// Wraps each argument's pointer with its cached descriptor and runs the primitive.
     private func execute(_ cached: CachedPrimitive, _ pointers: [Int32: UnsafeRawPointer]) throws(InferenceError) {
+        if isAborted.load(ordering: .relaxed) { throw InferenceError.aborted }
         var args: [(Int32, DNNLMemory)] = []
         for (arg, pointer) in pointers {
             guard let md = cached.descriptors[arg] else { continue }

@@ -14,6 +14,8 @@ public enum InferenceError: Error, Equatable, Sendable {
     case badValue(tensor: String, reason: String)
     /// A oneDNN call failed; `operation` names the call, `status` is its `dnnl_status_t`.
     case backend(operation: String, status: Int32)
+    /// The pass was abandoned between two primitives because its instance was told to stop (`ModelInstance.abort`).
+    case aborted
 }
 
 extension InferenceError: CustomStringConvertible {
@@ -29,12 +31,16 @@ extension InferenceError: CustomStringConvertible {
             return "input '\(tensor)': \(reason)"
         case .backend(let operation, let status):
             return "oneDNN call \(operation) failed with status \(status)"
+        case .aborted:
+            return "the forward pass was abandoned: the server is shutting down"
         }
     }
 
     /// True when the caller sent something wrong (HTTP 400); false for engine faults (HTTP 500).
     public var isClientError: Bool {
-        if case .backend = self { return false }
-        return true
+        switch self {
+        case .backend, .aborted: return false
+        default: return true
+        }
     }
 }

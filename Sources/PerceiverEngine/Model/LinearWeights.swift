@@ -8,7 +8,7 @@ struct LinearWeights: Sendable {
     let packed: PackedWeights?
 
     /// Loads `prefix.weight` and (if `hasBias`) `prefix.bias`, packed to bf16 when the source has a packer
-    /// (unless `pack` is false: a layer only used at load stays f32); the mapped f32 original's pages are then
+    /// (unless `pack` is false: a layer only used at load stays f32); the f32 original's pages are then
     /// released, so one copy stays resident.
     init(_ source: WeightSource, _ prefix: String, in inFeatures: Int, out outFeatures: Int,
          hasBias: Bool = true, pack: Bool = true) throws(ModelLoadError) {
@@ -17,7 +17,7 @@ struct LinearWeights: Sendable {
         self.inFeatures = inFeatures
         self.outFeatures = outFeatures
         packed = try Self.pack(weight, name: prefix + ".weight", packer: pack ? source.bf16Packer : nil)
-        if packed != nil { weight.releaseMappedPages() }
+        if packed != nil { weight.releaseLoadedPages() }
     }
 
     /// `weight` packed by `packer`, or nil without one.

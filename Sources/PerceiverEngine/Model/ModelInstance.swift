@@ -18,6 +18,12 @@ public final class ModelInstance: Sendable {
     /// oneDNN threads per pass.
     public var threads: Int { context.threads }
 
+    /// Stops the pass running on this instance at its next primitive (it fails with `InferenceError.aborted`),
+    /// and every later one: for a shutdown that cannot wait for a long pass. Callable from any thread.
+    public func abort() {
+        context.abort()
+    }
+
     /// One forward pass over one request.
     /// - Throws: `InferenceError` naming the input at fault, or `.backend` on an engine failure.
     public func predict(_ inputs: ModelInputs) throws(InferenceError) -> ModelOutputs {

@@ -40,7 +40,7 @@ public final class PerceiverModel: Sendable {
         } catch {
             throw ModelLoadError.invalidConfig(key: "threads", reason: "oneDNN engine could not start: \(error)")
         }
-        // bf16: every linear layer is packed as it loads (and its mapped f32 pages released).
+        // bf16: every linear layer is packed as it loads (and its f32 pages released).
         source.bf16Packer = options.precision == .bf16 ? context : nil
         defer { source.bf16Packer = nil }
         let parts = try Self.build(architecture, config: config, source: source, context: context)

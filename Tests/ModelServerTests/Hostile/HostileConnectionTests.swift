@@ -80,7 +80,7 @@ import Testing
         let tlsPort = try #require(daemon.tlsPort)
 
         let plaintext = try RawHTTPClient(port: tlsPort)
-        try plaintext.send("POST /v2/models/seqcls/infer HTTP/1.1\r\nContent-Length: \(Self.ok.count)\r\n\r\n")
+        try plaintext.send("POST /v2/models/seqcls/infer HTTP/1.1\r\nHost: x\r\nContent-Length: \(Self.ok.count)\r\n\r\n")
         try? plaintext.send(Self.ok)
         let refused = try plaintext.readResponse()
         #expect(refused.status == 400)
@@ -138,5 +138,32 @@ import Testing
         #expect(try HostileDaemon.servesOthers(port: daemon.port))
         let metrics = daemon.metrics.render()
         #expect(metrics.contains(#"perceiverd_inference_in_flight{model="mlm"} 0"#))
+    }
+
+    /// A client that half-closes after its requests gets every answer (RFC 9112 section 9.6): it used to get a
+    /// 499 on the wire about 60% of the time, and 4 of 20 pipelined requests were dropped.
+    @Test func halfClosedClientsGetEveryAnswer() throws {
+        let daemon = try TestDaemon.start(HostileDaemon.configuration())
+        defer { daemon.stop {} }
+        /// The next final response (the server may probe a half-closed client with an interim 100).
+        func final(_ client: RawHTTPClient) throws -> RawHTTPClient.Response {
+            var response = try client.readResponse()
+            while response.status == 100 { response = try client.readResponse() }
+            return response
+        }
+        let request = HostileCatalog.okHead + "Content-Length: \(Self.ok.count)\r\n\r\n" + HostileCatalog.ok
+        for round in 0..<20 {
+            let client = try RawHTTPClient(port: daemon.port)
+            try client.send(request)
+            client.halfClose()
+            #expect(try final(client).status == 200, "round \(round)")
+        }
+        let pipelined = try RawHTTPClient(port: daemon.port)
+        try pipelined.send(String(repeating: request, count: 20))
+        pipelined.halfClose()
+        for index in 0..<20 { #expect(try final(pipelined).status == 200, "request \(index)") }
+        #expect(pipelined.isClosedByPeer())
+        let metrics = daemon.metrics.render()
+        #expect(metrics.contains(#"perceiverd_inference_failures_total{model="seqcls",reason="canceled"} 0"#))
     }
 }

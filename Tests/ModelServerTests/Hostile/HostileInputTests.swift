@@ -9,9 +9,15 @@ enum HostileDaemon {
     static func configuration(maxConnections: Int = 1024, readTimeoutMilliseconds: Int = 30_000) -> ServerConfiguration {
         ServerConfiguration(host: "127.0.0.1", port: 0, threads: 1, models: ["seqcls", "mlm", "learned"].map {
             ModelConfiguration(name: $0, path: ServerFixtures.root + "/models/" + $0, maxBatchSize: 64, maxQueueSize: 0)
-        }, limits: LimitsConfiguration(maxRequestLineBytes: 4096, maxHeaderBytes: 8192, maxHeaderCount: 50,
-                                       maxBodyBytes: 1 << 20, maxDecompressedBytes: 1 << 20,
-                                       maxConnections: maxConnections, readTimeoutMilliseconds: readTimeoutMilliseconds))
+        }, limits: .with {
+            $0.maxRequestLineBytes = 4096
+            $0.maxHeaderBytes = 8192
+            $0.maxHeaderCount = 50
+            $0.maxBodyBytes = 1 << 20
+            $0.maxDecompressedBytes = 1 << 20
+            $0.maxConnections = maxConnections
+            $0.readTimeoutMilliseconds = readTimeoutMilliseconds
+        })
     }
 
     static let shared = Result { () throws(TestDaemonError) in try TestDaemon.start(configuration()) }

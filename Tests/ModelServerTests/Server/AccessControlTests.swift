@@ -75,28 +75,60 @@ import Testing
 
     static let inference = Data(#"{"inputs":[{"name":"input_ids","shape":[1,3],"datatype":"INT64","data":[4,50,5]}]}"#.utf8)
 
-    @Test func requestsWithoutAnAcceptedTokenGet401WithAChallenge() throws {
+    @Test func requestsWithoutAnAcceptedTokenGet401WithAChallengeAndAClose() throws {
         let daemon = try Self.daemon(protectMetrics: false)
         defer { daemon.stop {} }
-        let client = try RawHTTPClient(port: daemon.port)
-        let missing = try client.request("POST", "/v2/models/seqcls/infer", body: Self.inference)
+        /// One request on a connection of its own: a refused one is answered on its head and the connection closes.
+        func send(_ method: String, _ path: String, headers: [String: String] = [:],
+                  body: Data = Data()) throws -> RawHTTPClient.Response {
+            let client = try RawHTTPClient(port: daemon.port)
+            let response = try client.request(method, path, headers: headers, body: body)
+            if response.status == 401 {
+                #expect(response.header("Connection") == "close", "\(path)")
+                #expect(client.isClosedByPeer(), "\(path)")
+            }
+            return response
+        }
+        let missing = try send("POST", "/v2/models/seqcls/infer", body: Self.inference)
         #expect(missing.status == 401)
         #expect(missing.header("WWW-Authenticate") == #"Bearer realm="perceiverd""#)
         #expect(missing.json?["error"] as? String == "missing bearer token: send the header 'Authorization: Bearer TOKEN'")
-        let wrong = try client.request("POST", "/v2/models/seqcls/infer", headers: ["Authorization": "Bearer file-tokem"],
-                                       body: Self.inference)
+        let wrong = try send("POST", "/v2/models/seqcls/infer", headers: ["Authorization": "Bearer file-tokem"],
+                             body: Self.inference)
         #expect(wrong.status == 401)
         #expect(wrong.header("WWW-Authenticate") == #"Bearer realm="perceiverd", error="invalid_token""#)
-        #expect(try client.request("GET", "/v2/models/seqcls").status == 401)
-        #expect(try client.request("GET", "/v2").status == 401)
-        #expect(try client.request("POST", "/infer", body: Data(#"{"text":"hi"}"#.utf8)).status == 401)
-        #expect(try client.request("GET", "/v2/models/nope").status == 401, "401 before 404: names stay private")
-        // The connection stays usable after a 401.
+        #expect(try send("GET", "/v2/models/seqcls").status == 401)
+        #expect(try send("GET", "/v2").status == 401)
+        #expect(try send("POST", "/infer", body: Data(#"{"text":"hi"}"#.utf8)).status == 401)
+        #expect(try send("GET", "/v2/models/nope").status == 401, "401 before 404: names stay private")
+        // Accepted tokens keep the connection open.
+        let client = try RawHTTPClient(port: daemon.port)
         for token in ["file-token", "env-token"] {
             let answer = try client.request("POST", "/v2/models/seqcls/infer", headers: ["Authorization": "Bearer \(token)"],
                                             body: Self.inference)
             #expect(answer.status == 200, "\(token): \(answer.text)")
         }
+    }
+
+    /// The token is checked on the head: no `100 Continue`, no body read or inflated, for a refused request.
+    @Test func aRefusedRequestsBodyIsNeverReadOrInflated() throws {
+        let daemon = try Self.daemon(protectMetrics: false)
+        defer { daemon.stop {} }
+        // Expect: 100-continue without a token: the answer is the 401, not an invitation to send 60 MiB.
+        let waiting = try RawHTTPClient(port: daemon.port)
+        try waiting.send("POST /v2/models/seqcls/infer HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+                         + "Content-Length: 62914560\r\n\r\n")
+        let answer = try waiting.readResponse()
+        #expect(answer.status == 401, "\(answer.status) \(answer.text)")
+        #expect(waiting.isClosedByPeer())
+        // The declared body was never reserved or read: nothing is held for it.
+        #expect(daemon.bufferedBodyBytes == 0)
+        // A gzip bomb without a token is refused as unauthorized, not as too large after inflating it.
+        let bomb = try RawHTTPClient(port: daemon.port)
+        let compressed = try Compression.gzip(Data(count: 64 << 20), level: 9)
+        let refused = try bomb.request("POST", "/v2/models/seqcls/infer", headers: ["Content-Encoding": "gzip"],
+                                       body: compressed)
+        #expect(refused.status == 401, "\(refused.text)")
     }
 
     @Test func healthIsExemptAndMetricsProtectionIsOptional() throws {
@@ -108,7 +140,8 @@ import Testing
                 #expect(try client.request("GET", path).status == 200, "\(path)")
             }
             #expect(try client.request("GET", "/metrics").status == (protects ? 401 : 200))
-            let authorized = try client.request("GET", "/metrics", headers: ["Authorization": "Bearer env-token"])
+            let authorized = try RawHTTPClient(port: daemon.port).request("GET", "/metrics",
+                                                                          headers: ["Authorization": "Bearer env-token"])
             #expect(authorized.status == 200)
             #expect(authorized.text.contains(#"perceiverd_http_requests_total{code="401"}"#) == protects)
         }

@@ -26,7 +26,7 @@ import Testing
         if let outputs { json += #","outputs":\#(outputs)"# }
         if let parameters { json += #","parameters":\#(parameters)"# }
         json += "}"
-        return "POST /v2/models/\(model)/infer HTTP/1.1\r\nContent-Length: \(json.utf8.count)\r\n\r\n" + json
+        return "POST /v2/models/\(model)/infer HTTP/1.1\r\nHost: x\r\nContent-Length: \(json.utf8.count)\r\n\r\n" + json
     }
 
     func ints(_ name: String, _ shape: [Int], _ values: [Int]) -> String {
@@ -96,7 +96,7 @@ import Testing
             // The fill-mask task joins the same batch.
             let task = try RawHTTPClient(port: daemon.port, timeout: 30)
             let body = #"{"text":"a c[MASK]t sat"}"#
-            try task.send("POST /infer HTTP/1.1\r\nContent-Length: \(body.utf8.count)\r\n\r\n" + body)
+            try task.send("POST /infer HTTP/1.1\r\nHost: x\r\nContent-Length: \(body.utf8.count)\r\n\r\n" + body)
 
             let responses = try clients.map { try $0.readResponse() }
             let fill = try task.readResponse()

@@ -48,6 +48,36 @@ import Testing
         return (config, expected)
     }
 
+    /// The weights are the daemon's own once loaded: truncating the served file (as a plain `cp new old` does)
+    /// or rewriting it in place changes neither whether it answers nor what.
+    @Test func changingAServedCheckpointChangesNothingUntilAReload() throws {
+        let directory = try Self.copyOfModel("mlm")
+        let weights = directory + "/model.safetensors"
+        let config = try LifecycleTests.writeConfig(
+            #"{"port": 0, "threads": 1, "models": [{"name": "m", "path": "\#(directory)"}]}"#)
+        let daemon = try DaemonProcess(["--config", config], environment: [:])
+        defer { daemon.kill() }
+        try daemon.waitForReady()
+        let client = try RawHTTPClient(port: try daemon.port())
+        let body = Data(#"{"inputs":[{"name":"input_ids","shape":[1,5],"datatype":"INT64","data":[4,50,3,60,5]}]}"#.utf8)
+        let before = try client.request("POST", "/v2/models/m/infer", body: body)
+        #expect(before.status == 200)
+        // Truncated to nothing (SIGBUS on the next request when the weights were a mapping of the file).
+        let handle = try #require(FileHandle(forWritingAtPath: weights))
+        try handle.truncate(atOffset: 0)
+        let truncated = try client.request("POST", "/v2/models/m/infer", body: body)
+        #expect(truncated.status == 200)
+        #expect(truncated.body == before.body)
+        // Rewritten in place with other bytes.
+        try handle.write(contentsOf: Data(repeating: 0x3F, count: 1 << 20))
+        try handle.close()
+        let rewritten = try client.request("POST", "/v2/models/m/infer", body: body)
+        #expect(rewritten.status == 200)
+        #expect(rewritten.body == before.body, "answers must not change until a reload")
+        Glibc.kill(daemon.pid, SIGTERM)
+        #expect(daemon.wait(within: 10) == 0)
+    }
+
     @Test(arguments: Breakage.allCases)
     func brokenModelsStopTheStartWithOneLine(breakage: Breakage) throws {
         let (config, expected) = try Self.broken(breakage)

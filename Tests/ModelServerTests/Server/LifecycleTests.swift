@@ -27,7 +27,7 @@ import Testing
         // A request still arriving when the signal comes: finished afterwards, answered 503 + close.
         let late = try RawHTTPClient(port: port)
         let small = #"{"inputs":[{"name":"input_ids","shape":[1,3],"datatype":"INT64","data":[4,50,5]}]}"#
-        try late.send("POST /v2/models/mlm/infer HTTP/1.1\r\nContent-Length: \(small.utf8.count)\r\n\r\n{")
+        try late.send("POST /v2/models/mlm/infer HTTP/1.1\r\nHost: x\r\nContent-Length: \(small.utf8.count)\r\n\r\n{")
         // A request being computed when the signal comes: answered 200.
         let busy = try RawHTTPClient(port: port, timeout: 30)
         try busy.send(Self.bigRequest())
@@ -92,7 +92,7 @@ import Testing
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains(#""masks":"#))
         let plain = try RawHTTPClient(port: tlsPort)
-        try plain.send("GET /health HTTP/1.1\r\n\r\n")
+        try plain.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
         let refused = try plain.readResponse()
         #expect(refused.status == 400)
         #expect(refused.json?["error"] as? String == "plain HTTP request sent to the HTTPS port; use https://")
@@ -128,7 +128,7 @@ import Testing
         let rows = (0..<4096).map { row in "[" + (0..<24).map { String(6 + (row * 7 + $0) % 200) }.joined(separator: ",") + "]" }
         let body = #"{"inputs":[{"name":"input_ids","shape":[4096,24],"datatype":"INT64","data":["#
             + rows.joined(separator: ",") + "]}]}"
-        return "POST /v2/models/seqcls/infer HTTP/1.1\r\nContent-Length: \(body.utf8.count)\r\n\r\n" + body
+        return "POST /v2/models/seqcls/infer HTTP/1.1\r\nHost: x\r\nContent-Length: \(body.utf8.count)\r\n\r\n" + body
     }
 }
 

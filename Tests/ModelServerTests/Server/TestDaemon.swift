@@ -107,3 +107,12 @@ enum FixtureCases {
         return Data("{\"id\":\"\(id)\",\"inputs\":[\(tensors.joined(separator: ","))]}".utf8)
     }
 }
+
+extension LimitsConfiguration {
+    /// The defaults with `change` applied.
+    static func with(_ change: (inout LimitsConfiguration) -> Void) -> LimitsConfiguration {
+        var limits = LimitsConfiguration()
+        change(&limits)
+        return limits
+    }
+}

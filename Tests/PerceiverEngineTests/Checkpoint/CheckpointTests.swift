@@ -51,7 +51,7 @@ struct CheckpointTests {
         #expect(tensor.shape == [2, 3])
         #expect(tensor.count == 6)
         #expect(zip(tensor.values, values).allSatisfy { sameFloat($0, $1) })
-        let mapped = try #require(checkpoint.mappedFileBytes(holding: "encoder.weight"))
+        let mapped = try #require(checkpoint.loadedFileBytes(holding: "encoder.weight"))
         #expect(isInside(tensor.data, mapped))
         #expect(checkpoint.tensorNames == ["encoder.bias", "encoder.weight"])
         #expect(checkpoint.info("encoder.bias")?.byteRange == 24..<36)
@@ -117,7 +117,7 @@ struct CheckpointTests {
         let checkpoint = try Checkpoint(directory: directory.path)
         let tensor = try checkpoint.floatTensor("w")
         #expect(zip(tensor.values, values).allSatisfy { sameFloat($0, $1) })
-        let mapped = try #require(checkpoint.mappedFileBytes(holding: "w"))
+        let mapped = try #require(checkpoint.loadedFileBytes(holding: "w"))
         #expect(!isInside(tensor.data, mapped))
     }
 

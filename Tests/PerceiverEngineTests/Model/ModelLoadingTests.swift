@@ -112,7 +112,7 @@ import Testing
     @Test func f32WeightsAreMappedNotCopied() throws {
         let checkpoint = try Checkpoint(directory: Fixtures.modelDirectory("mlm"))
         let tensor = try checkpoint.floatTensor("perceiver.embeddings.latents")
-        let file = try #require(checkpoint.mappedFileBytes(holding: "perceiver.embeddings.latents"))
+        let file = try #require(checkpoint.loadedFileBytes(holding: "perceiver.embeddings.latents"))
         let start = UnsafeRawPointer(tensor.data)
         #expect(start >= file.baseAddress! && start < file.baseAddress! + file.count)
     }
