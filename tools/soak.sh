@@ -12,6 +12,11 @@
 # non-2xx answers, RSS after the warm-up vs at the end and the growth in %, peak RSS (sampled, and the kernel's
 # VmHWM), and the fd count before the load, after the warm-up, at the end, and after the load.
 #
+# With HOSTILE=1, tools/hostile_load.py runs beside the normal clients for the whole load, from 127.0.0.2 (so the
+# per-client limits fall on it): huge declared bodies, gzip bombs, slow headers, huge shapes, bad framing,
+# pipelined floods, connection floods. The normal clients must still see no error, and memory stay flat; the
+# daemon's own non-2xx count then includes the hostile refusals, so it is reported but not a failure.
+#
 # Exit status: 1 when there was any non-2xx answer or socket error, RSS grew by RSS_GROWTH_LIMIT % or more
 # (end vs after warm-up), the fd count after the load is above the count before it, the daemon failed to
 # start, died, or did not exit 0 on SIGTERM; else 0.
@@ -37,6 +42,7 @@
 #   TIMEOUT            PerceiverLoad --timeout [30]
 #   RSS_GROWTH_LIMIT   fail at this RSS growth in % or more [10]
 #   LOG_LEVEL          daemon log_level [warning]
+#   HOSTILE            1 runs tools/hostile_load.py beside the normal clients [0]
 #   START_TIMEOUT      seconds to wait for /v2/health/ready [120]
 #   CSV                the samples [.build/bench/soak-YYYYmmdd-HHMMSS.csv]
 #   PERCEIVERD, PERCEIVERLOAD  binaries [.build/release/perceiverd, .build/release/PerceiverLoad]
@@ -63,6 +69,7 @@ SETTLE=${SETTLE:-2}
 TIMEOUT=${TIMEOUT:-30}
 RSS_GROWTH_LIMIT=${RSS_GROWTH_LIMIT:-10}
 LOG_LEVEL=${LOG_LEVEL:-warning}
+HOSTILE=${HOSTILE:-0}
 START_TIMEOUT=${START_TIMEOUT:-120}
 CSV=${CSV:-.build/bench/soak-$(date +%Y%m%d-%H%M%S).csv}
 PERCEIVERD=${PERCEIVERD:-.build/release/perceiverd}
@@ -162,9 +169,16 @@ SAMPLER_PID=$!
   --header "Content-Type: application/json" --concurrency "$CONCURRENCY" --duration "$DURATION" --warmup 0 \
   --timeout "$TIMEOUT" --json > "$SCRATCH/load.json" 2> "$SCRATCH/load.err" &
 LOAD_PID=$!
+HOSTILE_PID=""
+if [ "$HOSTILE" = 1 ]; then
+  log "hostile load beside it: tools/hostile_load.py from 127.0.0.2"
+  python3 tools/hostile_load.py --port "$PORT" --model soak --duration "$DURATION" > "$SCRATCH/hostile.json" &
+  HOSTILE_PID=$!
+fi
 load_status=0
 wait "$LOAD_PID" || load_status=$?
 LOAD_PID=""
+if [ -n "$HOSTILE_PID" ]; then wait "$HOSTILE_PID" || die "tools/hostile_load.py failed"; fi
 cpu_after=$(cpu_counters)
 kill "$SAMPLER_PID" 2>/dev/null || true
 wait "$SAMPLER_PID" 2>/dev/null || true
@@ -225,10 +239,13 @@ echo "open fds:              before load $fd_before, after warm-up $fd_warm, at 
 [ "$stop_status" -eq 0 ] || echo "perceiverd exited with status $stop_status after SIGTERM"
 echo "other processes' CPU:  $(other_cpu_pct "$cpu_before" "$cpu_after") % of one CPU during the load (not a failure)"
 [ -z "$others" ] || echo "warning: other perceiverd/PerceiverLoad processes were running (pids $others)"
+[ "$HOSTILE" != 1 ] || echo "hostile load:          $(cat "$SCRATCH/hostile.json")"
 
 failures=()
 [ "$t_end" != "-" ] || failures+=("no samples under load")
-[ $((non_2xx + socket_errors + daemon_non_2xx)) -eq 0 ] \
+# Under a hostile load the daemon's non-2xx are the hostile refusals: only the normal clients' count.
+[ "$HOSTILE" = 1 ] && daemon_counted=0 || daemon_counted=$daemon_non_2xx
+[ $((non_2xx + socket_errors + daemon_counted)) -eq 0 ] \
   || failures+=("$non_2xx non-2xx, $socket_errors socket errors (daemon: $daemon_non_2xx non-2xx)")
 [ "$growth_failed" -eq 0 ] || failures+=("RSS growth ${growth} % >= limit ${RSS_GROWTH_LIMIT} %")
 [ "$fd_after" -le "$fd_before" ] || failures+=("fds after load $fd_after > before $fd_before")

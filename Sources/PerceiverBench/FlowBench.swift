@@ -54,6 +54,7 @@ struct FlowBench: ParsableCommand {
             let step = height * width / pixels
             inputs.outputPositions = IndexTensor(shape: [1, pixels], values: (0..<pixels).map { $0 * step })
         }
+        print("estimated pass memory (PerceiverModel.estimatedPassBytes): \(model.estimatedPassBytes(inputs) >> 20) MiB")
         var times: [Double] = []
         var shape: [Int] = []
         for run in 0...runs {

@@ -6,6 +6,8 @@ enum BatchDecision: Equatable {
     case run(count: Int)
     /// Hold the queue until this uptime (nanoseconds) or until something changes.
     case wait(until: UInt64)
+    /// The queue's head does not fit the memory left by the passes running now: wait until one finishes.
+    case blocked
 
     /// Triton's dynamic batcher (SERVING.md 2.2): take waiting requests in order while their rows fit in
     /// `maxBatchSize`; run at once when the batch is full, when the next request cannot join it, or when a
@@ -14,19 +16,25 @@ enum BatchDecision: Equatable {
     /// - Parameters:
     ///   - rows: rows of each waiting request, in order; each at most `maxBatchSize`.
     ///   - enqueued: when each was queued (uptime nanoseconds), same order.
+    ///   - bytes: each one's estimated pass memory, same order (nil: not counted); the batch's total stays
+    ///     within `availableBytes`, what the model's memory budget leaves beside the passes running now.
     static func decide(rows: [Int], enqueued: [UInt64], now: UInt64, policy: BatchingPolicy,
-                       flush: Bool = false) -> BatchDecision {
+                       flush: Bool = false, bytes: [Int]? = nil, availableBytes: Int = .max) -> BatchDecision {
         guard !rows.isEmpty else { return .idle }
         var count = 0
         var total = 0
+        var spent = 0
         var prefixTotals: [Int] = []
-        while count < rows.count, total + rows[count] <= policy.maxBatchSize {
+        while count < rows.count, total + rows[count] <= policy.maxBatchSize,
+              spent + (bytes?[count] ?? 0) <= availableBytes {
             total += rows[count]
+            spent += bytes?[count] ?? 0
             count += 1
             prefixTotals.append(total)
         }
-        // The queue's head always fits (larger requests are refused at submission); guard anyway.
-        guard count > 0 else { return .run(count: 1) }
+        // The queue's head fits in rows (larger requests are refused at submission) and in the whole budget;
+        // it may have to wait for memory that running passes hold.
+        guard count > 0 else { return (bytes?[0] ?? 0) > availableBytes ? .blocked : .run(count: 1) }
         if total == policy.maxBatchSize || count < rows.count { return .run(count: count) }
         if let preferred = prefixTotals.lastIndex(where: { policy.preferredBatchSizes.contains($0) }) {
             return .run(count: preferred + 1)

@@ -22,6 +22,8 @@ final class BatchScheduler: @unchecked Sendable {
     private var stopping = false
     /// Worker threads started and not yet exited.
     private var workersRunning = 0
+    /// Estimated bytes of the passes running now (`InferenceJob.bytes`), within `policy.memoryBudgetBytes`.
+    private var runningBytes = 0
     private var nextBatchID = 1
 
     init(model: String, policy: BatchingPolicy, instances: [ModelInstance], metrics: MetricsRegistry) {
@@ -85,9 +87,12 @@ final class BatchScheduler: @unchecked Sendable {
     }
 
     /// Queues `job`.
-    /// - Throws: `RequestError.queueFull` when `max_queue_size` requests already wait, `.unavailable` after
-    ///   `stop()`.
+    /// - Throws: `RequestError.overMemoryBudget` when its pass alone needs more than the model's memory budget,
+    ///   `.queueFull` when `max_queue_size` requests already wait, `.unavailable` after `stop()`.
     func submit(_ job: InferenceJob) throws(RequestError) {
+        guard job.bytes <= policy.memoryBudgetBytes else {
+            throw RequestError.overMemoryBudget(needed: job.bytes, budget: policy.memoryBudgetBytes)
+        }
         condition.lock()
         guard !stopping else {
             condition.unlock()
@@ -135,6 +140,10 @@ final class BatchScheduler: @unchecked Sendable {
     private func workerLoop(_ instance: ModelInstance) {
         while let (id, jobs) = nextBatch() {
             run(jobs, id: id, on: instance)
+            condition.withLock {
+                runningBytes -= jobs.map(\.bytes).reduce(0, +)
+                condition.broadcast()
+            }
         }
     }
 
@@ -146,9 +155,13 @@ final class BatchScheduler: @unchecked Sendable {
             let waiting = queues.joined()
             let now = DispatchTime.now().uptimeNanoseconds
             switch BatchDecision.decide(rows: waiting.map(\.rows), enqueued: waiting.map(\.enqueued), now: now,
-                                        policy: policy, flush: stopping) {
+                                        policy: policy, flush: stopping, bytes: waiting.map(\.bytes),
+                                        availableBytes: policy.memoryBudgetBytes - runningBytes) {
             case .idle:
                 if stopping { return nil }
+                condition.wait()
+            case .blocked:
+                // Another instance's pass holds the memory; its end broadcasts.
                 condition.wait()
             case .wait(let until):
                 // In slices of at most 50 ms, re-reading the monotonic clock: a wall-clock step cannot stretch it.
@@ -160,6 +173,7 @@ final class BatchScheduler: @unchecked Sendable {
                     job.state = .running
                 }
                 queued -= count
+                runningBytes += jobs.map(\.bytes).reduce(0, +)
                 metrics.setQueueDepth(model: model, queued)
                 defer { nextBatchID += 1 }
                 return (nextBatchID, jobs)

@@ -15,6 +15,9 @@ struct BatchingPolicy: Sendable, Equatable {
     var priorityLevels: Int
     /// The level of a request without `priority`, in `1...max(1, priorityLevels)`.
     var defaultPriorityLevel: Int
+    /// Bytes the passes of this model may hold at once (`PerceiverModel.estimatedPassBytes` summed over what
+    /// runs): a request over it is refused, one that does not fit beside running passes waits.
+    var memoryBudgetBytes: Int
 
     init(_ configuration: ModelConfiguration) {
         maxBatchSize = configuration.maxBatchSize
@@ -25,6 +28,7 @@ struct BatchingPolicy: Sendable, Equatable {
         priorityLevels = configuration.priorityLevels
         defaultPriorityLevel = configuration.defaultPriorityLevel == 0
             ? max(1, configuration.priorityLevels) : configuration.defaultPriorityLevel
+        memoryBudgetBytes = configuration.memoryBudgetMiB << 20
     }
 
     /// The number of queues: one per priority level, or one.

@@ -26,6 +26,8 @@ final class InferenceJob: @unchecked Sendable {
     let inputs: ModelInputs
     /// Rows (B): what `max_batch_size` counts.
     let rows: Int
+    /// Estimated pass memory: what the model's memory budget counts.
+    let bytes: Int
     /// Index of its priority queue (0 = highest).
     let queueIndex: Int
     /// Uptime (nanoseconds) when it was queued.
@@ -37,11 +39,12 @@ final class InferenceJob: @unchecked Sendable {
     private let completion: @Sendable (Result<JobResult, RequestError>) -> Void
     var state = State.queued
 
-    init(inputs: ModelInputs, rows: Int, queueIndex: Int, timeoutMicroseconds: Int?,
+    init(inputs: ModelInputs, rows: Int, bytes: Int = 0, queueIndex: Int, timeoutMicroseconds: Int?,
          isCanceled: @escaping @Sendable () -> Bool,
          completion: @escaping @Sendable (Result<JobResult, RequestError>) -> Void) {
         self.inputs = inputs
         self.rows = rows
+        self.bytes = bytes
         self.queueIndex = queueIndex
         self.timeoutMicroseconds = timeoutMicroseconds
         self.isCanceled = isCanceled

@@ -70,7 +70,7 @@ private enum JSONKeys {
                            "auth"]
     static let model: Set = ["name", "path", "version", "precision", "max_batch_size", "max_queue_delay_us",
                              "max_queue_size", "default_timeout_us", "preferred_batch_sizes", "priority_levels",
-                             "default_priority_level", "instances", "threads_per_instance"]
+                             "default_priority_level", "instances", "threads_per_instance", "memory_budget_mib"]
     static let limits = Set(LimitsConfiguration.keys.map(\.key))
     static let tls: Set = ["port", "cert", "key"]
     static let auth: Set = ["token_file", "protect_metrics"]
@@ -98,7 +98,9 @@ extension ModelConfiguration {
                                                      .nonNegative),
             instances: try reader.integer("instances", default: defaults.instances, .positive),
             threadsPerInstance: try reader.integer("threads_per_instance", default: defaults.threadsPerInstance,
-                                                   .nonNegative))
+                                                   .nonNegative),
+            memoryBudgetMiB: try reader.integer("memory_budget_mib", default: defaults.memoryBudgetMiB,
+                                                .integer(min: 1, max: 1 << 30)))
     }
 }
 

@@ -99,6 +99,7 @@ extension ModelConfiguration {
         try require(defaultPriorityLevel, .integer(min: 0, max: priorityLevels), "\(keyPrefix).default_priority_level")
         try require(instances, .positive, "\(keyPrefix).instances")
         try require(threadsPerInstance, .nonNegative, "\(keyPrefix).threads_per_instance")
+        try require(memoryBudgetMiB, .integer(min: 1, max: 1 << 30), "\(keyPrefix).memory_budget_mib")
     }
 }
 

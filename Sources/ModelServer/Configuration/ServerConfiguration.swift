@@ -80,12 +80,17 @@ public struct ModelConfiguration: Sendable, Equatable {
     public var instances: Int
     /// oneDNN threads of each instance; 0 divides the server's `threads` evenly over all instances.
     public var threadsPerInstance: Int
+    /// MiB of working memory (activations and preprocessing, estimated per request from its shapes) the
+    /// model's passes may hold at once; a request needing more alone is refused (413), one that does not fit
+    /// beside running passes waits for them.
+    public var memoryBudgetMiB: Int
 
     /// A model; every argument after `path` defaults to the file format's default.
     public init(name: String, path: String, version: String = "1", precision: String = "f32",
                 maxBatchSize: Int = 8, maxQueueDelayMicroseconds: Int = 0, maxQueueSize: Int = 64,
                 defaultTimeoutMicroseconds: Int = 0, preferredBatchSizes: [Int] = [], priorityLevels: Int = 0,
-                defaultPriorityLevel: Int = 0, instances: Int = 1, threadsPerInstance: Int = 0) {
+                defaultPriorityLevel: Int = 0, instances: Int = 1, threadsPerInstance: Int = 0,
+                memoryBudgetMiB: Int = 2048) {
         self.name = name
         self.path = path
         self.version = version
@@ -99,6 +104,7 @@ public struct ModelConfiguration: Sendable, Equatable {
         self.defaultPriorityLevel = defaultPriorityLevel
         self.instances = instances
         self.threadsPerInstance = threadsPerInstance
+        self.memoryBudgetMiB = memoryBudgetMiB
     }
 }
 

@@ -7,8 +7,10 @@ extension Router {
     /// own outputs into its response (on a global queue, never a connection's). Accounts for the request in
     /// the metrics (in flight, status, failure reason) and puts its batch id and size in its log line.
     ///
-    /// Refused at once: more rows than `max_batch_size`, a bad `priority`, a full queue. Dropped without
-    /// compute: a client that leaves while the request waits, a queue timeout that passes.
+    /// Refused at once: more rows than `max_batch_size`, inputs or outputs over the size limits, a pass whose
+    /// estimated memory is over the model's budget, a bad `priority`, a full queue. Dropped without compute: a
+    /// client that leaves while the request waits, a queue timeout that passes. A request that fits the budget
+    /// but not beside the passes running now waits in the queue.
     func schedule(_ inputs: ModelInputs, on served: ServedModel, timeout: Int?, priority: Int?,
                   context: RequestContext, start: Date, respond: @escaping @Sendable (HTTPResponse) -> Void,
                   render: @escaping @Sendable (ModelOutputs) throws(RequestError) -> HTTPResponse) {
@@ -42,8 +44,10 @@ extension Router {
             guard rows <= policy.maxBatchSize else {
                 throw RequestError.batchTooLarge(rows: rows, limit: policy.maxBatchSize)
             }
+            try checkSizes(inputs, of: served.model)
             let cancellation = context.cancellation
-            job = InferenceJob(inputs: inputs, rows: rows, queueIndex: try policy.queueIndex(priority: priority),
+            job = InferenceJob(inputs: inputs, rows: rows, bytes: served.model.estimatedPassBytes(inputs),
+                               queueIndex: try policy.queueIndex(priority: priority),
                                timeoutMicroseconds: policy.timeoutMicroseconds(requested: timeout),
                                isCanceled: { [weak cancellation] in cancellation?.isCancelled ?? true },
                                completion: finish)

@@ -48,6 +48,10 @@ public enum RequestError: Error, Equatable, Sendable {
     case batchTooLarge(rows: Int, limit: Int)
     /// `parameters.priority` names a level the model does not have.
     case badPriority(Int, levels: Int)
+    /// The request's pass alone would need more memory than the model's `memory_budget_mib` (413).
+    case overMemoryBudget(needed: Int, budget: Int)
+    /// An input or the outputs asked for exceed a configured size limit (413); the text names it.
+    case tooLarge(String)
 
     /// The HTTP status this error answers with.
     public var status: Int {
@@ -57,7 +61,7 @@ public enum RequestError: Error, Equatable, Sendable {
             return 400
         case .inference(.aborted): return 503
         case .inference(let error): return error.isClientError ? 400 : 500
-        case .badImage(.tooLarge, _): return 413
+        case .badImage(.tooLarge, _), .overMemoryBudget, .tooLarge: return 413
         case .badImage(.unsupported, _), .unsupportedMediaType: return 415
         case .badImage(.outOfMemory, _): return 500
         case .badImage: return 400
@@ -116,6 +120,10 @@ extension RequestError: CustomStringConvertible {
         case .canceled: return "request canceled: the client closed the connection before compute"
         case .batchTooLarge(let rows, let limit):
             return "the request has \(rows) rows, more than the model's max_batch_size \(limit); split it"
+        case .overMemoryBudget(let needed, let budget):
+            return "the request needs about \(needed >> 20) MiB of working memory, more than the model's memory budget "
+                + "of \(budget >> 20) MiB (models[].memory_budget_mib); send smaller inputs or fewer outputs"
+        case .tooLarge(let reason): return reason
         case .badPriority(let priority, let levels):
             return "parameter 'priority' must be from 0 (the default level) to \(levels), got \(priority)"
         }

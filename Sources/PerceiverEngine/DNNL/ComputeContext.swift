@@ -29,6 +29,11 @@ final class ComputeContext: @unchecked Sendable {
     /// Most primitives kept per kind. Batches of mixed lengths create new shapes; each primitive holds its
     /// own scratchpad, so the cache must not grow with every shape a server ever sees.
     let cacheCapacity: Int
+    /// Most scratchpad bytes the cached primitives hold together; beyond it the least recently used of the
+    /// kind being added are dropped (a cache bounded only in entries held whatever large shapes had passed).
+    let maxScratchpadBytes: Int
+    /// Guarded by `lock`: scratchpad bytes of every cached primitive.
+    private(set) var scratchpadBytes = 0
 
     /// A primitive and, per execution argument, the descriptor its memory is wrapped with.
     private struct CachedPrimitive {
@@ -37,10 +42,12 @@ final class ComputeContext: @unchecked Sendable {
         var lastUse = 0
     }
 
-    init(threads: Int, precision: Precision = .f32, cacheCapacity: Int = 96) throws(InferenceError) {
+    init(threads: Int, precision: Precision = .f32, cacheCapacity: Int = 96,
+         maxScratchpadBytes: Int = 256 << 20) throws(InferenceError) {
         self.threads = max(1, threads)
         self.precision = precision
         self.cacheCapacity = max(1, cacheCapacity)
+        self.maxScratchpadBytes = max(0, maxScratchpadBytes)
         dnnl = try DNNLEngine()
     }
 
@@ -165,12 +172,15 @@ final class ComputeContext: @unchecked Sendable {
             cache.values[index].lastUse = clock
             return cache.values[index]
         }
-        if cache.count >= cacheCapacity, let oldest = cache.min(by: { $0.value.lastUse < $1.value.lastUse })?.key {
-            cache[oldest] = nil
-        }
         var created = try make()
         created.lastUse = clock
+        let added = created.primitive.scratchpadBytes
+        while !cache.isEmpty, cache.count >= cacheCapacity || scratchpadBytes + added > maxScratchpadBytes,
+              let oldest = cache.min(by: { $0.value.lastUse < $1.value.lastUse })?.key {
+            scratchpadBytes -= cache.removeValue(forKey: oldest)?.primitive.scratchpadBytes ?? 0
+        }
         cache[key] = created
+        scratchpadBytes += added
         return created
     }
 

@@ -67,6 +67,8 @@ final class Primitive {
     /// The implementation oneDNN chose (e.g. `brg:avx512_core`), for logs and benchmarks.
     let implementation: String
     let scratchpad: DNNLMemory?
+    /// Bytes of `scratchpad` (0 without one): what a cache of primitives holds besides their code.
+    let scratchpadBytes: Int
     private let scratchBuffer: UnsafeMutableRawPointer?
 
     /// Creates the primitive from `descriptor` (an op descriptor such as `dnnl_matmul_desc_t`).
@@ -105,9 +107,11 @@ final class Primitive {
         self.name = name
         var scratchBuffer: UnsafeMutableRawPointer?
         var scratchpad: DNNLMemory?
+        var scratchpadBytes = 0
         if let md = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0) {
             let size = dnnl_memory_desc_get_size(md)
             if size > 0 {
+                scratchpadBytes = size
                 let buffer = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
                 scratchBuffer = buffer
                 do {
@@ -121,6 +125,7 @@ final class Primitive {
         }
         self.scratchBuffer = scratchBuffer
         self.scratchpad = scratchpad
+        self.scratchpadBytes = scratchpadBytes
     }
 
     deinit {

@@ -22,6 +22,15 @@ struct FlowPreprocessor: InputPreprocessor {
 
     var numChannels: Int { 64 + positionFeatures.channels }
 
+    func plan(_ inputs: ModelInputs, batch: Int) -> PassCost.Plan? {
+        let pixels = height * width
+        // Patches built from frames, their space-to-depth stack (54 values a pixel), the convolution's 64
+        // features, and the grid's position features.
+        let patches = inputs.frames != nil ? batch * 2 * 27 * pixels : 0
+        let scratch = patches + batch * pixels * (54 + 64) + pixels * positionFeatures.channels
+        return PassCost.Plan(rows: pixels, scratchBytes: scratch * PassCost.floatBytes)
+    }
+
     var inputSpecs: [TensorSpec] {
         [TensorSpec(name: "inputs", datatypes: ["FP32"], shape: [-1, 2, 27, height, width], isOptional: true),
          TensorSpec(name: "frames", datatypes: ["FP32"], shape: [-1, 2, 3, height, width], isOptional: true)]

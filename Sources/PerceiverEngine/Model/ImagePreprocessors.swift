@@ -66,6 +66,12 @@ struct LearnedImagePreprocessor: InputPreprocessor {
     var numChannels: Int { 512 }
     var inputSpecs: [TensorSpec] { imageSpecs(size: imageSize) }
 
+    func plan(_ inputs: ModelInputs, batch: Int) -> PassCost.Plan? {
+        let rows = imageSize * imageSize
+        // The NHWC copy and the 1x1 convolution's features.
+        return PassCost.Plan(rows: rows, scratchBytes: batch * rows * (3 + 256) * PassCost.floatBytes)
+    }
+
     func callAsFunction(_ inputs: ModelInputs, context: ComputeContext) throws(InferenceError) -> PreparedInputs {
         let pixels = try pixelValues(inputs, size: imageSize)
         let (b, h, w) = (pixels.shape[0], pixels.shape[2], pixels.shape[3])
@@ -86,6 +92,14 @@ struct FourierImagePreprocessor: InputPreprocessor {
 
     var numChannels: Int { 3 + positionFeatures.channels }
     var inputSpecs: [TensorSpec] { imageSpecs(size: nil) }
+
+    func plan(_ inputs: ModelInputs, batch: Int) -> PassCost.Plan? {
+        guard let s = inputs.pixelValues?.shape, s.count == 4 else { return nil }
+        let rows = s[2] * s[3]
+        // The NHWC copy and the grid's position features (cached after the first request of a size).
+        return PassCost.Plan(rows: rows, scratchBytes: (batch * rows * 3 + rows * positionFeatures.channels)
+                                * PassCost.floatBytes)
+    }
 
     func callAsFunction(_ inputs: ModelInputs, context: ComputeContext) throws(InferenceError) -> PreparedInputs {
         let pixels = try pixelValues(inputs)
@@ -123,6 +137,16 @@ struct ConvImagePreprocessor: InputPreprocessor {
 
     var numChannels: Int { 64 + positionFeatures.channels }
     var inputSpecs: [TensorSpec] { imageSpecs(size: nil) }
+
+    func plan(_ inputs: ModelInputs, batch: Int) -> PassCost.Plan? {
+        guard let s = inputs.pixelValues?.shape, s.count == 4 else { return nil }
+        // The 7x7 stride-2 convolution's rows (im2col, 3 x 49 values each) and its 64 features, then the
+        // stride-2 pool's grid with its position features.
+        let convolved = ((s[2] + 1) / 2) * ((s[3] + 1) / 2)
+        let rows = ((s[2] + 3) / 4) * ((s[3] + 3) / 4)
+        let scratch = batch * convolved * (147 + 64) + rows * positionFeatures.channels
+        return PassCost.Plan(rows: rows, scratchBytes: scratch * PassCost.floatBytes)
+    }
 
     func callAsFunction(_ inputs: ModelInputs, context: ComputeContext) throws(InferenceError) -> PreparedInputs {
         let pixels = try pixelValues(inputs)

@@ -8,6 +8,10 @@ protocol InputPreprocessor: Sendable {
     var inputSpecs: [TensorSpec] { get }
     /// Validates `inputs` and builds the encoder input.
     func callAsFunction(_ inputs: ModelInputs, context: ComputeContext) throws(InferenceError) -> PreparedInputs
+    /// M and the intermediates' bytes that preprocessing `inputs` (of `batch` items) will produce, from their
+    /// shapes alone, for `PerceiverModel.estimatedPassBytes`; nil when a required input is missing or
+    /// malformed (the pass refuses them).
+    func plan(_ inputs: ModelInputs, batch: Int) -> PassCost.Plan?
 }
 
 /// `PerceiverTextPreprocessor`: token embedding plus absolute position embedding (PERCEIVER.md B.9.1).
@@ -29,6 +33,11 @@ struct TextPreprocessor: InputPreprocessor {
     var inputSpecs: [TensorSpec] {
         [TensorSpec(name: "input_ids", datatypes: ["INT64", "INT32"], shape: [-1, -1], isOptional: false),
          TensorSpec(name: "attention_mask", datatypes: ["INT64", "INT32"], shape: [-1, -1], isOptional: true)]
+    }
+
+    func plan(_ inputs: ModelInputs, batch: Int) -> PassCost.Plan? {
+        guard let ids = inputs.inputIDs, ids.shape.count == 2 else { return nil }
+        return PassCost.Plan(rows: ids.shape[1], scratchBytes: 0)
     }
 
     /// `input_ids (B, L)` and optional `attention_mask (B, L)` -> `(B, L, C)`.

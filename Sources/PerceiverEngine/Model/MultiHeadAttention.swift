@@ -15,10 +15,13 @@ struct MultiHeadAttention: Sendable {
     /// Most score floats held at once: 24 MiB by default, below glibc's largest dynamic mmap threshold
     /// (32 MiB), so the buffer is reused from the heap instead of being mapped and faulted in afresh each
     /// call even without `HeapPolicy`; tests lower it to force chunking.
-    var scoreBudget = 6 << 20
+    var scoreBudget = Self.defaultScoreBudget
     /// Fewest query rows per chunk, whatever the budget: each chunk re-reads every key and value, so against
     /// the 182,528 keys of an optical-flow input a chunk takes at least 128 rows (93 MiB of scores).
-    var minimumChunkRows = 128
+    var minimumChunkRows = Self.defaultMinimumChunkRows
+
+    static let defaultScoreBudget = 6 << 20
+    static let defaultMinimumChunkRows = 128
 
     var qkHeadDim: Int { qkChannels / heads }
     var vHeadDim: Int { vChannels / heads }

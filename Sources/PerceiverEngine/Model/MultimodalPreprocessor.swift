@@ -45,6 +45,17 @@ struct MultimodalPreprocessor: InputPreprocessor {
         self.mask = mask
     }
 
+    func plan(_ inputs: ModelInputs, batch: Int) -> PassCost.Plan? {
+        guard let a = inputs.audio?.shape, a.count == 3, let v = inputs.image?.shape, v.count == 5 else { return nil }
+        let s = Self.spatialDownsample
+        let audioRows = a[1] / max(1, samplesPerPatch)
+        let imageRows = v[1] * (v[3] / s) * (v[4] / s)
+        // The space-to-depth patches (the image's size again) and both grids' position features.
+        let scratch = batch * v.dropFirst().reduce(1, *) + imageRows * imageFeatures.channels
+            + audioRows * audioFeatures.channels
+        return PassCost.Plan(rows: audioRows + imageRows + 1, scratchBytes: scratch * PassCost.floatBytes)
+    }
+
     var inputSpecs: [TensorSpec] {
         [TensorSpec(name: "audio", datatypes: ["FP32"], shape: [-1, -1, 1], isOptional: false),
          TensorSpec(name: "image", datatypes: ["FP32"], shape: [-1, -1, 3, -1, -1], isOptional: false),

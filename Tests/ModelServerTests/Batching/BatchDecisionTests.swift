@@ -72,3 +72,24 @@ import Testing
         #expect(try single.queueIndex(priority: 7) == 0, "without levels, priority is ignored as in Triton")
     }
 }
+
+/// The memory budget: a batch's estimated bytes stay within what the passes running now leave.
+@Suite struct BatchMemoryBudgetTests {
+    let policy = BatchingPolicy(ModelConfiguration(name: "m", path: "/m", maxBatchSize: 8))
+
+    @Test func aBatchTakesOnlyTheRequestsThatFitTheMemoryLeft() {
+        #expect(BatchDecision.decide(rows: [1, 1, 1], enqueued: [0, 0, 0], now: 0, policy: policy,
+                                     bytes: [40, 40, 40], availableBytes: 100) == .run(count: 2))
+        #expect(BatchDecision.decide(rows: [1, 1], enqueued: [0, 0], now: 0, policy: policy,
+                                     bytes: [40, 40], availableBytes: 80) == .run(count: 2))
+    }
+
+    @Test func aHeadThatDoesNotFitBesideRunningPassesWaits() {
+        #expect(BatchDecision.decide(rows: [1, 1], enqueued: [0, 0], now: 0, policy: policy,
+                                     bytes: [60, 10], availableBytes: 50) == .blocked)
+    }
+
+    @Test func withoutEstimatesRowsAloneDecide() {
+        #expect(BatchDecision.decide(rows: [1, 1], enqueued: [0, 0], now: 0, policy: policy) == .run(count: 2))
+    }
+}

@@ -89,6 +89,14 @@ enum HostileCatalog {
         C.raw("path traversal", "GET /v2/models/../../../etc/passwd HTTP/1.1\r\n" + C.host + "\r\n", 404, "no route",
               closes: false),
         C.raw("wrong method", "DELETE /v2/models/seqcls HTTP/1.1\r\n" + C.host + "\r\n", 405, "not allowed", closes: false),
+        // RFC 9112 section 3.2: exactly one valid Host, else 400 (a front end and we could disagree on it).
+        C.raw("no Host", "GET /v2/models/seqcls HTTP/1.1\r\n\r\n", 400, "needs a Host header"),
+        C.raw("two Hosts", "GET /v2/models/seqcls HTTP/1.1\r\n" + C.host + "Host: other\r\n\r\n", 400,
+              "more than one Host header"),
+        C.raw("invalid Host", "GET /v2/models/seqcls HTTP/1.1\r\nHost: a b\r\n\r\n", 400, "not a valid host"),
+        // RFC 3986 section 2.1: a path with a broken percent-encoding is refused, not routed as text.
+        C.raw("broken percent-encoding", "GET /v2/models/seq%zzcls HTTP/1.1\r\n" + C.host + "\r\n", 400,
+              "not valid percent-encoding"),
     ]
 
     static let tensors: [HostileCase] = [

@@ -68,6 +68,20 @@ import Testing
         #expect(try client.request("POST", "/v2/health/other").status == 404)
     }
 
+    /// Paths are percent-decoded segment by segment (RFC 3986 section 2.1), and an absolute-form target is
+    /// served by its path (RFC 9112 section 3.2.2).
+    @Test func percentEncodedPathsAndAbsoluteFormTargetsAreRouted() throws {
+        let client = try TestDaemon.client()
+        let encoded = try client.request("GET", "/v2/models/s%65qcls")
+        #expect(encoded.status == 200)
+        #expect(encoded.json?["name"] as? String == "seqcls")
+        #expect(try client.request("GET", "/v2/models/%73eqcls/ready").status == 200)
+        // An encoded slash stays inside its segment: no such model, not another route.
+        #expect(try client.request("GET", "/v2/models/seqcls%2Fready").status == 404)
+        try client.send("GET http://localhost/v2/models/seqcls HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        #expect(try client.readResponse().json?["name"] as? String == "seqcls")
+    }
+
     @Test func wrongMethodsAre405WithAllow() throws {
         let client = try TestDaemon.client()
         let response = try client.request("GET", "/v2/models/mlm/infer")

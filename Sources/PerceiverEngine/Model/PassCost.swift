@@ -1,0 +1,98 @@
+/// What one forward pass will hold in memory, estimated from its inputs' shapes before any work starts, so
+/// that a server can admit it against a budget (`PerceiverModel.estimatedPassBytes`).
+///
+/// Shapes: B batch, M input rows of C channels after preprocessing, N latents of D channels, O output queries
+/// of E channels. Every term is a buffer the pass allocates at its largest: the inputs themselves, the
+/// preprocessor's intermediates and its `(B, M, C)` result, the cross-attention's layer-normed chunk and its
+/// keys and values `(B, M, qk + v)`, the score buffer (`MultiHeadAttention.scoreBudget`, or at least 128 query
+/// rows against every key), the latents' working copies, the decoder's queries `(B, O, E)`, one decoder chunk's
+/// working set and the outputs. It is an upper bound in the sense that every buffer counted is alive at once,
+/// which the engine never needs; `PassCostTests` checks it against the resident memory a pass really takes.
+struct PassCost {
+    /// Rows M per batch element after preprocessing, and bytes of preprocessing intermediates (grids, patches,
+    /// convolution rows) beyond the `(B, M, C)` result.
+    struct Plan {
+        var rows: Int
+        var scratchBytes: Int
+    }
+
+    static let floatBytes = 4
+
+    /// Bytes of the tensors in `inputs` (integers as 8 bytes, floats as 4).
+    static func inputBytes(_ inputs: ModelInputs) -> Int {
+        let integers = [inputs.inputIDs, inputs.attentionMask, inputs.outputPositions].compactMap { $0?.values.count }
+            + inputs.modalityPositions.values.map(\.values.count)
+        let floats = [inputs.pixelValues, inputs.flowPatches, inputs.frames, inputs.image, inputs.audio, inputs.label,
+                      inputs.queries].compactMap { $0?.scalars.count }
+        return integers.reduce(0, +) * 8 + floats.reduce(0, +) * floatBytes
+    }
+
+    /// The score buffer of one attention of `batch` x `queries` query rows over `keys` key rows with `heads`
+    /// heads: all of it when it fits `MultiHeadAttention.scoreBudget`, else a chunk of query rows that does (at
+    /// least 128 rows).
+    static func scoreBytes(batch: Int, heads: Int, queries: Int, keys: Int) -> Int {
+        let whole = batch * heads * queries * keys
+        let chunked = max(MultiHeadAttention.defaultScoreBudget, heads * MultiHeadAttention.defaultMinimumChunkRows * keys)
+        return min(whole, chunked) * floatBytes
+    }
+}
+
+extension PerceiverModel {
+    /// An upper bound on the bytes a forward pass over `inputs` allocates (activations and preprocessing, not
+    /// the weights), from shapes alone; 0 when the inputs are incomplete (the pass refuses them anyway).
+    /// A server admits requests against a memory budget with it (`models[].memory_budget_mib`).
+    public func estimatedPassBytes(_ inputs: ModelInputs) -> Int {
+        let f = PassCost.floatBytes
+        let batch = rowCount(of: inputs)
+        guard let plan = preprocessor.plan(inputs, batch: batch) else { return PassCost.inputBytes(inputs) }
+        let (m, c) = (plan.rows, preprocessor.numChannels)
+        let cross = encoder.crossAttention
+        var bytes = PassCost.inputBytes(inputs) + plan.scratchBytes + batch * m * c * f
+        // Cross-attention: one layer-normed chunk, keys and values of every input row, the scores.
+        bytes += min(batch * m, PerceiverLayer.projectionChunkRows) * c * f
+        bytes += batch * m * (cross.key.outFeatures + cross.value.outFeatures) * f
+        bytes += PassCost.scoreBytes(batch: batch, heads: cross.attention.heads, queries: encoder.numLatents, keys: m)
+        // Latents: a few (B, N, D) copies and the self-attention's hidden layer and scores.
+        let (n, d) = (encoder.numLatents, encoder.latentChannels)
+        let selfHidden = encoder.selfAttends.first.map { $0.mlp1.outFeatures } ?? d
+        bytes += batch * n * (6 * d + selfHidden) * f
+        bytes += batch * (encoder.selfAttends.first?.attention.heads ?? 1) * n * n * f
+        bytes += decoderBytes(inputs, batch: batch, inputRows: m)
+        return bytes
+    }
+
+    /// The decoder's share: its queries `(B, O, E)` (unless they are the preprocessed input itself), one chunk's
+    /// working set against the N latents, and the outputs.
+    private func decoderBytes(_ inputs: ModelInputs, batch: Int, inputRows m: Int) -> Int {
+        let f = PassCost.floatBytes
+        let n = encoder.numLatents
+        let layer = decoder.layer
+        let e = decoder.queryChannels
+        let rows = outputRows(inputs, inputRows: m)
+        let chunk = min(batch * rows, options.decoderChunkRows)
+        let work = e * 4 + layer.query.outFeatures + layer.value.outFeatures + layer.mlp1.outFeatures
+        let outputs = max(decoder.outputChannels, postprocessor.channels(decoded: decoder.outputChannels))
+        var bytes = chunk * work * f
+            + PassCost.scoreBytes(batch: batch, heads: layer.attention.heads, queries: rows, keys: n)
+        bytes += batch * n * (layer.key.outFeatures + layer.value.outFeatures) * f
+        bytes += 2 * batch * rows * outputs * f
+        if inputs.queries != nil || inputs.outputPositions != nil || decoder.defaultQueries != .preparedInputs {
+            bytes += batch * rows * e * f
+        }
+        return bytes
+    }
+
+    /// O: the output queries per batch element a request asks for.
+    func outputRows(_ inputs: ModelInputs, inputRows m: Int) -> Int {
+        if let multimodal {
+            return Modality.allCases.map { inputs.modalityPositions[$0]?.shape.last ?? multimodal.pointCount($0) }
+                .reduce(0, +)
+        }
+        if let queries = inputs.queries, queries.shape.count == 3 { return queries.shape[1] }
+        if let positions = inputs.outputPositions, positions.shape.count == 2 { return positions.shape[1] }
+        switch decoder.defaultQueries {
+        case .inputLength, .preparedInputs: return m
+        case .wholeTable, .generated: return decoder.tableRows
+        }
+    }
+}
