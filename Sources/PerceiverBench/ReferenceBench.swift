@@ -90,10 +90,10 @@ struct ReferenceBench: ParsableCommand {
     /// The inputs `tools/bench_reference.py` builds for the same model: byte ids `6 + (i * 7919) % 256` with
     /// a full mask, or pixels `sin(0.01 * i)` over `(B, 3, 224, 224)`; i is the flat element index.
     static func inputs(for model: PerceiverModel, batch: Int, sequence: Int) throws -> ModelInputs {
-        switch model.architecture {
-        case .maskedLM:
+        switch model.architecture.task {
+        case .fillMask:
             return TextBench.inputs(batch: batch, sequence: sequence)
-        case .imageClassificationLearned, .imageClassificationFourier, .imageClassificationConvProcessing:
+        case .imageClassification:
             let size = model.config.imageSize
             let count = batch * 3 * size * size
             return ModelInputs(pixelValues: Tensor(shape: [batch, 3, size, size],
@@ -107,7 +107,7 @@ struct ReferenceBench: ParsableCommand {
     /// positions, a classifier's argmax per batch row.
     static func top1(_ logits: Tensor, architecture: Architecture) -> [Int] {
         let width = logits.shape.last!
-        let rows = architecture == .maskedLM ? min(64, logits.shape[1]) : logits.shape[0]
+        let rows = architecture.task == .fillMask ? min(64, logits.shape[1]) : logits.shape[0]
         return (0..<rows).map { row in
             let slice = logits.scalars[(row * width)..<((row + 1) * width)]
             return slice.indices.max { slice[$0] < slice[$1] }! - row * width

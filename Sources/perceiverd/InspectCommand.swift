@@ -28,16 +28,8 @@ struct InspectCommand: ParsableCommand {
         print("file dtype:   \(loaded.storedDTypes.joined(separator: ", "))")
         print("precision:    \(engine.precisionChoice.summary), threads \(loaded.options.threads)")
         print("latents:      \(c.numLatents) x \(c.dLatents), \(c.numBlocks) block(s) x \(c.numSelfAttendsPerBlock) self-attention layers")
-        switch loaded.architecture {
-        case .opticalFlow:
-            print("frames:       \(c.trainSize.map(String.init).joined(separator: " x ")) (train_size): logits are 2 flow channels per pixel")
-        case .multimodalAutoencoding:
-            print("video:        \(c.numFrames) frames, image_size \(c.imageSize), output \(c.outputShape.dropFirst().map(String.init).joined(separator: " x "))")
-            print("audio:        \(c.numFrames * c.audioSamplesPerFrame) samples, \(c.samplesPerPatch) per patch")
-        default:
-            break
-        }
-        if loaded.architecture.isClassifier || loaded.architecture == .multimodalAutoencoding {
+        for line in loaded.summaryLines { print(line) }
+        if loaded.architecture.isClassifier || loaded.outputSpecs.contains(where: { $0.name == "label" }) {
             print("labels:       \(c.numLabels) (\(c.labels.prefix(5).joined(separator: ", "))\(c.numLabels > 5 ? ", ..." : ""))")
         }
         print("inputs:")

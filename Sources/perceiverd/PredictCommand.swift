@@ -66,15 +66,15 @@ struct PredictCommand: ParsableCommand {
     }
 
     private func predictText(_ text: String, _ loaded: PerceiverModel) throws {
-        switch loaded.architecture {
-        case .maskedLM:
+        switch loaded.architecture.task {
+        case .fillMask:
             let result = try FillMask(model: loaded, text: text, topK: topK)
             print(result.filledText)
             for prediction in result.predictions {
                 let candidates = prediction.candidates.map { "'\($0.token)' \(String(format: "%.4f", $0.score))" }
                 print("  position \(prediction.position): " + candidates.joined(separator: ", "))
             }
-        case .sequenceClassification:
+        case .textClassification:
             let result = try Classification(model: loaded, text: text, topK: topK)
             for label in result.items[0] { print("\(label.label)\t\(String(format: "%.4f", label.score))") }
         default:

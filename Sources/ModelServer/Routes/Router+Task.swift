@@ -47,7 +47,7 @@ extension Router {
         let model = served.model
         let topK = task.topK
         switch task.input {
-        case .text(let text) where model.architecture == .maskedLM:
+        case .text(let text) where model.architecture.task == .fillMask:
             let query = try FillMask.Query(model: model, text: text)
             return TaskPlan(inputs: query.inputs) { outputs in
                 let result = FillMask(query: query, logits: outputs.logits, topK: topK)
@@ -58,7 +58,7 @@ extension Router {
                 }.joined(separator: ",") + "]"
             }
         case .text(let text):
-            guard model.architecture == .sequenceClassification else {
+            guard model.architecture.task == .textClassification else {
                 throw RequestError.badTensor(name: "text", reason: "model '\(served.name)' takes images, not text")
             }
             let labels = model.config.labels

@@ -39,35 +39,12 @@ extension ModelInputs {
         throw RequestError.badTensor(name: tensor.name, reason: "element \(index) is \(kind); inputs must be finite numbers")
     }
 
+    /// Sets the input of `tensor`'s name: the name and datatype were checked against the model's spec, so
+    /// the mapping needs to know nothing of any architecture.
     private mutating func assign(_ tensor: V2Tensor) throws(RequestError) {
-        switch (tensor.name, tensor.data) {
-        case ("input_ids", .integers(let values)):
-            inputIDs = IndexTensor(shape: tensor.shape, values: values)
-        case ("attention_mask", .integers(let values)):
-            attentionMask = IndexTensor(shape: tensor.shape, values: values)
-        case ("output_positions", .integers(let values)):
-            outputPositions = IndexTensor(shape: tensor.shape, values: values)
-        case ("pixel_values", .floats(let values)):
-            pixelValues = Tensor(shape: tensor.shape, scalars: values)
-        case ("queries", .floats(let values)):
-            queries = Tensor(shape: tensor.shape, scalars: values)
-        case ("inputs", .floats(let values)):
-            flowPatches = Tensor(shape: tensor.shape, scalars: values)
-        case ("frames", .floats(let values)):
-            frames = Tensor(shape: tensor.shape, scalars: values)
-        case ("image", .floats(let values)):
-            image = Tensor(shape: tensor.shape, scalars: values)
-        case ("audio", .floats(let values)):
-            audio = Tensor(shape: tensor.shape, scalars: values)
-        case ("label", .floats(let values)):
-            label = Tensor(shape: tensor.shape, scalars: values)
-        case (let name, .integers(let values)) where name.hasPrefix("output_positions_"):
-            guard let modality = Modality(rawValue: String(name.dropFirst("output_positions_".count))) else {
-                fallthrough
-            }
-            modalityPositions[modality] = IndexTensor(shape: tensor.shape, values: values)
-        default:
-            throw RequestError.badTensor(name: tensor.name, reason: "datatype \(tensor.datatype) does not fit this input")
+        switch tensor.data {
+        case .integers(let values): self[tensor.name] = .integers(IndexTensor(shape: tensor.shape, values: values))
+        case .floats(let values): self[tensor.name] = .floats(Tensor(shape: tensor.shape, scalars: values))
         }
     }
 }

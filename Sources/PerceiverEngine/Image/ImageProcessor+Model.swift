@@ -11,12 +11,8 @@ extension ImageProcessor {
     ///   the fixed input size of the model.
     static func forModel(_ architecture: Architecture, config: PerceiverConfig,
                          json: Data?) throws(ModelLoadError) -> ImageProcessor? {
-        let fixedSide: Int?
-        switch architecture {
-        case .imageClassificationLearned: fixedSide = config.imageSize  // position embeddings of image_size^2
-        case .imageClassificationFourier, .imageClassificationConvProcessing: fixedSide = nil
-        case .maskedLM, .sequenceClassification, .opticalFlow, .multimodalAutoencoding: return nil
-        }
+        guard let side = architecture.family.imageSide(config: config) else { return nil }
+        let fixedSide: Int? = if case .fixed(let size) = side { size } else { nil }
         guard let json else {
             var defaults = ImageProcessorConfig()
             if let side = fixedSide { defaults.resizeTarget = .init(height: side, width: side) }

@@ -11,16 +11,24 @@ struct PerceiverEncoder: Sendable {
     var numLatents: Int { latents.shape[0] }
     var latentChannels: Int { latents.shape[1] }
 
+    /// The encoder's tensor names, the same in every `PerceiverFor*` checkpoint (`PerceiverModel.embeddings` and
+    /// `.encoder`); the layers' own modules are `PerceiverLayer.Names` under these prefixes.
+    enum Names {
+        static let latents = "perceiver.embeddings.latents"
+        static let crossAttention = "perceiver.encoder.cross_attention"
+        static func selfAttention(_ index: Int) -> String { "perceiver.encoder.self_attends.\(index)" }
+    }
+
     init(_ source: WeightSource, config: PerceiverConfig, inputChannels: Int) throws(ModelLoadError) {
-        latents = try source.tensor("perceiver.embeddings.latents", shape: [config.numLatents, config.dLatents])
-        crossAttention = try PerceiverLayer(source, "perceiver.encoder.cross_attention", .init(
+        latents = try source.tensor(Names.latents, shape: [config.numLatents, config.dLatents])
+        crossAttention = try PerceiverLayer(source, Names.crossAttention, .init(
             isCross: true, queryDim: config.dLatents, keyValueDim: inputChannels,
             qkChannels: config.qkChannels, vChannels: config.vChannels,
             heads: config.numCrossAttentionHeads, wideningFactor: config.crossAttentionWideningFactor,
             useQueryResidual: config.useQueryResidual, shapeForAttention: config.crossAttentionShapeForAttention))
         var layers: [PerceiverLayer] = []
         for i in 0..<config.numSelfAttendsPerBlock {
-            layers.append(try PerceiverLayer(source, "perceiver.encoder.self_attends.\(i)", .init(
+            layers.append(try PerceiverLayer(source, Names.selfAttention(i), .init(
                 isCross: false, queryDim: config.dLatents, keyValueDim: config.dLatents,
                 qkChannels: config.qkChannels, vChannels: config.vChannels,
                 heads: config.numSelfAttentionHeads, wideningFactor: config.selfAttentionWideningFactor,

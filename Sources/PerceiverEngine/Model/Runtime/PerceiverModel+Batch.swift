@@ -7,13 +7,11 @@
 /// (PERCEIVER.md B.13). Results equal running each request alone up to the summation order of the longer
 /// reductions (max abs <= 1e-5 in the tests).
 extension PerceiverModel {
-    /// Rows (B) of a request: the batch dimension of its main input, 1 when it has none yet. The scheduler
-    /// counts `max_batch_size` in these.
+    /// Rows (B) of a request: the batch dimension of its first input in `inputSpecs` order (the model's main
+    /// inputs come first, output selections last), 1 when it has none yet. The scheduler counts
+    /// `max_batch_size` in these.
     public func rowCount(of inputs: ModelInputs) -> Int {
-        let first = inputs.inputIDs?.shape.first ?? inputs.pixelValues?.shape.first
-            ?? inputs.flowPatches?.shape.first ?? inputs.frames?.shape.first
-            ?? inputs.audio?.shape.first ?? inputs.image?.shape.first
-            ?? inputs.queries?.shape.first ?? inputs.outputPositions?.shape.first
+        let first = inputSpecs.lazy.compactMap { inputs[$0.name]?.shape.first }.first
         return max(1, first ?? 1)
     }
 

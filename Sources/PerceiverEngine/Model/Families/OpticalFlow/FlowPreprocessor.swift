@@ -16,7 +16,7 @@ struct FlowPreprocessor: InputPreprocessor {
             throw ModelLoadError.invalidConfig(key: "train_size", reason: "expected [height, width]")
         }
         (height, width) = (config.trainSize[0], config.trainSize[1])
-        convAfterPatches = try LinearWeights(source, "perceiver.input_preprocessor.conv_after_patches", in: 54, out: 64)
+        convAfterPatches = try LinearWeights(source, OpticalFlowFamily.Names.convAfterPatches, in: 54, out: 64)
         positionFeatures = FourierGridCache(maxResolution: config.trainSize, numBands: 64)
     }
 

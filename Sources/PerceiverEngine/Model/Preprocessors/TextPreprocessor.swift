@@ -1,29 +1,17 @@
-/// Turns a request's raw inputs into the encoder's `(B, M, C)` array (PERCEIVER.md B.9).
-///
-/// Text, image, optical-flow and multimodal preprocessors conform to it.
-protocol InputPreprocessor: Sendable {
-    /// C, the width of each input row (the encoder cross-attention's kv dim).
-    var numChannels: Int { get }
-    /// The inputs this preprocessor reads, in the metadata order.
-    var inputSpecs: [TensorSpec] { get }
-    /// Validates `inputs` and builds the encoder input.
-    func callAsFunction(_ inputs: ModelInputs, context: ComputeContext) throws(InferenceError) -> PreparedInputs
-    /// M and the intermediates' bytes that preprocessing `inputs` (of `batch` items) will produce, from their
-    /// shapes alone, for `PerceiverModel.estimatedPassBytes`; nil when a required input is missing or
-    /// malformed (the pass refuses them).
-    func plan(_ inputs: ModelInputs, batch: Int) -> PassCost.Plan?
-}
-
 /// `PerceiverTextPreprocessor`: token embedding plus absolute position embedding (PERCEIVER.md B.9.1).
 struct TextPreprocessor: InputPreprocessor {
     let embeddings: WeightTensor   // (V, C) input_preprocessor.embeddings.weight
     let positions: WeightTensor    // (P, C) input_preprocessor.position_embeddings.weight
 
+    /// The tensor names of `PerceiverTextPreprocessor` in a text checkpoint.
+    enum Names {
+        static let embeddings = "perceiver.input_preprocessor.embeddings.weight"
+        static let positions = "perceiver.input_preprocessor.position_embeddings.weight"
+    }
+
     init(_ source: WeightSource, config: PerceiverConfig) throws(ModelLoadError) {
-        embeddings = try source.tensor("perceiver.input_preprocessor.embeddings.weight",
-                                       shape: [config.vocabSize, config.dModel])
-        positions = try source.tensor("perceiver.input_preprocessor.position_embeddings.weight",
-                                      shape: [config.maxPositionEmbeddings, config.dModel])
+        embeddings = try source.tensor(Names.embeddings, shape: [config.vocabSize, config.dModel])
+        positions = try source.tensor(Names.positions, shape: [config.maxPositionEmbeddings, config.dModel])
     }
 
     var numChannels: Int { embeddings.shape[1] }
@@ -76,5 +64,13 @@ struct TextPreprocessor: InputPreprocessor {
             }
         }
         return PreparedInputs(batch: batch, rows: length, channels: c, values: x, keyBias: bias)
+    }
+}
+
+extension TextPreprocessor {
+    /// Warm-up inputs of a text model: 16 zero tokens (fewer when the model's length is shorter).
+    static func sampleInputs(config: PerceiverConfig) -> ModelInputs {
+        let length = min(16, config.maxPositionEmbeddings)
+        return ModelInputs(inputIDs: IndexTensor(shape: [1, length], values: [Int](repeating: 0, count: length)))
     }
 }

@@ -28,6 +28,20 @@ struct PerceiverLayer: Sendable {
         var shapeForAttention = "kv"
     }
 
+    /// The modules under a layer's prefix, as `transformers`' `PerceiverLayer` names them; each is a
+    /// `LayerNorm` or `Linear` with `.weight` and `.bias`.
+    enum Names {
+        static let queryNorm = "attention.self.layernorm1"
+        static let keyValueNorm = "attention.self.layernorm2"
+        static let query = "attention.self.query"
+        static let key = "attention.self.key"
+        static let value = "attention.self.value"
+        static let output = "attention.output.dense"
+        static let mlpNorm = "layernorm"
+        static let mlp1 = "mlp.dense1"
+        static let mlp2 = "mlp.dense2"
+    }
+
     /// Loads the layer under `prefix` (e.g. `perceiver.encoder.self_attends.3`).
     init(_ source: WeightSource, _ prefix: String, _ shape: Shape) throws(ModelLoadError) {
         let qk = shape.qkChannels
@@ -42,18 +56,18 @@ struct PerceiverLayer: Sendable {
             throw ModelLoadError.invalidConfig(key: "v_channels",
                                                reason: "\(prefix): self-attention needs v_channels == d_latents")
         }
-        let a = prefix + ".attention"
-        queryNorm = try LayerNormWeights(source, a + ".self.layernorm1", channels: shape.queryDim)
+        let name = { (module: String) in prefix + "." + module }
+        queryNorm = try LayerNormWeights(source, name(Names.queryNorm), channels: shape.queryDim)
         keyValueNorm = shape.isCross
-            ? try LayerNormWeights(source, a + ".self.layernorm2", channels: shape.keyValueDim) : nil
-        query = try LinearWeights(source, a + ".self.query", in: shape.queryDim, out: qk)
-        key = try LinearWeights(source, a + ".self.key", in: shape.keyValueDim, out: qk)
-        value = try LinearWeights(source, a + ".self.value", in: shape.keyValueDim, out: v)
-        output = try LinearWeights(source, a + ".output.dense", in: v, out: outDim)
-        mlpNorm = try LayerNormWeights(source, prefix + ".layernorm", channels: shape.queryDim)
+            ? try LayerNormWeights(source, name(Names.keyValueNorm), channels: shape.keyValueDim) : nil
+        query = try LinearWeights(source, name(Names.query), in: shape.queryDim, out: qk)
+        key = try LinearWeights(source, name(Names.key), in: shape.keyValueDim, out: qk)
+        value = try LinearWeights(source, name(Names.value), in: shape.keyValueDim, out: v)
+        output = try LinearWeights(source, name(Names.output), in: v, out: outDim)
+        mlpNorm = try LayerNormWeights(source, name(Names.mlpNorm), channels: shape.queryDim)
         let hidden = shape.wideningFactor * shape.queryDim
-        mlp1 = try LinearWeights(source, prefix + ".mlp.dense1", in: shape.queryDim, out: hidden)
-        mlp2 = try LinearWeights(source, prefix + ".mlp.dense2", in: hidden, out: shape.queryDim)
+        mlp1 = try LinearWeights(source, name(Names.mlp1), in: shape.queryDim, out: hidden)
+        mlp2 = try LinearWeights(source, name(Names.mlp2), in: hidden, out: shape.queryDim)
         attention = MultiHeadAttention(heads: shape.heads, qkChannels: qk, vChannels: v)
         useQueryResidual = shape.useQueryResidual
     }

@@ -44,28 +44,24 @@ struct MultimodalDecoder: Sendable {
             .label: config.labelTrainableNumChannels,
         ]
         let e = widths.values.max()! + Self.minPaddingSize
-        labelQuery = try source.tensor(
-            "perceiver.decoder.modalities.label.decoder.output_position_encodings.position_embeddings",
-            shape: [1, config.labelTrainableNumChannels])
+        typealias Names = MultimodalAutoencodingFamily.Names
+        labelQuery = try source.tensor(Names.labelQuery, shape: [1, config.labelTrainableNumChannels])
         var padding: [Modality: WeightTensor] = [:]
         var heads: [Modality: LinearWeights] = [:]
         let outputs: [Modality: Int] = [.audio: config.samplesPerPatch, .image: 3, .label: config.numLabels]
         for modality in Modality.allCases {
-            padding[modality] = try source.tensor("perceiver.decoder.padding." + modality.rawValue,
-                                                  shape: [1, e - widths[modality]!])
-            heads[modality] = try LinearWeights(
-                source, "perceiver.output_postprocessor.modalities.\(modality.rawValue).classifier",
-                in: config.outputNumChannels, out: outputs[modality]!)
+            padding[modality] = try source.tensor(Names.queryPadding(modality), shape: [1, e - widths[modality]!])
+            heads[modality] = try LinearWeights(source, Names.head(modality), in: config.outputNumChannels,
+                                                out: outputs[modality]!)
         }
         self.padding = padding
         self.heads = heads
-        let prefix = "perceiver.decoder.decoder"
         shared = PerceiverDecoder(
             queryTable: nil, queryChannels: e,
-            layer: try PerceiverLayer(source, prefix + ".decoding_cross_attention", .init(
+            layer: try PerceiverLayer(source, Names.decoderAttention, .init(
                 isCross: true, queryDim: e, keyValueDim: config.dLatents, qkChannels: nil, vChannels: nil,
                 heads: 1, wideningFactor: 1, useQueryResidual: false)),
-            finalLayer: try LinearWeights(source, prefix + ".final_layer", in: e, out: config.outputNumChannels),
+            finalLayer: try LinearWeights(source, Names.finalLayer, in: e, out: config.outputNumChannels),
             defaultQueries: .generated)
     }
 

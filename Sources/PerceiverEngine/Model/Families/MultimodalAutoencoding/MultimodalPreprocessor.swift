@@ -36,9 +36,9 @@ struct MultimodalPreprocessor: InputPreprocessor {
         var padding: [Modality: WeightTensor] = [:]
         var mask: [Modality: WeightTensor] = [:]
         for modality in Modality.allCases {
-            padding[modality] = try source.tensor("perceiver.input_preprocessor.padding." + modality.rawValue,
+            padding[modality] = try source.tensor(MultimodalAutoencodingFamily.Names.inputPadding(modality),
                                                   shape: [1, numChannels - widths[modality]!])
-            mask[modality] = try source.tensor("perceiver.input_preprocessor.mask." + modality.rawValue,
+            mask[modality] = try source.tensor(MultimodalAutoencodingFamily.Names.inputMask(modality),
                                                shape: [1, numChannels])
         }
         self.padding = padding

@@ -43,45 +43,16 @@ public final class PerceiverModel: Sendable {
         // bf16: every linear layer is packed as it loads (and its f32 pages released).
         source.bf16Packer = options.precision == .bf16 ? context : nil
         defer { source.bf16Packer = nil }
-        let parts = try Self.build(architecture, config: config, source: source, context: context)
+        let parts = try architecture.family.build(source, config: config, context: context)
         preprocessor = parts.preprocessor
         encoder = try PerceiverEncoder(source, config: config, inputChannels: parts.preprocessor.numChannels)
         multimodal = parts.multimodal
-        decoder = parts.multimodal?.shared ?? parts.decoder!
+        guard let decoder = parts.multimodal?.shared ?? parts.decoder else {
+            throw ModelLoadError.invalidConfig(key: "architectures", reason: "\(architecture) builds no decoder")
+        }
+        self.decoder = decoder
         postprocessor = parts.postprocessor
         parameterCount = source.parameterCount
-    }
-
-    /// The family-specific parts of `architecture` (PERCEIVER.md A).
-    private static func build(_ architecture: Architecture, config: PerceiverConfig, source: WeightSource,
-                              context: ComputeContext) throws(ModelLoadError)
-        -> (preprocessor: any InputPreprocessor, decoder: PerceiverDecoder?, postprocessor: Postprocessor,
-            multimodal: MultimodalDecoder?) {
-        switch architecture {
-        case .maskedLM:
-            let text = try TextPreprocessor(source, config: config)
-            let bias = try source.tensor("embedding_decoder.bias", shape: [config.vocabSize])
-            return (text, try .maskedLanguageModel(source, config: config),
-                    .projection(try LinearWeights(weight: text.embeddings, bias: bias, packer: source.bf16Packer)), nil)
-        case .sequenceClassification:
-            return (try TextPreprocessor(source, config: config), try .classification(source, config: config),
-                    .classification, nil)
-        case .imageClassificationLearned:
-            return (try LearnedImagePreprocessor(source, config: config, context: context),
-                    try .classification(source, config: config), .classification, nil)
-        case .imageClassificationFourier:
-            return (FourierImagePreprocessor(), try .classification(source, config: config), .classification, nil)
-        case .imageClassificationConvProcessing:
-            return (try ConvImagePreprocessor(source), try .classification(source, config: config), .classification,
-                    nil)
-        case .opticalFlow:
-            let flow = try FlowPreprocessor(source, config: config)
-            return (flow, try .opticalFlow(source, config: config, queryChannels: flow.numChannels),
-                    .opticalFlow(rescaleFactor: 100, height: flow.height, width: flow.width), nil)
-        case .multimodalAutoencoding:
-            return (try MultimodalPreprocessor(source, config: config), nil, .classification,
-                    try MultimodalDecoder(source, config: config))
-        }
     }
 
     /// Runs one forward pass over a batch.

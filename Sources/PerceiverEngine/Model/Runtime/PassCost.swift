@@ -20,11 +20,12 @@ struct PassCost {
 
     /// Bytes of the tensors in `inputs` (integers as 8 bytes, floats as 4).
     static func inputBytes(_ inputs: ModelInputs) -> Int {
-        let integers = [inputs.inputIDs, inputs.attentionMask, inputs.outputPositions].compactMap { $0?.values.count }
-            + inputs.modalityPositions.values.map(\.values.count)
-        let floats = [inputs.pixelValues, inputs.flowPatches, inputs.frames, inputs.image, inputs.audio, inputs.label,
-                      inputs.queries].compactMap { $0?.scalars.count }
-        return integers.reduce(0, +) * 8 + floats.reduce(0, +) * floatBytes
+        inputs.values.values.reduce(0) { total, value in
+            switch value {
+            case .floats(let tensor): return total + tensor.scalars.count * floatBytes
+            case .integers(let tensor): return total + tensor.values.count * 8
+            }
+        }
     }
 
     /// The score buffer of one attention of `batch` x `queries` query rows over `keys` key rows with `heads`
