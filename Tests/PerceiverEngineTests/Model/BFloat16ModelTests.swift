@@ -57,11 +57,11 @@ import Testing
                 #expect(linear.packed != nil)
             }
         }
-        guard case .projection(let head) = model.postprocessor else {
+        guard let projection = model.postprocessor as? ProjectionHead else {
             Issue.record("the masked LM's head is a projection")
             return
         }
-        #expect(head.packed != nil)
+        #expect(projection.head.packed != nil)
         let f32 = try Fixtures.model("mlm")
         #expect(f32.encoder.crossAttention.query.packed == nil)
     }

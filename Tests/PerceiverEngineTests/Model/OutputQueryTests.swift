@@ -67,7 +67,7 @@ import Testing
             let z = try model.encoder(prepared, context: model.context)
             let kv = try model.decoder.layer.project(z, batch: 1, rows: model.encoder.numLatents, bias: nil,
                                                      context: model.context)
-            let decoded = try model.decoder.decode(queries, keyValues: kv, chunkRows: 4096, head: .classification,
+            let decoded = try model.decoder.decode(queries, keyValues: kv, chunkRows: 4096, head: ClassificationHead(),
                                                    context: model.context)
             #expect(decoded.count == 2 * model.decoder.outputChannels)
         }

@@ -95,7 +95,7 @@ struct PerceiverDecoder: Sendable {
     /// Decodes `queries` against the latents' projected keys and values, a chunk of at most `chunkRows`
     /// query rows at a time (whole batch elements together when they fit), each chunk through the final
     /// layer and then `head`. Returns `(B, O, head channels)`.
-    func decode(_ queries: some QuerySource, keyValues kv: KeyValues, chunkRows: Int, head: Postprocessor,
+    func decode(_ queries: some QuerySource, keyValues kv: KeyValues, chunkRows: Int, head: some Postprocessor,
                 context: ComputeContext) throws(InferenceError) -> [Float] {
         let (batch, count) = (kv.batch, queries.count)
         let channels = head.channels(decoded: outputChannels)

@@ -37,7 +37,7 @@ struct FamilyParts {
     /// The decoder (for the multimodal family, its shared inner decoder is in `multimodal`).
     var decoder: PerceiverDecoder?
     /// The decoder's output to the model's output.
-    var postprocessor: Postprocessor
+    var postprocessor: any Postprocessor
     /// The per-modality decoder of multimodal autoencoding.
     var multimodal: MultimodalDecoder? = nil
 }

@@ -22,7 +22,7 @@ public final class PerceiverModel: Sendable {
     let preprocessor: any InputPreprocessor
     let encoder: PerceiverEncoder
     let decoder: PerceiverDecoder
-    let postprocessor: Postprocessor
+    let postprocessor: any Postprocessor
     /// The per-modality decoder of the multimodal family (whose `decoder` is then its shared inner decoder).
     let multimodal: MultimodalDecoder?
     let context: ComputeContext
@@ -121,12 +121,7 @@ public final class PerceiverModel: Sendable {
     /// The outputs this model produces, with their shapes for the default queries.
     public var outputSpecs: [TensorSpec] {
         if let multimodal { return multimodal.outputSpecs }
-        let shape: [Int]
-        switch postprocessor {
-        case .projection(let head): shape = [-1, -1, head.outFeatures]
-        case .classification: shape = [-1, decoder.outputChannels]
-        case .opticalFlow(_, let height, let width): shape = [-1, height, width, decoder.outputChannels]
-        }
+        let shape = postprocessor.metadataShape(decoded: decoder.outputChannels)
         return [TensorSpec(name: "logits", datatypes: ["FP32"], shape: shape, isOptional: false)]
     }
 

@@ -10,7 +10,7 @@ enum ImageClassificationFourierFamily: Family {
     static func build(_ weights: WeightSource, config: PerceiverConfig,
                       context: ComputeContext) throws(ModelLoadError) -> FamilyParts {
         FamilyParts(preprocessor: FourierImagePreprocessor(), decoder: try .classification(weights, config: config),
-                    postprocessor: .classification)
+                    postprocessor: ClassificationHead())
     }
 
     static func sampleInputs(config: PerceiverConfig, specs: [TensorSpec]) -> ModelInputs {

@@ -10,7 +10,7 @@ enum ImageClassificationLearnedFamily: Family {
     static func build(_ weights: WeightSource, config: PerceiverConfig,
                       context: ComputeContext) throws(ModelLoadError) -> FamilyParts {
         FamilyParts(preprocessor: try LearnedImagePreprocessor(weights, config: config, context: context),
-                    decoder: try .classification(weights, config: config), postprocessor: .classification)
+                    decoder: try .classification(weights, config: config), postprocessor: ClassificationHead())
     }
 
     static func sampleInputs(config: PerceiverConfig, specs: [TensorSpec]) -> ModelInputs {

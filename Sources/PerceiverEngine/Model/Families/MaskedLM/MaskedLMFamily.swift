@@ -27,7 +27,7 @@ enum MaskedLMFamily: Family {
                 vChannels: config.dModel, heads: 8, wideningFactor: 1, useQueryResidual: false)),
             finalLayer: nil, defaultQueries: .inputLength)
         let head = try LinearWeights(weight: text.embeddings, bias: bias, packer: weights.bf16Packer)
-        return FamilyParts(preprocessor: text, decoder: decoder, postprocessor: .projection(head))
+        return FamilyParts(preprocessor: text, decoder: decoder, postprocessor: ProjectionHead(head: head))
     }
 
     static func sampleInputs(config: PerceiverConfig, specs: [TensorSpec]) -> ModelInputs {

@@ -23,7 +23,7 @@ enum MultimodalAutoencodingFamily: Family {
     static func build(_ weights: WeightSource, config: PerceiverConfig,
                       context: ComputeContext) throws(ModelLoadError) -> FamilyParts {
         FamilyParts(preprocessor: try MultimodalPreprocessor(weights, config: config), decoder: nil,
-                    postprocessor: .classification, multimodal: try MultimodalDecoder(weights, config: config))
+                    postprocessor: ClassificationHead(), multimodal: try MultimodalDecoder(weights, config: config))
     }
 
     /// Two small frames, one audio patch, one output point per modality.

@@ -95,7 +95,7 @@ struct MultimodalDecoder: Sendable {
         for modality in Modality.allCases {
             let (points, count) = indices[modality]!
             let source = ModalityQueries(decoder: self, modality: modality, indices: points, count: count)
-            let head = Postprocessor.projection(heads[modality]!)
+            let head = ProjectionHead(head: heads[modality]!)
             let values = try shared.decode(source, keyValues: kv, chunkRows: chunkRows, head: head, context: context)
             let width = heads[modality]!.outFeatures
             let shape: [Int]

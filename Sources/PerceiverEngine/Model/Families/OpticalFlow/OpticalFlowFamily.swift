@@ -30,8 +30,7 @@ enum OpticalFlowFamily: Family {
             finalLayer: try LinearWeights(weights, Names.finalLayer, in: e, out: 2),
             defaultQueries: .preparedInputs)
         return FamilyParts(preprocessor: flow, decoder: decoder,
-                           postprocessor: .opticalFlow(rescaleFactor: rescaleFactor, height: flow.height,
-                                                       width: flow.width))
+                           postprocessor: FlowHead(rescaleFactor: rescaleFactor, height: flow.height, width: flow.width))
     }
 
     /// A full `train_size` frame pair (its only input size), decoding one pixel.

@@ -9,7 +9,7 @@ enum SequenceClassificationFamily: Family {
     static func build(_ weights: WeightSource, config: PerceiverConfig,
                       context: ComputeContext) throws(ModelLoadError) -> FamilyParts {
         FamilyParts(preprocessor: try TextPreprocessor(weights, config: config),
-                    decoder: try .classification(weights, config: config), postprocessor: .classification)
+                    decoder: try .classification(weights, config: config), postprocessor: ClassificationHead())
     }
 
     static func sampleInputs(config: PerceiverConfig, specs: [TensorSpec]) -> ModelInputs {
