@@ -26,6 +26,8 @@ let package = Package(
         .target(name: "CImageCodecs", dependencies: ["CPNG", "CJPEG"]),
 
         .target(name: "PerceiverEngine", dependencies: ["CDNNL"]),
+        // Strict RFC 8259 JSON over UTF-8 bytes (issue 18): a scanner, a value tree, typed number reads.
+        .target(name: "JSONKit"),
         .target(name: "ImageCodecs", dependencies: ["CImageCodecs"]),
         .target(name: "HTTPServer", dependencies: [
             "COpenSSL", "CZlib",
@@ -64,6 +66,7 @@ let package = Package(
         .testTarget(name: "PerceiverEngineTests", dependencies: ["PerceiverEngine"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "ImageCodecsTests", dependencies: ["ImageCodecs"]),
+        .testTarget(name: "JSONKitTests", dependencies: ["JSONKit"]),
         .target(name: "HTTPTestSupport", path: "Tests/HTTPTestSupport"),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "HTTPTestSupport"]),
         .testTarget(name: "ModelServerTests",
