@@ -34,7 +34,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "ModelServer", dependencies: [
-            "PerceiverEngine", "HTTPServer", "ImageCodecs",
+            "PerceiverEngine", "HTTPServer", "ImageCodecs", "JSONKit",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "perceiverd", dependencies: [
