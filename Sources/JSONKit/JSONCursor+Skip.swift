@@ -68,15 +68,16 @@ extension JSONCursor {
         try skipNumber()
         guard frames.count > base, let index = frames.indices.last, !frames[index].isObject else { return 1 }
         var count = 1
+        var next = position
         while true {
-            var next = position
+            // A local index: this loop sees every number of a body that may still be refused.
             while next < end, Self.isWhitespace(bytes[next]) { next += 1 }
             guard next < end, bytes[next] == UInt8(ascii: ",") else { break }
             next += 1
             while next < end, Self.isWhitespace(bytes[next]) { next += 1 }
             guard next < end, bytes[next] == UInt8(ascii: "-") || Self.isDigit(bytes[next]) else { break }
+            try skipNumber(at: &next)
             position = next
-            try skipNumber()
             count += 1
         }
         frames[index].count += count - 1
