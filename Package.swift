@@ -46,6 +46,11 @@ let package = Package(
             "PerceiverEngine",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // V2 JSON parsing, old path against JSONKit (issue 18): time and peak RSS per body and parser.
+        .executableTarget(name: "JSONBench", dependencies: [
+            "ModelServer", "PerceiverEngine",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         // HTTP load generator: its own tiny blocking client, no arrow to the server's modules.
         .executableTarget(name: "PerceiverLoad", dependencies: [
             "HTTPServer",
