@@ -59,7 +59,7 @@ let package = Package(
 
         // Fuzzing (issue 7): entry functions with their invariants in one library; one tiny executable per
         // target, a libFuzzer entry point with -DFUZZING (tools/fuzz.sh) and a reproducer without it.
-        .target(name: "Fuzzing", dependencies: ["HTTPServer", "ModelServer", "PerceiverEngine", "ImageCodecs"]),
+        .target(name: "Fuzzing", dependencies: ["HTTPServer", "ModelServer", "PerceiverEngine", "ImageCodecs", "JSONKit"]),
         .executableTarget(name: "FuzzHTTPParser", dependencies: ["Fuzzing"], path: "Sources/Fuzz/HTTPParser"),
         .executableTarget(name: "FuzzChunked", dependencies: ["Fuzzing"], path: "Sources/Fuzz/Chunked"),
         .executableTarget(name: "FuzzV2Request", dependencies: ["Fuzzing"], path: "Sources/Fuzz/V2Request"),
@@ -67,6 +67,7 @@ let package = Package(
                           path: "Sources/Fuzz/SafeTensorsHeader"),
         .executableTarget(name: "FuzzInflate", dependencies: ["Fuzzing"], path: "Sources/Fuzz/Inflate"),
         .executableTarget(name: "FuzzImageDecode", dependencies: ["Fuzzing"], path: "Sources/Fuzz/ImageDecode"),
+        .executableTarget(name: "FuzzJSONKit", dependencies: ["Fuzzing"], path: "Sources/Fuzz/JSONKit"),
 
         .testTarget(name: "PerceiverEngineTests", dependencies: ["PerceiverEngine"],
                     resources: [.copy("Fixtures")]),
@@ -77,7 +78,8 @@ let package = Package(
         .testTarget(name: "ModelServerTests",
                     dependencies: ["ModelServer", "HTTPServer", "PerceiverEngine", "HTTPTestSupport"],
                     exclude: ["Fixtures"]),
-        .testTarget(name: "FuzzingTests", dependencies: ["Fuzzing", "HTTPServer", "ModelServer", "PerceiverEngine"],
+        .testTarget(name: "FuzzingTests", dependencies: ["Fuzzing", "HTTPServer", "ModelServer", "PerceiverEngine",
+                                                         "JSONKit"],
                     resources: [.copy("Corpus"), .copy("Regressions")]),
     ]
 )
