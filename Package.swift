@@ -42,13 +42,9 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // The engine's benchmarks, and `json`: V2 JSON parsing, old path against JSONKit (issue 18).
         .executableTarget(name: "PerceiverBench", dependencies: [
-            "PerceiverEngine",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
-        // V2 JSON parsing, old path against JSONKit (issue 18): time and peak RSS per body and parser.
-        .executableTarget(name: "JSONBench", dependencies: [
-            "ModelServer", "PerceiverEngine",
+            "PerceiverEngine", "ModelServer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // HTTP load generator: its own tiny blocking client, no arrow to the server's modules.

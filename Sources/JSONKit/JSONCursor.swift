@@ -135,24 +135,8 @@ struct JSONCursor {
 
     /// The next member name of the innermost object, with its `:` consumed; nil after its `}`.
     mutating func nextKey() throws(JSONError) -> String? {
-        guard let index = frames.indices.last, frames[index].isObject, !frames[index].awaitingValue else {
-            skipWhitespace()
-            throw unexpected(.value)
-        }
+        guard let index = try advance(inObject: true) else { return nil }
         skipWhitespace()
-        let isFirst = frames[index].count == 0
-        guard position < end else { throw unexpected(isFirst ? .memberName : .commaOrObjectEnd) }
-        if bytes[position] == UInt8(ascii: "}") {
-            position += 1
-            frames.removeLast()
-            endValue()
-            return nil
-        }
-        if !isFirst {
-            guard bytes[position] == UInt8(ascii: ",") else { throw unexpected(.commaOrObjectEnd) }
-            position += 1
-            skipWhitespace()
-        }
         guard position < end, bytes[position] == UInt8(ascii: "\"") else { throw unexpected(.memberName) }
         let keyOffset = position
         let key = try readStringLiteral()
@@ -162,35 +146,40 @@ struct JSONCursor {
         if !options.allowsDuplicateKeys, !frames[index].keys.insert(ExactKey(key)).inserted {
             throw JSONError(offset: keyOffset, reason: .duplicateKey(key, path: path(upTo: index)))
         }
-        frames[index].count += 1
         frames[index].key = key
-        frames[index].awaitingValue = true
         return key
     }
 
     /// Moves to the next element of the innermost array, its `,` consumed: true when there is one, false
     /// after the array's `]`.
     mutating func nextElement() throws(JSONError) -> Bool {
-        guard let index = frames.indices.last, !frames[index].isObject, !frames[index].awaitingValue else {
-            skipWhitespace()
-            throw unexpected(.memberName)
-        }
+        try advance(inObject: false) != nil
+    }
+
+    /// In the innermost container, which must be an object (`inObject`) or an array whose last value is
+    /// complete: consumes its end and closes it (nil), or the `,` before its next member or element (none
+    /// before the first) and counts that one, whose value is awaited next (the container's frame index).
+    private mutating func advance(inObject: Bool) throws(JSONError) -> Int? {
         skipWhitespace()
+        guard let index = frames.indices.last, frames[index].isObject == inObject, !frames[index].awaitingValue else {
+            throw unexpected(inObject ? .value : .memberName)
+        }
         let isFirst = frames[index].count == 0
-        guard position < end else { throw unexpected(isFirst ? .value : .commaOrArrayEnd) }
-        if bytes[position] == UInt8(ascii: "]") {
+        let separator: JSONError.Expectation = inObject ? .commaOrObjectEnd : .commaOrArrayEnd
+        guard position < end else { throw unexpected(isFirst ? (inObject ? .memberName : .value) : separator) }
+        if bytes[position] == (inObject ? UInt8(ascii: "}") : UInt8(ascii: "]")) {
             position += 1
             frames.removeLast()
             endValue()
-            return false
+            return nil
         }
         if !isFirst {
-            guard bytes[position] == UInt8(ascii: ",") else { throw unexpected(.commaOrArrayEnd) }
+            guard bytes[position] == UInt8(ascii: ",") else { throw unexpected(separator) }
             position += 1
         }
         frames[index].count += 1
         frames[index].awaitingValue = true
-        return true
+        return index
     }
 
     /// Checks that the top-level value is complete and only whitespace follows it (RFC 8259 section 2).

@@ -31,16 +31,16 @@ import Testing
     }
 
     @Test func randomDecimalLiteralsOfEveryLength() throws {
-        var random = SplitMix64(seed: 18)
-        let literals = (0..<40_000).map { _ in RandomLiteral.decimal(&random) }
+        var random = RandomLiteral(seed: 18)
+        let literals = (0..<40_000).map { _ in random.decimal() }
         try Self.expectRoundsLikeTheStandardLibrary(literals)
     }
 
     @Test func everyFloatPrintedShortestAndAsPythonPrintsItsDouble() throws {
-        var random = SplitMix64(seed: 19)
+        var random = RandomLiteral(seed: 19)
         var literals: [String] = []
         for _ in 0..<20_000 {
-            let float = RandomLiteral.float(&random)
+            let float = random.float()
             // `json.dumps(array.tolist())` of float32 data prints each as the shortest repr of its double.
             literals += [float.description, Double(float).description, String(format: "%.9g", float)]
         }
@@ -48,10 +48,10 @@ import Testing
     }
 
     @Test func midpointsBetweenAdjacentFloatsAndTheirNeighbours() throws {
-        var random = SplitMix64(seed: 20)
+        var random = RandomLiteral(seed: 20)
         var literals: [String] = []
         for _ in 0..<12_000 {
-            let float = abs(RandomLiteral.float(&random))
+            let float = abs(random.float())
             guard float.isFinite, float < .greatestFiniteMagnitude else { continue }
             let midpoint = (Double(float) + Double(float.nextUp)) / 2  // exact: a float midpoint fits a double
             for digits in [8, 9, 16, 17, 19, 20, 25, 60] {
@@ -83,56 +83,53 @@ import Testing
     @Test func integersAreExactAndBooleansAreNotNumbers() throws {
         var scanner = JSONScanner(Data("[[0, -0], [9223372036854775807, -9223372036854775808]]".utf8))
         #expect(try scanner.readIntegers(maxCount: 4) == [0, 0, .max, .min])
-        var random = SplitMix64(seed: 21)
-        let values = (0..<20_000).map { _ in Int(truncatingIfNeeded: random.next()) >> Int(random.next() % 64) }
+        var random = RandomLiteral(seed: 21)
+        let values = (0..<20_000).map { _ in
+            Int(truncatingIfNeeded: random.next() << 32 | random.next()) >> Int(random.next() % 64)
+        }
         var many = JSONScanner(Data(("[" + values.map(String.init).joined(separator: ",") + "]").utf8))
         #expect(try many.readIntegers(maxCount: values.count) == values)
     }
 }
 
-/// Random number literals for the rounding tests.
-enum RandomLiteral {
+/// Seeded random number literals for the rounding tests (Knuth's MMIX linear congruential generator, high
+/// bits only: reproducible, and plenty for choosing digits and bit patterns).
+struct RandomLiteral {
+    private var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    /// 32 random bits.
+    mutating func next() -> UInt64 {
+        state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+        return state >> 32
+    }
+
     /// A literal with 1 to 25 significant digits, a decimal point anywhere (or none), and maybe an exponent
     /// that puts it anywhere from far below the smallest subnormal to beyond the float range.
-    static func decimal(_ random: inout SplitMix64) -> String {
-        let digitCount = 1 + Int(random.next() % 25)
-        var digits = (0..<digitCount).map { _ in Character(String(random.next() % 10)) }
+    mutating func decimal() -> String {
+        let digitCount = 1 + Int(next() % 25)
+        var digits = (0..<digitCount).map { _ in Character(String(next() % 10)) }
         if digits.count > 1, digits[0] == "0" { digits[0] = "1" }
-        var text = random.next() % 2 == 0 ? "" : "-"
-        let point = Int(random.next() % UInt64(digitCount + 1))
+        var text = next() % 2 == 0 ? "" : "-"
+        let point = Int(next() % UInt64(digitCount + 1))
         if point == 0 || point == digitCount {
             text += String(digits)
         } else {
             text += String(digits[..<point]) + "." + String(digits[point...])
         }
-        if random.next() % 4 != 0 {
-            let exponent = Int(random.next() % 120) - 75
-            text += (random.next() % 2 == 0 ? "e" : "E") + (exponent >= 0 && random.next() % 2 == 0 ? "+" : "")
-                + String(exponent)
+        if next() % 4 != 0 {
+            let exponent = Int(next() % 120) - 75
+            text += (next() % 2 == 0 ? "e" : "E") + (exponent >= 0 && next() % 2 == 0 ? "+" : "") + String(exponent)
         }
         return text
     }
 
     /// A float from random bits: every binade, subnormals and both signs; never NaN or infinity.
-    static func float(_ random: inout SplitMix64) -> Float {
+    mutating func float() -> Float {
         while true {
-            let value = Float(bitPattern: UInt32(truncatingIfNeeded: random.next()))
+            let value = Float(bitPattern: UInt32(truncatingIfNeeded: next()))
             if value.isFinite { return value }
         }
-    }
-}
-
-/// Steele, Lea and Flood's SplitMix64: a seeded, reproducible generator.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

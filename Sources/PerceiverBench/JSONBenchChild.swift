@@ -2,7 +2,7 @@ import Foundation
 import ModelServer
 
 /// One (body, parser) measurement, run in a process of its own so that its peak resident memory is its own.
-enum ChildRun {
+enum JSONBenchChild {
     /// The line a child prints: median seconds, peak RSS MiB while parsing, RSS MiB before, outcome.
     struct Result {
         var seconds: Double
@@ -28,9 +28,9 @@ enum ChildRun {
     }
 
     /// Builds `body`, resets the peak RSS, parses it `runs` times with `parser`; the median and the peak.
-    static func measure(_ body: BenchBody, parser: String, runs: Int) -> Result {
+    static func measure(_ body: JSONBenchBody, parser: String, runs: Int) -> Result {
         let (data, _) = body.make()
-        let base = megabytes("VmRSS")
+        let base = FlowBench.megabytes("VmRSS")
         resetPeak()
         var times: [Double] = []
         var outcome = ""
@@ -40,7 +40,7 @@ enum ChildRun {
             times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
         }
         times.sort()
-        return Result(seconds: times[times.count / 2], peakMiB: megabytes("VmHWM"), baseMiB: base, outcome: outcome)
+        return Result(seconds: times[times.count / 2], peakMiB: FlowBench.megabytes("VmHWM"), baseMiB: base, outcome: outcome)
     }
 
     /// Parses `data` with the old or the new path; what came of it, in a few words.
@@ -53,7 +53,7 @@ enum ChildRun {
             }
         }
         do throws(RequestError) {
-            let request = try V2InferenceRequest(body: data, inferenceHeaderLength: nil, specs: BenchBody.flowSpecs)
+            let request = try V2InferenceRequest(body: data, inferenceHeaderLength: nil, specs: JSONBenchBody.flowSpecs)
             return "ok \(request.inputs[0].data.count) floats"
         } catch {
             return "refused: \(error)"
@@ -63,14 +63,5 @@ enum ChildRun {
     /// Resets `VmHWM` to the current RSS (Linux 4.0+: writing 5 to `/proc/self/clear_refs`).
     private static func resetPeak() {
         try? Data("5".utf8).write(to: URL(fileURLWithPath: "/proc/self/clear_refs"))
-    }
-
-    /// A `/proc/self/status` field in MiB, -1 when unreadable.
-    static func megabytes(_ field: String) -> Int {
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix(field + ":") }),
-              let kilobytes = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
-        else { return -1 }
-        return kilobytes / 1024
     }
 }

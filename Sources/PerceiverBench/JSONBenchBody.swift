@@ -1,8 +1,8 @@
 import Foundation
 import PerceiverEngine
 
-/// The request bodies the benchmark parses.
-enum BenchBody: String, CaseIterable, Sendable {
+/// The request bodies `JSONBench` parses.
+enum JSONBenchBody: String, CaseIterable, Sendable {
     /// One 368 x 496 optical-flow frame pair as a V2 JSON request: `frames` FP32 (1, 2, 3, 368, 496),
     /// 1,094,976 numbers written as Python's `json.dumps(frames.tolist())` writes float32 data (nested lists,
     /// ", " between elements, each float32 as the shortest text of its double, like 0.5488135027885437).

@@ -1,17 +1,17 @@
 import ArgumentParser
 import Foundation
+import PerceiverEngine
 
-/// Times V2 JSON request parsing, old path (JSONSerialization + NSNumber) against new (JSONKit), on a real
-/// optical-flow frame pair and on an attacker's 64 MiB of small numbers. Each (body, parser) runs in a
-/// process of its own (this program, with `--child`) so that each peak RSS is its own.
-@main
+/// Times V2 JSON request parsing (issue 18), old path (JSONSerialization + NSNumber) against new (JSONKit),
+/// on a real optical-flow frame pair and on an attacker's 64 MiB of small numbers. Each (body, parser) runs in
+/// a process of its own (this program, `json --child`) so that each peak RSS is its own.
 struct JSONBench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "JSONBench",
+        commandName: "json",
         abstract: "Time V2 JSON body parsing: JSONSerialization + NSNumber (old) against JSONKit (new).")
 
     @Option(name: .customLong("body"), help: "Bodies to parse: flow, attack (repeatable; default both).")
-    var bodies: [String] = BenchBody.allCases.map(\.rawValue)
+    var bodies: [String] = JSONBenchBody.allCases.map(\.rawValue)
 
     @Option(name: .customLong("parser"), help: "Parsers: old, new (repeatable; default both).")
     var parsers: [String] = ["old", "new"]
@@ -27,22 +27,22 @@ struct JSONBench: ParsableCommand {
 
     func validate() throws {
         guard runs >= 1, oldRuns >= 1 else { throw ValidationError("--runs and --old-runs must be at least 1") }
-        guard bodies.allSatisfy({ BenchBody(rawValue: $0) != nil }) else {
+        guard bodies.allSatisfy({ JSONBenchBody(rawValue: $0) != nil }) else {
             throw ValidationError("--body must be flow or attack")
         }
         guard parsers.allSatisfy({ $0 == "old" || $0 == "new" }) else { throw ValidationError("--parser must be old or new") }
     }
 
     func run() throws {
-        if child, let body = bodies.first.flatMap(BenchBody.init), let parser = parsers.first {
-            print(ChildRun.measure(body, parser: parser, runs: parser == "old" ? oldRuns : runs).line)
+        if child, let body = bodies.first.flatMap(JSONBenchBody.init), let parser = parsers.first {
+            print(JSONBenchChild.measure(body, parser: parser, runs: parser == "old" ? oldRuns : runs).line)
             return
         }
-        print("JSONBench: V2 JSON request bodies, parse + check + decode; cpu \(Self.cpuModel()), "
+        print("json: V2 JSON request bodies, parse + check + decode; cpu \(DNNLInfo.cpuModel), "
               + "\(ProcessInfo.processInfo.activeProcessorCount) cores; one process per row")
         print("body     MiB  numbers    parser  runs  median s     MiB/s    Mnum/s  peak RSS MiB (+parse)  outcome")
         for name in bodies {
-            guard let body = BenchBody(rawValue: name) else { continue }
+            guard let body = JSONBenchBody(rawValue: name) else { continue }
             let (data, numbers) = body.make()
             for parser in parsers {
                 let result = try Self.spawn(body: name, parser: parser, runs: runs, oldRuns: oldRuns)
@@ -56,10 +56,10 @@ struct JSONBench: ParsableCommand {
     }
 
     /// Runs this program as a child for one row and reads its result line.
-    static func spawn(body: String, parser: String, runs: Int, oldRuns: Int) throws -> ChildRun.Result {
+    static func spawn(body: String, parser: String, runs: Int, oldRuns: Int) throws -> JSONBenchChild.Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        process.arguments = ["--child", "--body", body, "--parser", parser, "--runs", "\(runs)", "--old-runs", "\(oldRuns)"]
+        process.arguments = ["json", "--child", "--body", body, "--parser", parser, "--runs", "\(runs)", "--old-runs", "\(oldRuns)"]
         let pipe = Pipe()
         process.standardOutput = pipe
         try process.run()
@@ -67,16 +67,9 @@ struct JSONBench: ParsableCommand {
         process.waitUntilExit()
         let text = String(decoding: output, as: UTF8.self)
         guard let line = text.split(separator: "\n").last(where: { $0.hasPrefix("RESULT ") }),
-              let result = ChildRun.Result(line: line) else {
+              let result = JSONBenchChild.Result(line: line) else {
             throw ValidationError("the \(body)/\(parser) child printed no result (exit \(process.terminationStatus)): \(text)")
         }
         return result
-    }
-
-    /// The first `model name` of `/proc/cpuinfo`.
-    static func cpuModel() -> String {
-        let info = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
-        let line = info.split(separator: "\n").first { $0.hasPrefix("model name") }
-        return line?.split(separator: ":", maxSplits: 1).last?.trimmingCharacters(in: .whitespaces) ?? "unknown"
     }
 }
