@@ -144,7 +144,10 @@ struct JSONCursor {
         guard position < end, bytes[position] == UInt8(ascii: ":") else { throw unexpected(.colon) }
         position += 1
         if !options.allowsDuplicateKeys, !frames[index].keys.insert(ExactKey(key)).inserted {
-            throw JSONError(offset: keyOffset, reason: .duplicateKey(key, path: path(upTo: index)))
+            // Both shortened: a hostile body can make them as long as itself.
+            let reason = JSONError.Reason.duplicateKey(JSONError.excerpt(key, limit: 64),
+                                                       path: JSONError.excerpt(path(upTo: index), limit: 128))
+            throw JSONError(offset: keyOffset, reason: reason)
         }
         frames[index].key = key
         return key

@@ -30,6 +30,7 @@ public struct JSONError: Error, Equatable, Sendable {
         /// Containers nested deeper than the scanner's limit.
         case tooDeep(limit: Int)
         /// An object names `key` twice; `path` is the object's place, like `inputs[0]` (empty at the top).
+        /// Each is shortened to its first 64 and 128 characters, followed by "...".
         case duplicateKey(String, path: String)
         /// The scanner was asked for `expected` where the input holds `found`.
         case typeMismatch(expected: JSONKind, found: JSONKind)
@@ -136,8 +137,9 @@ extension JSONError {
         return quoted ? "'\(character)'" : character
     }
 
-    /// At most `limit` characters of a literal, for messages that quote what the input held.
-    static func excerpt(_ text: String, limit: Int = 40) -> String {
+    /// `text` for a message that quotes what an input held: as is up to `limit` characters, else its first
+    /// `limit` followed by "...".
+    public static func excerpt(_ text: String, limit: Int = 40) -> String {
         text.count <= limit ? text : String(text.prefix(limit)) + "..."
     }
 }

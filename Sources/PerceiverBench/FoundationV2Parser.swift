@@ -9,8 +9,8 @@ enum FoundationV2Parser {
         var description: String
     }
 
-    /// The float values of the request's first input.
-    static func parse(_ body: Data) throws -> [Float] {
+    /// The float values of the request's first input, and its shape.
+    static func parse(_ body: Data) throws -> (values: [Float], shape: [Int]) {
         guard let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any] else {
             throw Refusal(description: "not valid JSON, or not an object")
         }
@@ -20,8 +20,10 @@ enum FoundationV2Parser {
             throw Refusal(description: "not a V2 request")
         }
         var count = 1
+        var shape: [Int] = []
         for dim in rawShape {
             guard let number = dim as? NSNumber else { throw Refusal(description: "shape must hold integers") }
+            shape.append(number.intValue)
             let (product, overflow) = count.multipliedReportingOverflow(by: number.intValue)
             guard !overflow, product <= 1 << 31 else { throw Refusal(description: "shape is too large") }
             count = product
@@ -32,7 +34,7 @@ enum FoundationV2Parser {
         guard flat.count == count else {
             throw Refusal(description: "shape needs \(count) values, data has \(flat.count)")
         }
-        return flat.map { $0.floatValue }
+        return (flat.map { $0.floatValue }, shape)
     }
 
     private static func flatten(_ value: Any, into flat: inout [NSNumber], limit: Int) throws {

@@ -17,15 +17,15 @@ extension TaskRequest {
         var text: String?
         var inputs: [(name: String, range: Range<Int>)]?
         topK = 5
-        try Self.read { () throws(JSONError) in
-            guard try scanner.peek() == .object else {
-                // Invalid JSON is named as such first, as when the body is an object.
+        guard try Self.read({ () throws(JSONError) in try scanner.peek() }) == .object else {
+            // Invalid JSON is named as such first, as when the body is an object.
+            try Self.read { () throws(JSONError) in
                 try scanner.skipValue()
                 try scanner.finish()
-                throw Self.notAnObject
             }
-            try scanner.beginObject()
+            throw RequestError.malformedBody(Self.usage)
         }
+        try Self.read { () throws(JSONError) in try scanner.beginObject() }
         while let key = try Self.read({ () throws(JSONError) in try scanner.nextKey() }) {
             switch key {
             case "model": model = try Self.string(&scanner, field: "model")
@@ -33,7 +33,8 @@ extension TaskRequest {
             case "inputs": inputs = try Self.inputs(&scanner)
             case "top_k": topK = try Self.topK(&scanner)
             default:
-                throw RequestError.malformedBody("unknown field '\(key)' (fields: \(Self.jsonFields.joined(separator: ", ")))")
+                throw RequestError.malformedBody("unknown field '\(JSONError.excerpt(key, limit: 64))' (fields: "
+                                                 + Self.jsonFields.joined(separator: ", ") + ")")
             }
         }
         try Self.read { () throws(JSONError) in try scanner.finish() }
@@ -49,16 +50,12 @@ extension TaskRequest {
         }
     }
 
-    /// Marks a body that is JSON, but not an object.
-    private static let notAnObject = JSONError(offset: 0, reason: .typeMismatch(expected: .object, found: .array))
-
     /// One step of the read; its error as a 400 that shows what a body should look like.
     private static func read<Value>(_ step: () throws(JSONError) -> Value) throws(RequestError) -> Value {
         do {
             return try step()
         } catch {
             if case .duplicateKey = error.reason { throw RequestError(error) }
-            if error == notAnObject { throw RequestError.malformedBody(usage) }
             throw RequestError.malformedBody(usage + " (not valid JSON: \(error))")
         }
     }
