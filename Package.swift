@@ -26,13 +26,15 @@ let package = Package(
         .target(name: "CImageCodecs", dependencies: ["CPNG", "CJPEG"]),
 
         .target(name: "PerceiverEngine", dependencies: ["CDNNL"]),
+        // Strict RFC 8259 JSON over UTF-8 bytes (issue 18): a scanner, a value tree, typed number reads.
+        .target(name: "JSONKit"),
         .target(name: "ImageCodecs", dependencies: ["CImageCodecs"]),
         .target(name: "HTTPServer", dependencies: [
             "COpenSSL", "CZlib",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "ModelServer", dependencies: [
-            "PerceiverEngine", "HTTPServer", "ImageCodecs",
+            "PerceiverEngine", "HTTPServer", "ImageCodecs", "JSONKit",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "perceiverd", dependencies: [
@@ -40,8 +42,9 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // The engine's benchmarks, and `json`: V2 JSON parsing, old path against JSONKit (issue 18).
         .executableTarget(name: "PerceiverBench", dependencies: [
-            "PerceiverEngine",
+            "PerceiverEngine", "ModelServer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // HTTP load generator: its own tiny blocking client, no arrow to the server's modules.
@@ -52,7 +55,7 @@ let package = Package(
 
         // Fuzzing (issue 7): entry functions with their invariants in one library; one tiny executable per
         // target, a libFuzzer entry point with -DFUZZING (tools/fuzz.sh) and a reproducer without it.
-        .target(name: "Fuzzing", dependencies: ["HTTPServer", "ModelServer", "PerceiverEngine", "ImageCodecs"]),
+        .target(name: "Fuzzing", dependencies: ["HTTPServer", "ModelServer", "PerceiverEngine", "ImageCodecs", "JSONKit"]),
         .executableTarget(name: "FuzzHTTPParser", dependencies: ["Fuzzing"], path: "Sources/Fuzz/HTTPParser"),
         .executableTarget(name: "FuzzChunked", dependencies: ["Fuzzing"], path: "Sources/Fuzz/Chunked"),
         .executableTarget(name: "FuzzV2Request", dependencies: ["Fuzzing"], path: "Sources/Fuzz/V2Request"),
@@ -60,16 +63,19 @@ let package = Package(
                           path: "Sources/Fuzz/SafeTensorsHeader"),
         .executableTarget(name: "FuzzInflate", dependencies: ["Fuzzing"], path: "Sources/Fuzz/Inflate"),
         .executableTarget(name: "FuzzImageDecode", dependencies: ["Fuzzing"], path: "Sources/Fuzz/ImageDecode"),
+        .executableTarget(name: "FuzzJSONKit", dependencies: ["Fuzzing"], path: "Sources/Fuzz/JSONKit"),
 
         .testTarget(name: "PerceiverEngineTests", dependencies: ["PerceiverEngine"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "ImageCodecsTests", dependencies: ["ImageCodecs"]),
+        .testTarget(name: "JSONKitTests", dependencies: ["JSONKit"]),
         .target(name: "HTTPTestSupport", path: "Tests/HTTPTestSupport"),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "HTTPTestSupport"]),
         .testTarget(name: "ModelServerTests",
                     dependencies: ["ModelServer", "HTTPServer", "PerceiverEngine", "HTTPTestSupport"],
                     exclude: ["Fixtures"]),
-        .testTarget(name: "FuzzingTests", dependencies: ["Fuzzing", "HTTPServer", "ModelServer", "PerceiverEngine"],
+        .testTarget(name: "FuzzingTests", dependencies: ["Fuzzing", "HTTPServer", "ModelServer", "PerceiverEngine",
+                                                         "JSONKit"],
                     resources: [.copy("Corpus"), .copy("Regressions")]),
     ]
 )

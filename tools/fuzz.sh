@@ -5,9 +5,9 @@
 #
 #   tools/fuzz.sh [--asan] [--seconds N] [TARGET...]       (make fuzz [SECONDS=N] [ASAN=1])
 #
-# TARGET: httpParser chunked v2Request safetensorsHeader inflate imageDecode (default: all, one after another;
-# never run two fuzzers at once on this machine). N defaults to 60 per target; `SECONDS=N tools/fuzz.sh` works too (bash
-# starts its own SECONDS counter from an inherited value). --asan (or ASAN=1) adds AddressSanitizer.
+# TARGET: httpParser chunked v2Request safetensorsHeader inflate imageDecode jsonKit (default: all, one after
+# another; never run two fuzzers at once on this machine). N defaults to 60 per target; `SECONDS=N tools/fuzz.sh`
+# works too (bash starts its own SECONDS counter from an inherited value). --asan (or ASAN=1) adds AddressSanitizer.
 #
 # - Build: `swift build -c release --sanitize=fuzzer -Xswiftc -DFUZZING --product Fuzz<T>` into .build/fuzz, one
 #   product at a time: the whole package cannot link with libFuzzer, whose main clashes with the @main of
@@ -41,7 +41,7 @@ while (($#)); do
     esac
     shift
 done
-((${#targets[@]})) || targets=(httpParser chunked v2Request safetensorsHeader inflate imageDecode)
+((${#targets[@]})) || targets=(httpParser chunked v2Request safetensorsHeader inflate imageDecode jsonKit)
 
 # product and -max_len of each target: requests and chunked bodies a little over the 4 KiB limits the targets
 # set, whole safetensors fixture files, gzip bombs of a few KiB.
@@ -49,7 +49,7 @@ product() {
     case "$1" in
         httpParser) echo FuzzHTTPParser ;; chunked) echo FuzzChunked ;; v2Request) echo FuzzV2Request ;;
         safetensorsHeader) echo FuzzSafeTensorsHeader ;; inflate) echo FuzzInflate ;;
-        imageDecode) echo FuzzImageDecode ;;
+        imageDecode) echo FuzzImageDecode ;; jsonKit) echo FuzzJSONKit ;;
         *) echo "unknown target '$1'" >&2; return 1 ;;
     esac
 }

@@ -330,6 +330,40 @@ def image_seeds() -> None:
     write("imageDecode", "jpeg_soi_only", b"\xff\xd8\xff")
 
 
+# jsonKit: JSON texts, valid and not, that reach each part of JSONKit and the differential against
+# JSONSerialization (numbers at float rounding boundaries, escapes, repeated names, depth, encodings).
+
+def json_seeds() -> None:
+    s = {
+        "v2_request": V2_JSON,
+        "v2_request_pretty": json.dumps(json.loads(V2_JSON), indent=2).encode(),
+        "nested_floats": b"[[0.5488135027885437, 0.7151893377304077], [0.6027633547782898, 0.5448831915855408]]",
+        "float_edges": b"[1e-45, 7.006492321624085e-46, 1.1754942e-38, 3.4028234663852886e+38, "
+                       b"3.40282356779733661637539395458142568448e38, 16777217, 9007199254740993, -0.0, 1e39]",
+        "float_midpoints": b"[1.00000005960464477539062500, 0.100000001490116119384765625, "
+                           b"1.000000059604644775390625000000000000001, 5e-324]",
+        "integers": b"[0, -0, 9223372036854775807, -9223372036854775808, 9223372036854775808, 12345678901234567890123]",
+        "fractions_exponents": b"[1.0, 1e2, 1E+2, 1e-2, 123.456e78, 0.000000000000000000000000000000001]",
+        "strings_escapes": rb'["a\"\\\/\b\f\n\r\t", "\u00e9\ud834\udd1e", "caf' + b"\xc3\xa9" + rb'", "\u0000", ""]',
+        "lone_surrogate": b'["\ud800"]',
+        "keys_normalization": '{"\u00e9": 1, "e\u0301": 2, "éx": 3}'.encode(),
+        "duplicate_top": b'{"a": 1, "b": [], "a": 2}',
+        "duplicate_nested": b'{"x": [{"k": 1}, {"k": 1, "c": {"d": 0, "d": 1}}]}',
+        "duplicate_escaped": b'{"a": 1, "\u0061": 2}',
+        "deep_70": b"[" * 70 + b"]" * 70,
+        "mixed_types": b'{"n": null, "t": true, "f": false, "o": {}, "a": [[], [{}], "s", 1]}',
+        "bom_object": b"\xef\xbb\xbf{}",
+        "invalid_utf8": b'["\xc3\x28", "\xed\xa0\x80"]',
+        "trailing_comma": b'{"a": [1, 2,], }',
+        "leading_zero": b"[01, -0.5, .5]",
+        "control_character": b'["tab\there"]',
+        "whitespace_forms": b" \t\r\n[ 1 ,\n\t2 ] \n",
+        "utf16le": "[\"é\"]".encode("utf-16-le"),
+    }
+    for name, data in s.items():
+        write("jsonKit", name, data)
+
+
 def main() -> None:
     http_seeds()
     chunked_seeds()
@@ -337,6 +371,7 @@ def main() -> None:
     safetensors_seeds()
     inflate_seeds()
     image_seeds()
+    json_seeds()
     for folder in sorted(CORPUS.iterdir()):
         files = list(folder.iterdir())
         print(f"{folder.name}: {len(files)} seeds, {sum(f.stat().st_size for f in files)} bytes")

@@ -17,6 +17,9 @@ public enum FuzzTarget: String, CaseIterable, Sendable, Codable {
     case inflate
     /// `DecodedImage(decoding:as:maxPixels:)` of the input as PNG and as JPEG, with a 1 Mi-pixel cap.
     case imageDecode
+    /// JSONKit on any bytes: its readers agree with each other, typed reads with `Float(String)`, and what
+    /// `JSONSerialization` accepts it reads to the same values.
+    case jsonKit
 
     /// Runs `bytes` through the target and checks its invariants; traps when one breaks.
     public func run(_ bytes: UnsafeRawBufferPointer) {
@@ -27,6 +30,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable, Codable {
         case .safetensorsHeader: SafeTensorsHeaderFuzz.run(bytes)
         case .inflate: InflateFuzz.run(bytes)
         case .imageDecode: ImageDecodeFuzz.run(bytes)
+        case .jsonKit: JSONKitFuzz.run(bytes)
         }
     }
 

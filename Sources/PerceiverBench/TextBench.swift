@@ -8,7 +8,8 @@ struct PerceiverBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "PerceiverBench",
         abstract: "Time the engine on real-sized Perceiver IO configs (PERCEIVER.md D.1, random weights).",
-        subcommands: [TextBench.self, FlowBench.self, ReferenceBench.self, PeakBench.self], defaultSubcommand: TextBench.self)
+        subcommands: [TextBench.self, FlowBench.self, ReferenceBench.self, PeakBench.self, JSONBench.self],
+        defaultSubcommand: TextBench.self)
 }
 
 /// Prints one row per (config, batch): median, min and max over `--runs` timed runs after one warm-up.

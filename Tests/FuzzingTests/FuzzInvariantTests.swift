@@ -1,5 +1,6 @@
 import Foundation
 import HTTPServer
+import JSONKit
 import ModelServer
 import Testing
 @testable import Fuzzing
@@ -46,6 +47,21 @@ import Testing
                            TensorEntry(name: "b", dtype: .f32, shape: [2], byteRange: 4..<12)]
             SafeTensorsHeaderFuzz.check((entries, [:], 16), fileSize: 28, headerLength: 8)
         }
+    }
+
+    @Test func aJSONKitValueDifferentFromFoundationsTraps() async {
+        await #expect(processExitsWith: .failure) {
+            JSONKitFuzz.checkAgainstFoundation(Data("[1]".utf8), .array([.number(try JSONNumber(parsing: "2"))]))
+        }
+    }
+
+    @Test func aRefusalFoundationDoesNotShareTrapsUnlessDocumented() async {
+        await #expect(processExitsWith: .failure) {
+            JSONKitFuzz.checkFoundationRefusesToo(Data("[1]".utf8), JSONError(offset: 0, reason: .leadingZero))
+        }
+        // A trailing comma is a documented strictness.
+        JSONKitFuzz.checkFoundationRefusesToo(Data("[1,]".utf8), JSONError(offset: 3, reason: .unexpectedByte(
+            UInt8(ascii: "]"), expected: .value)))
     }
 
     @Test func aConsistentOutcomePasses() {

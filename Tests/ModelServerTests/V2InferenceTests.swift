@@ -71,7 +71,7 @@ enum ServerFixtures {
     }
 
     @Test(arguments: [
-        (#"{"inputs":[}"#, "malformed request body: not valid JSON"),
+        (#"{"inputs":[}"#, "malformed request body: not valid JSON: unexpected '}', expected a value at byte 11"),
         (#"[1,2]"#, "malformed request body: expected a JSON object"),
         (#"{"inputs":[]}"#, "malformed request body: 'inputs' must be a non-empty array"),
         (#"{"inputs":[{"name":"input_ids","shape":[1,2],"datatype":"INT64","data":[4]}]}"#,

@@ -1,59 +1,28 @@
 import Foundation
+import JSONKit
 
 /// Nested JSON arrays as tensors: shape from the nesting, values row-major.
 enum NestedArray {
-    /// Values and shape of nested arrays of numbers.
-    /// - Throws: `RequestError.badTensor` for ragged nesting, non-numbers or too many values.
-    static func parse(name: String, value: Any) throws(RequestError) -> (shape: [Int], values: [Double]) {
-        var shape: [Int] = []
-        var probe: Any = value
-        while let list = probe as? [Any] {
-            shape.append(list.count)
-            guard let first = list.first else { break }
-            probe = first
-        }
-        var flat: [Double] = []
-        try collect(value, depth: 0, shape: shape, into: &flat, name: name)
-        return (shape, flat)
-    }
+    /// The most values one `/infer` tensor may have.
+    static let maxValues = 1 << 28
 
-    /// A V2 tensor in `datatype` (a spec's preferred type) from parsed values.
-    /// - Throws: `RequestError.badTensor` when an integer input holds a fraction.
-    static func tensor(name: String, datatype: String, shape: [Int], values: [Double]) throws(RequestError) -> V2Tensor {
-        guard datatype.hasPrefix("INT") || datatype.hasPrefix("UINT") else {
-            return V2Tensor(name: name, datatype: datatype, shape: shape, data: .floats(values.map { Float($0) }))
-        }
-        var integers: [Int] = []
-        integers.reserveCapacity(values.count)
-        for value in values {
-            guard value == value.rounded(), abs(value) < 9.0e15 else {
-                throw RequestError.badTensor(name: name, reason: "\(datatype) values must be integers, got \(value)")
+    /// The V2 tensor in `datatype` (a spec's preferred type) of the nested arrays at `range` of `json`,
+    /// decoded straight into floats or exact integers: the rank is the number of leading `[`, each
+    /// dimension the length of the first array at its depth.
+    /// - Throws: `RequestError.badTensor` for ragged nesting, values that are not numbers (booleans and null
+    ///   are not), fractions for an integer input, numbers beyond the type's range, or too many values.
+    static func tensor(name: String, datatype: String, json: Data, range: Range<Int>) throws(RequestError) -> V2Tensor {
+        var scanner = JSONScanner(json, range: range)
+        do {
+            if V2Datatype(rawValue: datatype)?.isInteger == true {
+                let (shape, values) = try scanner.readRectangularIntegers(maxCount: maxValues)
+                return V2Tensor(name: name, datatype: datatype, shape: shape, data: .integers(values))
             }
-            integers.append(Int(value))
+            let (shape, values) = try scanner.readRectangularFloats(maxCount: maxValues)
+            return V2Tensor(name: name, datatype: datatype, shape: shape, data: .floats(values))
+        } catch {
+            throw V2Tensor.dataError(error, name: name, datatype: datatype)
         }
-        return V2Tensor(name: name, datatype: datatype, shape: shape, data: .integers(integers))
-    }
-
-    private static func collect(_ value: Any, depth: Int, shape: [Int], into flat: inout [Double],
-                                name: String) throws(RequestError) {
-        if depth == shape.count {
-            guard let number = value as? NSNumber, !isBoolean(number) else {
-                throw RequestError.badTensor(name: name, reason: "must be nested arrays of numbers")
-            }
-            guard flat.count < 1 << 28 else { throw RequestError.badTensor(name: name, reason: "too many values") }
-            flat.append(number.doubleValue)
-            return
-        }
-        guard let list = value as? [Any], list.count == shape[depth] else {
-            throw RequestError.badTensor(name: name, reason: "ragged nesting: every row at depth \(depth) must have "
-                                         + "\(shape[depth]) entries")
-        }
-        for item in list { try collect(item, depth: depth + 1, shape: shape, into: &flat, name: name) }
-    }
-
-    /// Whether JSONSerialization made this number from `true`/`false`.
-    static func isBoolean(_ number: NSNumber) -> Bool {
-        String(cString: number.objCType) == "c"
     }
 
     /// `values` with `shape` as nested JSON arrays.

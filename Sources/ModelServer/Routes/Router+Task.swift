@@ -65,13 +65,14 @@ extension Router {
             return TaskPlan(inputs: try Classification.inputs(model: model, text: text)) { outputs in
                 ",\"labels\":" + labelsJSON(Classification(logits: outputs.logits, labels: labels, topK: topK).items[0])
             }
-        case .tensors(let arrays):
-            let tensors = try arrays.map { (name, shape, values) throws(RequestError) -> V2Tensor in
-                guard let spec = model.inputSpecs.first(where: { $0.name == name }) else {
-                    let names = model.inputSpecs.map(\.name).joined(separator: ", ")
-                    throw RequestError.badTensor(name: name, reason: "this model takes no such input (inputs: \(names))")
-                }
-                return try NestedArray.tensor(name: name, datatype: spec.datatypes[0], shape: shape, values: values)
+        case .tensors(let body, let arrays):
+            // Every name is checked before any array is decoded.
+            var seen: Set<String> = []
+            let specs = try arrays.map { (name, _) throws(RequestError) in
+                try model.inputSpecs.spec(forInput: name, seen: &seen)
+            }
+            let tensors = try zip(specs, arrays).map { (spec, array) throws(RequestError) -> V2Tensor in
+                try NestedArray.tensor(name: spec.name, datatype: spec.datatypes[0], json: body, range: array.range)
             }
             return tensorPlan(try ModelInputs(v2: tensors, specs: model.inputSpecs), model: model, topK: topK)
         case .binary(let tensors):
@@ -103,54 +104,5 @@ extension Router {
         "[" + labels.map {
             "{\"label\":\(JSONText.quoted($0.label)),\"id\":\($0.id),\"score\":\(JSONText.number($0.score))}"
         }.joined(separator: ",") + "]"
-    }
-}
-
-/// The body of `POST /infer`.
-struct TaskRequest: Sendable {
-    enum Input: Sendable {
-        case text(String)
-        case tensors([(name: String, shape: [Int], values: [Double])])
-        /// A binary body and the integer tensors of the query string.
-        case binary([V2Tensor])
-        /// An encoded image.
-        case image(ImageFormat, Data)
-    }
-
-    var model: String?
-    var input: Input
-    var topK: Int
-
-    /// - Throws: `RequestError.malformedBody` naming the field that is wrong.
-    init(json: Data) throws(RequestError) {
-        guard let object = (try? JSONSerialization.jsonObject(with: json)) as? [String: Any] else {
-            throw RequestError.malformedBody("expected a JSON object like {\"model\":\"NAME\",\"text\":\"...\"}")
-        }
-        if let model = object["model"] {
-            guard let name = model as? String else { throw RequestError.malformedBody("'model' must be a string") }
-            self.model = name
-        }
-        topK = 5
-        if let value = object["top_k"] {
-            guard let number = value as? NSNumber, !NestedArray.isBoolean(number),
-                  let k = Int(exactly: number.doubleValue), (1...1000).contains(k) else {
-                throw RequestError.malformedBody("'top_k' must be an integer from 1 to 1000")
-            }
-            topK = k
-        }
-        switch (object["text"], object["inputs"]) {
-        case (let text as String, nil):
-            input = .text(text)
-        case (nil, let inputs as [String: Any]):
-            input = .tensors(try inputs.sorted { $0.key < $1.key }.map {
-                (name, value) throws(RequestError) -> (name: String, shape: [Int], values: [Double]) in
-                let (shape, values) = try NestedArray.parse(name: name, value: value)
-                return (name, shape, values)
-            })
-        case (nil, nil):
-            throw RequestError.malformedBody("give 'text' (a string) or 'inputs' (an object of nested arrays)")
-        default:
-            throw RequestError.malformedBody("give either 'text' (a string) or 'inputs' (an object), not both")
-        }
     }
 }

@@ -2,23 +2,13 @@ import PerceiverEngine
 
 extension ModelInputs {
     /// Engine inputs from KServe V2 tensors, each checked by name and datatype against `specs`
-    /// (a model's `inputSpecs`). Shapes are checked by the engine.
+    /// (a model's `inputSpecs`, with `TensorSpec+Checks.swift`). Shapes are checked by the engine.
     /// - Throws: `RequestError.badTensor` naming the tensor and what was expected.
     public init(v2 tensors: [V2Tensor], specs: [TensorSpec]) throws(RequestError) {
         self.init()
         var seen: Set<String> = []
         for tensor in tensors {
-            guard let spec = specs.first(where: { $0.name == tensor.name }) else {
-                let names = specs.map(\.name).joined(separator: ", ")
-                throw RequestError.badTensor(name: tensor.name, reason: "this model takes no such input (inputs: \(names))")
-            }
-            guard seen.insert(tensor.name).inserted else {
-                throw RequestError.badTensor(name: tensor.name, reason: "given more than once")
-            }
-            guard spec.datatypes.contains(tensor.datatype) else {
-                throw RequestError.badTensor(name: tensor.name, reason: "datatype \(tensor.datatype), expected "
-                                             + spec.datatypes.joined(separator: " or "))
-            }
+            try specs.spec(forInput: tensor.name, seen: &seen).requireDatatype(tensor.datatype)
             try Self.requireFinite(tensor)
             try assign(tensor)
         }
@@ -29,7 +19,8 @@ extension ModelInputs {
 
     /// Refuses NaN and ±Inf in a float tensor. The engine would carry them through every layer norm and
     /// softmax into all of the row's outputs, which is never what a client meant; a 400 naming the first
-    /// such element is (README "NaN and infinity"). JSON numbers beyond the FP32 range arrive here as ±Inf.
+    /// such element is (README "NaN and infinity"). Binary data can hold them; JSON numbers beyond the FP32
+    /// range are refused as they are decoded, in the same words (`V2Tensor.dataError`).
     /// - Throws: `RequestError.badTensor` naming the element.
     private static func requireFinite(_ tensor: V2Tensor) throws(RequestError) {
         guard case .floats(let values) = tensor.data, let index = values.firstIndex(where: { !$0.isFinite }) else {

@@ -5,10 +5,12 @@ import PerceiverEngine
 // (Triton's binary tensor data extension, SERVING.md 1.8).
 
 extension V2InferenceRequest {
-    /// The inputs with each binary one's bytes taken from `binary`, in input order. The declared sizes
-    /// must add up to exactly the section's length; `binary` is nil when the body had no JSON header
-    /// length, and then no input may be binary.
-    static func attach(_ binary: Foundation.Data?, to inputs: [ParsedInput]) throws(RequestError) -> [V2Tensor] {
+    /// The inputs with each binary one's bytes taken from `binary`, in input order, and each JSON one's
+    /// data decoded from `header`. The declared sizes must add up to exactly the section's length (checked
+    /// before anything is decoded); `binary` is nil when the body had no JSON header length, and then no
+    /// input may be binary.
+    static func attach(_ binary: Foundation.Data?, to inputs: [ParsedInput],
+                       header: Foundation.Data) throws(RequestError) -> [V2Tensor] {
         var declared = 0
         for input in inputs {
             guard case .binary(let byteCount) = input.content else { continue }
@@ -22,7 +24,7 @@ extension V2InferenceRequest {
                 throw RequestError.badTensor(name: input.name, reason: "binary_data_size given, but the request "
                                              + "has no Inference-Header-Content-Length header")
             }
-            return try inputs.map { (input) throws(RequestError) in try tensor(input, bytes: Foundation.Data()) }
+            return try inputs.map { (input) throws(RequestError) in try tensor(input, bytes: header) }
         }
         guard declared == binary.count else {
             throw RequestError.binaryDataLength(declared: declared, actual: binary.count)
@@ -31,7 +33,7 @@ extension V2InferenceRequest {
         var tensors: [V2Tensor] = []
         for input in inputs {
             guard case .binary(let byteCount) = input.content else {
-                tensors.append(try tensor(input, bytes: Foundation.Data()))
+                tensors.append(try tensor(input, bytes: header))
                 continue
             }
             tensors.append(try tensor(input, bytes: binary[offset..<(offset + byteCount)]))
@@ -40,11 +42,11 @@ extension V2InferenceRequest {
         return tensors
     }
 
-    /// The tensor of `input`, decoding `bytes` when it is binary.
+    /// The tensor of `input`: its binary data is `bytes`; its JSON data lies in `bytes`, the header.
     private static func tensor(_ input: ParsedInput, bytes: Foundation.Data) throws(RequestError) -> V2Tensor {
         let data: V2Tensor.Data
         switch input.content {
-        case .data(let decoded): data = decoded
+        case .json(let range): data = try jsonData(of: input, at: range, in: bytes)
         case .binary: data = try .decoding(bytes, as: input.datatype, name: input.name)
         }
         return V2Tensor(name: input.name, datatype: input.datatype.rawValue, shape: input.shape, data: data)

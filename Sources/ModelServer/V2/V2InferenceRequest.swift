@@ -48,7 +48,7 @@ public struct V2InferenceRequest: Sendable {
     ///   `.badTensor` naming the tensor and what was expected.
     public init(body: Foundation.Data, inferenceHeaderLength: Int?, specs: [TensorSpec]) throws(RequestError) {
         guard let length = inferenceHeaderLength else {
-            try self.init(header: body, binary: nil)
+            try self.init(header: body, binary: nil, specs: specs)
             return
         }
         guard length >= 0, length <= body.count else {
@@ -59,7 +59,7 @@ public struct V2InferenceRequest: Sendable {
             return
         }
         let split = body.startIndex + length
-        try self.init(header: body[body.startIndex..<split], binary: body[split...])
+        try self.init(header: body[body.startIndex..<split], binary: body[split...], specs: specs)
     }
 
     /// The value of an `Inference-Header-Content-Length` header, nil when absent. Range is checked by

@@ -1,4 +1,4 @@
-import Foundation
+import JSONKit
 
 /// One value of a KServe V2 `$parameters` object: `$string : $string | $number | $boolean` (SERVING.md 1.5).
 public enum V2Parameter: Sendable, Equatable {
@@ -22,36 +22,12 @@ public enum V2Parameter: Sendable, Equatable {
         }
     }
 
-    /// The parameter a `JSONSerialization` value holds, or nil for an array, object or null.
-    init?(json value: Any) {
-        if let string = value as? String {
-            self = .string(string)
-        } else if let number = value as? NSNumber {
-            self = Self(number)
+    /// A JSON number as written: an integer literal within 64 bits is `.int`, any other number `.double`.
+    init(_ number: JSONNumber) {
+        if let value = number.int64Value {
+            self = .int(Int(value))
         } else {
-            return nil
+            self = .double(number.doubleValue)
         }
-    }
-
-    private init(_ number: NSNumber) {
-        // JSONSerialization gives true/false as NSNumber; only their objCType ("c") tells them apart
-        // from 1 and 0, which it stores as "i" or "q".
-        switch String(cString: number.objCType) {
-        case "c": self = .bool(number.boolValue)
-        case "d", "f": self = .double(number.doubleValue)
-        case "Q": self = Int(exactly: number.uint64Value).map(Self.int) ?? .double(number.doubleValue)
-        default: self = .int(number.intValue)
-        }
-    }
-
-    /// The parameters of a JSON `parameters` object; entries that are not scalars are ignored, as
-    /// unknown parameters are.
-    /// - Throws: `RequestError.malformedBody` when `value` is not an object.
-    static func parameters(_ value: Any?, at path: String) throws(RequestError) -> [String: V2Parameter] {
-        guard let value else { return [:] }
-        guard let object = value as? [String: Any] else {
-            throw RequestError.malformedBody("'\(path)' must be an object")
-        }
-        return object.compactMapValues { V2Parameter(json: $0) }
     }
 }

@@ -1,0 +1,21 @@
+import Foundation
+import ImageCodecs
+
+/// The body of `POST /infer`: what to run, read from JSON (`TaskRequest+JSON.swift`), a binary tensor or an
+/// image.
+struct TaskRequest: Sendable {
+    enum Input: Sendable {
+        case text(String)
+        /// Tensors as nested JSON arrays: each input's name and the byte range of its value in `body`,
+        /// validated but decoded only once the model's spec gives its datatype.
+        case tensors(body: Data, [(name: String, range: Range<Int>)])
+        /// A binary body and the integer tensors of the query string.
+        case binary([V2Tensor])
+        /// An encoded image.
+        case image(ImageFormat, Data)
+    }
+
+    var model: String?
+    var input: Input
+    var topK: Int
+}
