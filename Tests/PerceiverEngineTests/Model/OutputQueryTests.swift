@@ -62,7 +62,8 @@ import Testing
                                  outputPositions: IndexTensor(shape: [1, 2], values: [3, 4]))
         try model.context.run { () throws in
             let prepared = try model.preprocessor(inputs, context: model.context)
-            let queries = try model.decoder.queries(for: inputs, prepared: prepared)
+            let queries = try model.decoder.queries(for: inputs, side: .none(rowCount: prepared.rows), batch: 1,
+                                                    context: model.context)
             #expect(queries.count == 2 && queries.values.count == 2 * model.decoder.queryChannels)
             let z = try model.encoder(prepared, context: model.context)
             let kv = try model.decoder.layer.project(z, batch: 1, rows: model.encoder.numLatents, bias: nil,

@@ -50,9 +50,10 @@ struct PerceiverDecoder: Sendable {
         }
     }
 
-    /// Builds the `(B, O, E)` queries from `queries`, `output_positions` or the default.
-    func queries(for inputs: ModelInputs, prepared: PreparedInputs) throws(InferenceError) -> Queries {
-        let batch = prepared.batch
+    /// Builds the `(B, O, E)` queries of `batch` items from `queries`, `output_positions` or the default, with
+    /// what `side` holds of the input (its length, or its rows when the queries are the input).
+    func queries(for inputs: ModelInputs, side: InputSide, batch: Int,
+                 context: ComputeContext) throws(InferenceError) -> Queries {
         if let custom = inputs.queries {
             guard inputs.outputPositions == nil else {
                 throw InferenceError.badValue(tensor: "queries", reason: "give either queries or output_positions, not both")
@@ -64,7 +65,7 @@ struct PerceiverDecoder: Sendable {
             }
             return Queries(values: custom.scalars, count: custom.shape[1], isDefault: false, channels: queryChannels)
         }
-        let selectable = defaultQueries == .preparedInputs ? prepared.rows : tableRows
+        let selectable = defaultQueries == .preparedInputs ? side.rowCount : tableRows
         if let positions = inputs.outputPositions {
             guard positions.shape.count == 2, positions.shape[0] == batch, positions.shape[1] >= 1 else {
                 throw InferenceError.badShape(tensor: "output_positions", expected: "(\(batch), K)",
@@ -75,21 +76,34 @@ struct PerceiverDecoder: Sendable {
                                               reason: "position \(bad) is outside 0..<\(selectable)")
             }
             let values = defaultQueries == .preparedInputs
-                ? gatherPerItem(prepared.values, rowsPerItem: prepared.rows, positions: positions)
+                ? try inputRows(side).rows(at: positions, context: context)
                 : gather(positions.values)
             return Queries(values: values, count: positions.shape[1], isDefault: false, channels: queryChannels)
         }
         switch defaultQueries {
         case .preparedInputs:
-            return Queries(values: prepared.values, count: prepared.rows, isDefault: true, channels: queryChannels)
+            return Queries(values: try inputRows(side).all(context: context), count: side.rowCount, isDefault: true,
+                           channels: queryChannels)
         case .inputLength, .wholeTable, .generated:
-            let rows = defaultQueries == .inputLength ? Array(0..<prepared.rows) : Array(0..<tableRows)
+            if defaultQueries == .inputLength && side.rowCount == 0 {
+                throw InferenceError.missingInput("output_positions or queries (latents alone do not say how long "
+                                                  + "the input was)")
+            }
+            let rows = defaultQueries == .inputLength ? Array(0..<side.rowCount) : Array(0..<tableRows)
             let perItem = gather(rows)
             var values = [Float]()
             values.reserveCapacity(batch * perItem.count)
             for _ in 0..<batch { values.append(contentsOf: perItem) }
             return Queries(values: values, count: rows.count, isDefault: true, channels: queryChannels)
         }
+    }
+
+    /// The input rows the queries are made of; an error naming what to send when the request has none.
+    private func inputRows(_ side: InputSide) throws(InferenceError) -> any PreparedRows {
+        guard let rows = side.rows else {
+            throw InferenceError.missingInput("frames (the decoder builds its queries from them), or queries")
+        }
+        return rows
     }
 
     /// Decodes `queries` against the latents' projected keys and values, a chunk of at most `chunkRows`
@@ -149,20 +163,6 @@ struct PerceiverDecoder: Sendable {
         return out
     }
 
-    /// `values (B, M, E)` gathered per batch element at `positions (B, K)` -> `(B, K, E)`.
-    private func gatherPerItem(_ values: [Float], rowsPerItem m: Int, positions: IndexTensor) -> [Float] {
-        let (e, k) = (queryChannels, positions.shape[1])
-        var out = uninitializedFloats(positions.values.count * e)
-        values.withUnsafeBufferPointer { src in
-            out.withUnsafeMutableBufferPointer { dst in
-                for (i, row) in positions.values.enumerated() {
-                    let b = i / k
-                    (dst.baseAddress! + i * e).update(from: src.baseAddress! + (b * m + row) * e, count: e)
-                }
-            }
-        }
-        return out
-    }
 }
 
 /// Where a decoder's query rows come from: held in full, or generated a chunk at a time.

@@ -12,4 +12,11 @@ protocol InputPreprocessor: Sendable {
     /// shapes alone, for `PerceiverModel.estimatedPassBytes`; nil when a required input is missing or
     /// malformed (the pass refuses them).
     func plan(_ inputs: ModelInputs, batch: Int) -> PassCost.Plan?
+    /// The preprocessed rows of `inputs` rebuilt on demand, for a family whose decoder queries are its input
+    /// (optical flow); nil for the others.
+    func rowSource(_ inputs: ModelInputs) -> (any PreparedRows)?
+}
+
+extension InputPreprocessor {
+    func rowSource(_ inputs: ModelInputs) -> (any PreparedRows)? { nil }
 }

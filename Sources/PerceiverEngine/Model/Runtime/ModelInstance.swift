@@ -34,4 +34,10 @@ public final class ModelInstance: Sendable {
     public func predict(batch items: [ModelInputs]) -> [Result<ModelOutputs, InferenceError>] {
         context.run { model.forward(batch: items, context: context) }
     }
+
+    /// Several requests, some with latents already encoded, in as few passes as possible; each with its outputs
+    /// and the latents it was encoded into, or its error, in order.
+    public func predict(batch requests: [PassRequest]) -> [Result<PassResult, InferenceError>] {
+        context.run { model.forward(batch: requests, context: context) }
+    }
 }

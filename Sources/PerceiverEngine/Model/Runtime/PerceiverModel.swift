@@ -67,6 +67,63 @@ public final class PerceiverModel: Sendable {
         context.run { forward(batch: items, context: context) }
     }
 
+    /// Runs the encoder over `inputs` and returns its latents, which any number of `decode` calls can read.
+    /// They keep only what the decoder needs later: the input's length, or an optical-flow pair's frames (not
+    /// its preprocessed array).
+    /// - Throws: `InferenceError` naming the input at fault, or `.backend` on an engine failure.
+    public func encode(_ inputs: ModelInputs) throws(InferenceError) -> Latents {
+        try context.run { () throws(InferenceError) -> Latents in
+            try encode(inputs, context: context).keepingOnlyInputs()
+        }
+    }
+
+    /// Decodes `latents` for the outputs `selection` asks for (`output_positions`, `queries`,
+    /// `output_positions_<modality>`; nothing: the default outputs), with no encoder pass. The outputs equal
+    /// those of `predict` on the inputs the latents came from (bit for bit for the default outputs; rows the
+    /// optical-flow decoder rebuilds for chosen pixels within the rounding of a shorter matmul).
+    /// - Throws: `InferenceError` naming the selection at fault, or `.backend` on an engine failure.
+    public func decode(_ latents: Latents, selecting selection: ModelInputs = ModelInputs())
+        throws(InferenceError) -> ModelOutputs {
+        try checkShape(of: latents)
+        return try context.run { () throws(InferenceError) -> ModelOutputs in
+            try decode(latents, selection, context: context)
+        }
+    }
+
+    /// Latents given as a tensor (the `latents` input): `(B, N, D)` of this model, with `selection` supplying
+    /// what the decoder needs from the input side (an optical-flow pair's frames).
+    /// - Throws: `InferenceError.badShape` naming `latents` when the shape is not this model's.
+    public func latents(_ tensor: Tensor, for selection: ModelInputs) throws(InferenceError) -> Latents {
+        let (n, d) = (encoder.numLatents, encoder.latentChannels)
+        guard tensor.shape.count == 3, tensor.shape[0] >= 1, tensor.shape[1] == n, tensor.shape[2] == d else {
+            throw InferenceError.badShape(tensor: "latents", expected: "(B, \(n), \(d))", actual: tensor.shape)
+        }
+        let rows = preprocessor.rowSource(selection)
+        let rowCount = rows == nil ? (selection.inputIDs?.shape.last ?? 0) : preparedRowCount
+        return Latents(batch: tensor.shape[0], latentCount: n, channels: d, values: tensor.scalars,
+                       side: InputSide(rowCount: rowCount, rows: rows))
+    }
+
+    /// M when it is fixed by the model (optical flow's pixels), else 0.
+    private var preparedRowCount: Int {
+        if let flow = preprocessor as? FlowPreprocessor { return flow.height * flow.width }
+        return 0
+    }
+
+    func checkShape(of latents: Latents) throws(InferenceError) {
+        guard latents.latentCount == encoder.numLatents, latents.channels == encoder.latentChannels else {
+            throw InferenceError.badShape(tensor: "latents", expected: "(B, \(encoder.numLatents), "
+                                          + "\(encoder.latentChannels))",
+                                          actual: [latents.batch, latents.latentCount, latents.channels])
+        }
+    }
+
+    /// Runs requests, some with latents already encoded, in as few passes as possible (`forward(batch:)`):
+    /// each gets its own outputs and the latents it was encoded into, or its own error, in order.
+    public func predict(batch requests: [PassRequest]) -> [Result<PassResult, InferenceError>] {
+        context.run { forward(batch: requests, context: context) }
+    }
+
     /// Forward passes run and rows computed so far, over every instance of this model.
     public var counts: EngineCounts { counter.counts }
 
@@ -78,35 +135,47 @@ public final class PerceiverModel: Sendable {
         try context.run { () throws(InferenceError) -> ModelOutputs in try forward(inputs, context: context) }
     }
 
-    /// One request's forward pass; the caller holds `context`.
+    /// One request's forward pass, the encoder then the decoder; the caller holds `context`.
     func forward(_ inputs: ModelInputs, context: ComputeContext) throws(InferenceError) -> ModelOutputs {
+        try decode(try encode(inputs, context: context), inputs, context: context)
+    }
+
+    /// The preprocessor and the encoder over `inputs`; the latents' input side holds the preprocessed rows
+    /// (and how to rebuild them once the pass is over). The caller holds `context`.
+    func encode(_ inputs: ModelInputs, context: ComputeContext) throws(InferenceError) -> Latents {
         let prepared = try preprocessor(inputs, context: context)
-        if let multimodal {
-            let z = try encode(prepared, context: context)
-            return try multimodal(inputs, latents: z, batch: prepared.batch, latentRows: encoder.numLatents,
-                                  chunkRows: options.decoderChunkRows, context: context)
-        }
-        let queries = try decoder.queries(for: inputs, prepared: prepared)
-        return ModelOutputs(logits: try forward(prepared, queries: queries, context: context))
+        let z = try encode(prepared, context: context)
+        let rows = preprocessor.rowSource(inputs).map { HeldRows(prepared: prepared, rebuild: $0) }
+        return Latents(batch: prepared.batch, latentCount: encoder.numLatents, channels: encoder.latentChannels,
+                       values: z, side: InputSide(rowCount: prepared.rows, rows: rows))
     }
 
     /// The encoder over prepared inputs: the one place a forward pass is counted.
-    private func encode(_ prepared: PreparedInputs, context: ComputeContext) throws(InferenceError) -> [Float] {
+    func encode(_ prepared: PreparedInputs, context: ComputeContext) throws(InferenceError) -> [Float] {
         counter.record(rows: prepared.batch)
         return try encoder(prepared, context: context)
     }
 
-    /// Encoder, decoder and postprocessor over prepared inputs.
-    func forward(_ prepared: PreparedInputs, queries: PerceiverDecoder.Queries,
-                 context: ComputeContext) throws(InferenceError) -> Tensor {
-        let z = try encode(prepared, context: context)
-        let kv = try decoder.layer.project(z, batch: prepared.batch, rows: encoder.numLatents, bias: nil,
-                                           context: context)
+    /// The decoder over `latents` for the outputs `inputs` selects; no encoder pass. The caller holds `context`.
+    func decode(_ latents: Latents, _ inputs: ModelInputs, context: ComputeContext) throws(InferenceError)
+        -> ModelOutputs {
+        if let multimodal {
+            return try multimodal(inputs, latents: latents.values, batch: latents.batch,
+                                  latentRows: encoder.numLatents, chunkRows: options.decoderChunkRows, context: context)
+        }
+        let queries = try decoder.queries(for: inputs, side: latents.side, batch: latents.batch, context: context)
+        return ModelOutputs(logits: try decode(latents.values, batch: latents.batch, queries: queries,
+                                               context: context))
+    }
+
+    /// The decoder and postprocessor over latents `z (B, N, D)`.
+    func decode(_ z: [Float], batch: Int, queries: PerceiverDecoder.Queries,
+                context: ComputeContext) throws(InferenceError) -> Tensor {
+        let kv = try decoder.layer.project(z, batch: batch, rows: encoder.numLatents, bias: nil, context: context)
         let values = try decoder.decode(queries, keyValues: kv, chunkRows: options.decoderChunkRows,
                                         head: postprocessor, context: context)
         let channels = postprocessor.channels(decoded: decoder.outputChannels)
-        return Tensor(shape: postprocessor.shape(batch: prepared.batch, queries: queries, channels: channels),
-                      scalars: values)
+        return Tensor(shape: postprocessor.shape(batch: batch, queries: queries, channels: channels), scalars: values)
     }
 
     /// The inputs this model takes, in metadata order.

@@ -53,6 +53,12 @@ struct FlowPreprocessor: InputPreprocessor {
         return PreparedInputs(batch: b, rows: pixels, channels: numChannels, values: values, keyBias: nil)
     }
 
+    func rowSource(_ inputs: ModelInputs) -> (any PreparedRows)? {
+        if let frames = inputs.frames { return FlowRows(preprocessor: self, input: frames, isFrames: true) }
+        if let patches = inputs.flowPatches { return FlowRows(preprocessor: self, input: patches, isFrames: false) }
+        return nil
+    }
+
     /// `inputs`, or the patches of `frames`, checked against `(B, 2, C, train_size)`.
     private func patchTensor(_ inputs: ModelInputs) throws(InferenceError) -> Tensor {
         switch (inputs.flowPatches, inputs.frames) {
