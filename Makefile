@@ -20,7 +20,7 @@ deps:
 	  $(SUDO) apt-get update -q && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
 	fi
 
-## test: build and run every test (fixtures are committed), then the CLI tests, the README's curl examples,
+## test: build and run every test (fixtures are committed), then the CLI tests, the docs' shell examples and links,
 ## tritonclient (a third-party KServe V2 client, pip-installed into .venv-clients) against the daemon, and the
 ## deployment tests (systemd unit, install.sh, Kubernetes/KServe manifests, Dockerfile; validators in .venv-deploy,
 ## a --static-swift-stdlib release build in .build-static).
@@ -29,6 +29,7 @@ test: deps
 	$(SWIFT) test
 	Tests/cli/run.sh
 	Tests/cli/readme_examples.sh
+	Tests/cli/docs_links.sh
 	Tests/clients/run.sh
 	Tests/deploy/run.sh
 
