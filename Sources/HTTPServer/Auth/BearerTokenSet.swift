@@ -46,21 +46,33 @@ public struct BearerTokenSet: Sendable {
     /// Checks the `Authorization` field values of a request (RFC 9110 section 11.6.2: the scheme is
     /// case-insensitive, then one or more spaces, then the credential).
     public func verify(authorization values: [String]) -> Outcome {
-        guard let value = values.first else { return .missingCredentials }
-        guard values.count == 1 else { return .invalidToken }
+        check(authorization: values).outcome
+    }
+
+    /// The SHA-256 of the token a request presented, as hex, when the set accepts it: a name for "whoever holds
+    /// this token" that reveals nothing of the token (what scopes the latents ids a token's requests create).
+    public func acceptedDigest(authorization values: [String]) -> String? {
+        let (outcome, digest) = check(authorization: values)
+        guard outcome == .accepted, let digest else { return nil }
+        return SHA256.hex(digest)
+    }
+
+    private func check(authorization values: [String]) -> (outcome: Outcome, digest: [UInt8]?) {
+        guard let value = values.first else { return (.missingCredentials, nil) }
+        guard values.count == 1 else { return (.invalidToken, nil) }
         let trimmed = value.trimmingSpaces()
         guard let space = trimmed.firstIndex(of: " ") else {
-            return trimmed.caseInsensitiveEquals("bearer") ? .invalidToken : .missingCredentials
+            return (trimmed.caseInsensitiveEquals("bearer") ? .invalidToken : .missingCredentials, nil)
         }
-        guard trimmed[..<space].caseInsensitiveEquals("bearer") else { return .missingCredentials }
+        guard trimmed[..<space].caseInsensitiveEquals("bearer") else { return (.missingCredentials, nil) }
         let token = trimmed[space...].trimmingSpaces()
-        guard Self.isWellFormed(token), let presented = SHA256.digest(token.utf8) else { return .invalidToken }
+        guard Self.isWellFormed(token), let presented = SHA256.digest(token.utf8) else { return (.invalidToken, nil) }
         var matched = false
         for digest in digests {
             // Every digest is compared: no exit depends on which one matched.
             let equal = SHA256.constantTimeEquals(presented, digest)
             matched = matched || equal
         }
-        return matched ? .accepted : .invalidToken
+        return matched ? (.accepted, presented) : (.invalidToken, nil)
     }
 }

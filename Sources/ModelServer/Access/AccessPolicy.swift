@@ -44,6 +44,12 @@ public struct AccessPolicy: Sendable {
         }
     }
 
+    /// Whose latents a request may name (`latents_id`): the SHA-256 of its bearer token, or "" with auth off
+    /// (then every client shares one scope per model).
+    func scope(of head: HTTPRequestHead) -> String {
+        tokens?.acceptedDigest(authorization: head.headers.values(of: "Authorization")) ?? ""
+    }
+
     private func isExempt(_ segments: [String]) -> Bool {
         segments == ["health"] || segments == ["v2", "health", "live"] || segments == ["v2", "health", "ready"]
             || (segments == ["metrics"] && !protectsMetrics)

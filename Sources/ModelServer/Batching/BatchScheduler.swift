@@ -7,10 +7,11 @@ import PerceiverEngine
 ///
 /// Requests are refused at once when the queue is full; they leave the queue when their client goes
 /// (`cancel`) or their queue timeout passes (`expire`, and again just before compute), each answered
-/// without compute. `stop()` lets the workers run what is queued and then exit.
+/// without compute. `stop()` lets the workers run what is queued, and what requests accepted before it still
+/// submit (`arrive`/`leave`: a request being hashed, or waiting for an identical one's encode), and then exit.
 ///
-/// Thread safety: `condition` guards the queues, `queued`, `stopping`, `workersRunning`, `nextBatchID` and
-/// every job's `state`; everything else is immutable.
+/// Thread safety: `condition` guards the queues, `queued`, `stopping`, `abandoned`, `open`, `workersRunning`,
+/// `nextBatchID` and every job's `state`; everything else is immutable.
 final class BatchScheduler: @unchecked Sendable {
     let model: String
     let policy: BatchingPolicy
@@ -20,6 +21,10 @@ final class BatchScheduler: @unchecked Sendable {
     private var queues: [[InferenceJob]]
     private var queued = 0
     private var stopping = false
+    /// Set by `abandon`: nothing more is accepted or run.
+    private var abandoned = false
+    /// Requests accepted (`arrive`) and not yet answered (`leave`): the workers outlive a drain until it is 0.
+    private var open = 0
     /// Worker threads started and not yet exited.
     private var workersRunning = 0
     /// Estimated bytes of the passes running now (`InferenceJob.bytes`), within `policy.memoryBudgetBytes`.
@@ -38,19 +43,29 @@ final class BatchScheduler: @unchecked Sendable {
     func start() {
         condition.withLock { workersRunning += instances.count }
         for (index, instance) in instances.enumerated() {
-            let thread = Thread { [self] in
-                workerLoop(instance)
-                condition.withLock {
-                    workersRunning -= 1
-                    condition.broadcast()
-                }
-            }
+            // `nextBatch` counts the worker out, under the lock, when it returns nil.
+            let thread = Thread { [self] in workerLoop(instance) }
             thread.name = "perceiverd.\(model).\(index)"
             thread.start()
         }
     }
 
-    /// Lets the workers finish what is queued, then exit. New submissions are refused.
+    /// A request was accepted for this model: until its `leave`, a drain keeps the workers for it.
+    func arrive() {
+        condition.withLock { open += 1 }
+    }
+
+    /// A request `arrive` counted has its answer.
+    func leave() {
+        condition.withLock {
+            open -= 1
+            if open == 0 { condition.broadcast() }
+        }
+    }
+
+    /// Lets the workers finish what is queued, then exit once the queue is empty and every accepted request
+    /// (`arrive`) is answered: one still being parsed when the drain began submits and runs. After the last
+    /// worker exits, submissions are refused.
     func stop() {
         condition.withLock {
             stopping = true
@@ -63,6 +78,7 @@ final class BatchScheduler: @unchecked Sendable {
     func abandon() {
         condition.withLock {
             stopping = true
+            abandoned = true
             for job in queues.joined() where job.state == .queued {
                 job.state = .finished
                 job.finish(.failure(.unavailable("server is shutting down")))
@@ -88,13 +104,14 @@ final class BatchScheduler: @unchecked Sendable {
 
     /// Queues `job`.
     /// - Throws: `RequestError.overMemoryBudget` when its pass alone needs more than the model's memory budget,
-    ///   `.queueFull` when `max_queue_size` requests already wait, `.unavailable` after `stop()`.
+    ///   `.queueFull` when `max_queue_size` requests already wait, `.unavailable` once the workers have exited
+    ///   after `stop()`, or after `abandon()`.
     func submit(_ job: InferenceJob) throws(RequestError) {
         guard job.bytes <= policy.memoryBudgetBytes else {
             throw RequestError.overMemoryBudget(needed: job.bytes, budget: policy.memoryBudgetBytes)
         }
         condition.lock()
-        guard !stopping else {
+        guard !abandoned, !stopping || workersRunning > 0 else {
             condition.unlock()
             throw RequestError.unavailable("server is shutting down")
         }
@@ -156,9 +173,15 @@ final class BatchScheduler: @unchecked Sendable {
             let now = DispatchTime.now().uptimeNanoseconds
             switch BatchDecision.decide(rows: waiting.map(\.rows), enqueued: waiting.map(\.enqueued), now: now,
                                         policy: policy, flush: stopping, bytes: waiting.map(\.bytes),
-                                        availableBytes: policy.memoryBudgetBytes - runningBytes) {
+                                        availableBytes: policy.memoryBudgetBytes - runningBytes,
+                                        decodeRows: waiting.map(\.decodeRows)) {
             case .idle:
-                if stopping { return nil }
+                if stopping && (abandoned || open == 0) {
+                    // Counted out under the lock that `submit` checks, so no job is queued for a worker that left.
+                    workersRunning -= 1
+                    condition.broadcast()
+                    return nil
+                }
                 condition.wait()
             case .blocked:
                 // Another instance's pass holds the memory; its end broadcasts.
@@ -196,14 +219,15 @@ final class BatchScheduler: @unchecked Sendable {
             }
         }
         guard !live.isEmpty else { return }
-        let results = instance.predict(batch: live.map(\.inputs))
+        let results = instance.predict(batch: live.map(\.request))
         let end = DispatchTime.now().uptimeNanoseconds
         let info = BatchInfo(id: id, rows: live.map(\.rows).reduce(0, +), requests: live.count)
         metrics.batchExecuted(model: model, rows: info.rows,
                               queueSeconds: live.map { Double(start - $0.enqueued) / 1e9 },
                               computeSeconds: Double(end - start) / 1e9)
         for (job, result) in zip(live, results) {
-            job.finish(result.map { JobResult(outputs: $0, batch: info) }.mapError { RequestError.inference($0) })
+            job.finish(result.map { JobResult(outputs: $0.outputs, latents: $0.latents, batch: info) }
+                .mapError { RequestError.inference($0) })
         }
     }
 }

@@ -11,9 +11,11 @@ struct BatchInfo: Sendable, Equatable {
     var requests: Int
 }
 
-/// A request's outputs and the batch that computed them.
+/// A request's outputs, the latents it was encoded into (nil when they were given), and the batch that computed
+/// them.
 struct JobResult: Sendable {
     var outputs: ModelOutputs
+    var latents: Latents?
     var batch: BatchInfo
 }
 
@@ -23,9 +25,13 @@ final class InferenceJob: @unchecked Sendable {
         case queued, running, finished
     }
 
-    let inputs: ModelInputs
-    /// Rows (B): what `max_batch_size` counts.
+    /// Its inputs, and its latents when they are already encoded (then it needs only the decoder).
+    let request: PassRequest
+    /// Rows (B) it puts through the encoder: what `max_batch_size` counts (0 when its latents are given).
     let rows: Int
+    /// Rows (B) it puts through the decoder alone, its latents cached or given: what the separate decode-only
+    /// `max_batch_size` counts (0 when it runs the encoder).
+    let decodeRows: Int
     /// Estimated pass memory: what the model's memory budget counts.
     let bytes: Int
     /// Index of its priority queue (0 = highest).
@@ -39,11 +45,12 @@ final class InferenceJob: @unchecked Sendable {
     private let completion: @Sendable (Result<JobResult, RequestError>) -> Void
     var state = State.queued
 
-    init(inputs: ModelInputs, rows: Int, bytes: Int = 0, queueIndex: Int, timeoutMicroseconds: Int?,
+    init(request: PassRequest, rows: Int, decodeRows: Int = 0, bytes: Int = 0, queueIndex: Int, timeoutMicroseconds: Int?,
          isCanceled: @escaping @Sendable () -> Bool,
          completion: @escaping @Sendable (Result<JobResult, RequestError>) -> Void) {
-        self.inputs = inputs
+        self.request = request
         self.rows = rows
+        self.decodeRows = decodeRows
         self.bytes = bytes
         self.queueIndex = queueIndex
         self.timeoutMicroseconds = timeoutMicroseconds

@@ -100,6 +100,7 @@ extension ModelConfiguration {
         try require(instances, .positive, "\(keyPrefix).instances")
         try require(threadsPerInstance, .nonNegative, "\(keyPrefix).threads_per_instance")
         try require(memoryBudgetMiB, .integer(min: 1, max: 1 << 30), "\(keyPrefix).memory_budget_mib")
+        try require(latentCacheMiB, .integer(min: 0, max: 1 << 30), "\(keyPrefix).latent_cache_mib")
     }
 }
 

@@ -84,13 +84,16 @@ public struct ModelConfiguration: Sendable, Equatable {
     /// model's passes may hold at once; a request needing more alone is refused (413), one that does not fit
     /// beside running passes waits for them.
     public var memoryBudgetMiB: Int
+    /// MiB of latents kept across requests (`LatentCache`): a request whose encoder inputs were seen before
+    /// skips the encoder, and responses carry a `latents_id`; 0 turns the cache, and the ids, off.
+    public var latentCacheMiB: Int
 
     /// A model; every argument after `path` defaults to the file format's default.
     public init(name: String, path: String, version: String = "1", precision: String = "f32",
                 maxBatchSize: Int = 8, maxQueueDelayMicroseconds: Int = 0, maxQueueSize: Int = 64,
                 defaultTimeoutMicroseconds: Int = 0, preferredBatchSizes: [Int] = [], priorityLevels: Int = 0,
                 defaultPriorityLevel: Int = 0, instances: Int = 1, threadsPerInstance: Int = 0,
-                memoryBudgetMiB: Int = 2048) {
+                memoryBudgetMiB: Int = 2048, latentCacheMiB: Int = 256) {
         self.name = name
         self.path = path
         self.version = version
@@ -105,6 +108,7 @@ public struct ModelConfiguration: Sendable, Equatable {
         self.instances = instances
         self.threadsPerInstance = threadsPerInstance
         self.memoryBudgetMiB = memoryBudgetMiB
+        self.latentCacheMiB = latentCacheMiB
     }
 }
 

@@ -59,6 +59,29 @@ public final class MetricsRegistry: @unchecked Sendable {
         }
     }
 
+    /// Counts one lookup of `model`'s latent cache: a hit or a miss.
+    public func latentCache(model: String, miss: Bool) {
+        withModel(model) { $0.latentLookups.add(1, [model, miss ? "miss" : "hit"]) }
+    }
+
+    /// Counts one entry evicted from `model`'s latent cache.
+    public func latentCacheEvicted(model: String) {
+        withModel(model) { $0.latentEvictions.add(1, [model]) }
+    }
+
+    /// Sets the entries and bytes `model`'s latent cache holds.
+    public func setLatentCacheSize(model: String, entries: Int, bytes: Int) {
+        withModel(model) { state in
+            state.latentEntries.set(Double(entries), [model])
+            state.latentBytes.set(Double(bytes), [model])
+        }
+    }
+
+    /// Counts a request answered without its encoder pass (its latents came from the cache or the client).
+    public func encoderPassSaved(model: String) {
+        withModel(model) { $0.encoderPassesSaved.add(1, [model]) }
+    }
+
     /// Sets the work pool gauges: jobs running and waiting (parsing, inflating, decoding).
     public func setWorkPool(running: Int, waiting: Int) {
         withState { state in
@@ -183,6 +206,16 @@ struct MetricsState: Sendable {
                                  labels: ["model", "version", "architecture", "precision", "requested_precision"],
                                  help: "Always 1: what each served model is and the precision it runs in.")
     var openConnections = ScalarFamily("perceiverd_http_connections", .gauge, help: "Open client connections.")
+    var latentLookups = ScalarFamily("perceiverd_latent_cache_lookups_total", .counter, labels: ["model", "result"],
+                                     help: "Latent cache lookups by request inputs, by model and result (hit or miss).")
+    var latentEvictions = ScalarFamily("perceiverd_latent_cache_evictions_total", .counter, labels: ["model"],
+                                       help: "Latents evicted from the cache to make room, by model.")
+    var latentEntries = ScalarFamily("perceiverd_latent_cache_entries", .gauge, labels: ["model"],
+                                     help: "Latents held in the cache, by model.")
+    var latentBytes = ScalarFamily("perceiverd_latent_cache_bytes", .gauge, labels: ["model"],
+                                   help: "Bytes of latents held in the cache, by model.")
+    var encoderPassesSaved = ScalarFamily("perceiverd_encoder_passes_saved_total", .counter, labels: ["model"],
+                                          help: "Requests answered without an encoder pass: latents cached or given.")
     var workRunning = ScalarFamily("perceiverd_work_pool_running", .gauge,
                                    help: "Request bodies being inflated, parsed or decoded on the work pool.")
     var workWaiting = ScalarFamily("perceiverd_work_pool_waiting", .gauge,
@@ -222,11 +255,18 @@ struct MetricsState: Sendable {
         queueDuration.touch([model])
         computeDuration.touch([model])
         batchSize.touch([model])
+        latentLookups.touch([model, "hit"])
+        latentLookups.touch([model, "miss"])
+        latentEvictions.touch([model])
+        latentEntries.touch([model])
+        latentBytes.touch([model])
+        encoderPassesSaved.touch([model])
     }
 
     /// Every family, in no particular order.
     var families: [any ExpositionFamily] {
         [httpRequests, inferenceRequests, inferenceFailures, executions, rows, inFlight, queueDepth, modelsReady,
-         modelInfo, openConnections, workRunning, workWaiting, requestDuration, queueDuration, computeDuration, batchSize]
+         modelInfo, openConnections, workRunning, workWaiting, latentLookups, latentEvictions, latentEntries,
+         latentBytes, encoderPassesSaved, requestDuration, queueDuration, computeDuration, batchSize]
     }
 }

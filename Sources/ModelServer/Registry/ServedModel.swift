@@ -10,6 +10,8 @@ public final class ServedModel: Sendable {
     /// The precision asked for and the one `model` runs in (`model.options.precision`).
     public let precision: PrecisionChoice
     let scheduler: BatchScheduler
+    /// The latents kept across requests (`models[].latent_cache_mib`); nil when it is 0.
+    let latentCache: LatentCache?
 
     /// Serves `model` under `configuration`'s name, version and batching policy, on
     /// `configuration.instances` instances of `threadsPerInstance` oneDNN threads each. `precision` is how
@@ -27,6 +29,9 @@ public final class ServedModel: Sendable {
         }
         scheduler = BatchScheduler(model: configuration.name, policy: BatchingPolicy(configuration),
                                    instances: instances, metrics: metrics)
+        latentCache = configuration.latentCacheMiB > 0
+            ? LatentCache(model: configuration.name, budgetBytes: configuration.latentCacheMiB << 20, metrics: metrics)
+            : nil
     }
 
     /// Instances (batches that may compute at once).

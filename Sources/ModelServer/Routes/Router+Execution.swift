@@ -4,49 +4,113 @@ import PerceiverEngine
 
 extension Router {
     /// Hands `inputs` to `served`'s batcher and answers when its batch has run: `render` turns this request's
-    /// own outputs into its response (on a global queue, never a connection's). Accounts for the request in
-    /// the metrics (in flight, status, failure reason) and puts its batch id and size in its log line.
+    /// own answer into its response (on a global queue, never a connection's). Accounts for the request in
+    /// the metrics (in flight, status, failure reason) and puts its batch id and size, and where its latents
+    /// came from (`latents=hit|miss|explicit`), in its log line.
+    ///
+    /// The latents come from the encoder, the model's latent cache (by the encoder inputs' hash, or by
+    /// `latentsID`, looked up in `scope`), or a `latents` input (`latentSource`); a request that finds them
+    /// skips preprocessing and the encoder.
     ///
     /// Refused at once: more rows than `max_batch_size`, inputs or outputs over the size limits, a pass whose
-    /// estimated memory is over the model's budget, a bad `priority`, a full queue. Dropped without compute: a
-    /// client that leaves while the request waits, a queue timeout that passes. A request that fits the budget
-    /// but not beside the passes running now waits in the queue.
-    func schedule(_ inputs: ModelInputs, on served: ServedModel, timeout: Int?, priority: Int?,
-                  context: RequestContext, start: Date, respond: @escaping @Sendable (HTTPResponse) -> Void,
-                  render: @escaping @Sendable (ModelOutputs) throws(RequestError) -> HTTPResponse) {
+    /// estimated memory is over the model's budget, a bad `priority`, a full queue, an unknown `latentsID`.
+    /// Dropped without compute: a client that leaves while the request waits, a queue timeout that passes. A
+    /// request that fits the budget but not beside the passes running now waits in the queue.
+    func schedule(_ inputs: ModelInputs, latentsID: String? = nil, on served: ServedModel, timeout: Int?,
+                  priority: Int?, context: RequestContext, scope: String, start: Date,
+                  respond: @escaping @Sendable (HTTPResponse) -> Void,
+                  render: @escaping @Sendable (Answer) throws(RequestError) -> HTTPResponse) {
         let metrics = self.metrics
         let name = served.name
         let logger = context.logger
         let retryAfter = limits.retryAfterSeconds
+        let scheduler = served.scheduler
         metrics.adjustInFlight(model: name, by: 1)
-        let finish: @Sendable (Result<JobResult, RequestError>) -> Void = { outcome in
+        scheduler.arrive()
+        let complete: @Sendable (Result<(Answer, BatchInfo), RequestError>, String) -> Void = { outcome, label in
             var response: HTTPResponse
             var failure: RequestError?
             do throws(RequestError) {
-                let result = try outcome.get()
-                response = try render(result.outputs)
-                response.logMetadata["batch.id"] = String(result.batch.id)
-                response.logMetadata["batch.rows"] = String(result.batch.rows)
-                response.logMetadata["batch.requests"] = String(result.batch.requests)
+                let (answer, batch) = try outcome.get()
+                response = try render(answer)
+                response.logMetadata["batch.id"] = String(batch.id)
+                response.logMetadata["batch.rows"] = String(batch.rows)
+                response.logMetadata["batch.requests"] = String(batch.requests)
             } catch {
                 failure = error
                 response = Self.response(for: error, logger: logger, retryAfter: retryAfter)
             }
             metrics.adjustInFlight(model: name, by: -1)
             response.logMetadata["model"] = name
+            if !label.isEmpty { response.logMetadata["latents"] = label }
             Self.account(response, model: name, start: start, metrics: metrics, failure: failure)
             respond(response)
+            scheduler.leave()
+        }
+        do throws(RequestError) {
+            try latentSource(inputs, latentsID: latentsID, on: served, scope: scope) { source, label in
+                submit(inputs, source: source, on: served, timeout: timeout, priority: priority, context: context,
+                       scope: scope) { complete($0, label) }
+            }
+        } catch {
+            complete(.failure(error), "")
+        }
+    }
+
+    /// Queues one request whose latents come from `source`. Rows: a request that runs the encoder counts its
+    /// B rows toward `max_batch_size`; one whose latents are cached or given counts its B rows toward a
+    /// second, separate `max_batch_size` of decode-only rows, so it never takes an encoder row's place
+    /// (`BatchDecision`). Memory: the whole pass, or the decode alone (`estimatedDecodeBytes`).
+    private func submit(_ inputs: ModelInputs, source: LatentSource, on served: ServedModel, timeout: Int?,
+                        priority: Int?, context: RequestContext, scope: String,
+                        complete: @escaping @Sendable (Result<(Answer, BatchInfo), RequestError>) -> Void) {
+        let (model, cache, metrics, name) = (served.model, served.latentCache, self.metrics, served.name)
+        let finish: @Sendable (Result<JobResult, RequestError>) -> Void = { outcome in
+            let answered = outcome.map { job -> (Answer, BatchInfo) in
+                switch source {
+                case .encode(let key, _):
+                    // Kept before any waiting request is released, so that each finds them (and gets an id).
+                    let id = key.flatMap { key in job.latents.flatMap { cache?.insert($0, key: key, scope: scope) } }
+                    return (Answer(outputs: job.outputs, latents: job.latents?.tensor, latentsID: id), job.batch)
+                case .cached(let latents, let id):
+                    return (Answer(outputs: job.outputs, latents: latents.tensor, latentsID: id), job.batch)
+                case .given:
+                    return (Answer(outputs: job.outputs, latents: inputs.floats("latents"), latentsID: nil), job.batch)
+                }
+            }
+            switch source {
+            case .encode(let key?, true): cache?.finish(key, latents: (try? outcome.get())?.latents)
+            case .encode: break
+            case .cached, .given: if case .success = outcome { metrics.encoderPassSaved(model: name) }
+            }
+            complete(answered)
+        }
+        let request: PassRequest
+        let rows: Int, decodeRows: Int, bytes: Int
+        switch source {
+        case .encode:
+            request = PassRequest(inputs: inputs)
+            rows = model.rowCount(of: inputs)
+            decodeRows = 0
+            bytes = model.estimatedPassBytes(inputs)
+        case .cached(let latents, _):
+            request = PassRequest(inputs: inputs, latents: latents)
+            (rows, decodeRows) = (0, latents.batch)
+            bytes = model.estimatedDecodeBytes(latents, selecting: inputs)
+        case .given:
+            request = PassRequest(inputs: inputs)
+            (rows, decodeRows) = (0, max(1, inputs["latents"]?.shape.first ?? 1))
+            bytes = model.estimatedPassBytes(inputs)
         }
         let policy = served.scheduler.policy
-        let rows = served.model.rowCount(of: inputs)
         let job: InferenceJob
         do throws(RequestError) {
-            guard rows <= policy.maxBatchSize else {
-                throw RequestError.batchTooLarge(rows: rows, limit: policy.maxBatchSize)
+            guard max(rows, decodeRows) <= policy.maxBatchSize else {
+                throw RequestError.batchTooLarge(rows: max(rows, decodeRows), limit: policy.maxBatchSize)
             }
-            try checkSizes(inputs, of: served.model)
+            try checkSizes(inputs, of: model)
             let cancellation = context.cancellation
-            job = InferenceJob(inputs: inputs, rows: rows, bytes: served.model.estimatedPassBytes(inputs),
+            job = InferenceJob(request: request, rows: rows, decodeRows: decodeRows, bytes: bytes,
                                queueIndex: try policy.queueIndex(priority: priority),
                                timeoutMicroseconds: policy.timeoutMicroseconds(requested: timeout),
                                isCanceled: { [weak cancellation] in cancellation?.isCancelled ?? true },

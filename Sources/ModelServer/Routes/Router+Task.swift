@@ -27,9 +27,11 @@ extension Router {
         let served = try lookUp(body.model, version: nil)
         try requireReady()
         let plan = try Self.plan(body, on: served, maxImagePixels: limits.maxImagePixels)
-        schedule(plan.inputs, on: served, timeout: nil, priority: nil, context: context, start: Date(),
-                 respond: respond) { outputs throws(RequestError) in
-            .json(200, Data(("{\"model\":" + JSONText.quoted(served.name) + (try plan.render(outputs)) + "}").utf8))
+        schedule(plan.inputs, latentsID: body.latentsID, on: served, timeout: nil, priority: nil, context: context,
+                 scope: access.scope(of: request.head), start: Date(), respond: respond) { answer throws(RequestError) in
+            let id = answer.latentsID.map { ",\"latents_id\":" + JSONText.quoted($0) } ?? ""
+            return .json(200, Data(("{\"model\":" + JSONText.quoted(served.name) + (try plan.render(answer.outputs))
+                                    + id + "}").utf8))
         }
     }
 
@@ -46,6 +48,11 @@ extension Router {
                      maxImagePixels: Int = DecodedImage.defaultMaxPixels) throws(RequestError) -> TaskPlan {
         let model = served.model
         let topK = task.topK
+        let latentsGiven = task.latentsID != nil
+        if latentsGiven, case .text = task.input {
+            throw RequestError.latentsConflict("'latents_id' replaces the encoder inputs: send 'inputs' with "
+                                               + "output_positions (or nothing, for the default outputs), not 'text'")
+        }
         switch task.input {
         case .text(let text) where model.architecture.task == .fillMask:
             let query = try FillMask.Query(model: model, text: text)
@@ -74,7 +81,8 @@ extension Router {
             let tensors = try zip(specs, arrays).map { (spec, array) throws(RequestError) -> V2Tensor in
                 try NestedArray.tensor(name: spec.name, datatype: spec.datatypes[0], json: body, range: array.range)
             }
-            return tensorPlan(try ModelInputs(v2: tensors, specs: model.inputSpecs), model: model, topK: topK)
+            return tensorPlan(try ModelInputs(v2: tensors, specs: model.inputSpecs, latentsGiven: latentsGiven),
+                              model: model, topK: topK)
         case .binary(let tensors):
             return tensorPlan(try ModelInputs(v2: tensors, specs: model.inputSpecs), model: model, topK: topK)
         case .image(let format, let data):

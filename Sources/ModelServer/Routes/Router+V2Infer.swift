@@ -7,7 +7,7 @@ extension Router {
     func v2Infer(_ request: HTTPRequest, model served: ServedModel, context: RequestContext,
                  respond: @escaping @Sendable (HTTPResponse) -> Void) {
         let start = Date()
-        // Decoding and checking happen here, on the connection's queue; only the forward pass goes to the model.
+        // Decoding and checking happen here, on the work pool; only the forward pass goes to the model.
         let parsed: V2InferenceRequest
         let inputs: ModelInputs
         do {
@@ -15,17 +15,20 @@ extension Router {
                 request.headers["Inference-Header-Content-Length"])
             parsed = try V2InferenceRequest(body: request.body, inferenceHeaderLength: headerLength,
                                             specs: served.model.inputSpecs)
-            try V2Inference.checkOutputs(parsed, available: served.model.outputSpecs.map(\.name))
-            inputs = try ModelInputs(v2: parsed.inputs, specs: served.model.inputSpecs)
+            try V2Inference.checkOutputs(parsed, available: V2Inference.availableOutputs(served.model))
+            inputs = try ModelInputs(v2: parsed.inputs, specs: served.model.inputSpecs,
+                                     latentsGiven: parsed.latentsID != nil)
         } catch {
             var response = errorResponse(error, context.logger)
             response.logMetadata["model"] = served.name
             Self.account(response, model: served.name, start: start, metrics: metrics)
             return respond(response)
         }
-        schedule(inputs, on: served, timeout: parsed.timeout, priority: parsed.priority, context: context,
-                 start: start, respond: respond) { outputs throws(RequestError) in
-            Self.encode(try V2Inference.response(to: parsed, outputs: outputs, modelName: served.name,
+        schedule(inputs, latentsID: parsed.latentsID, on: served, timeout: parsed.timeout, priority: parsed.priority,
+                 context: context, scope: access.scope(of: request.head), start: start,
+                 respond: respond) { answer throws(RequestError) in
+            Self.encode(try V2Inference.response(to: parsed, outputs: answer.outputs, latents: answer.latents,
+                                                 latentsID: answer.latentsID, modelName: served.name,
                                                  modelVersion: served.version))
         }
     }

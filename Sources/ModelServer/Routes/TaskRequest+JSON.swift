@@ -1,12 +1,13 @@
 import Foundation
 import JSONKit
 
-/// `POST /infer` with a JSON body: `{"model": NAME, "text": TEXT, "top_k": K}` or
-/// `{"model": NAME, "inputs": {NAME: nested arrays, ...}, "top_k": K}`.
+/// `POST /infer` with a JSON body: `{"model": NAME, "text": TEXT, "top_k": K}`,
+/// `{"model": NAME, "inputs": {NAME: nested arrays, ...}, "top_k": K}`, or
+/// `{"model": NAME, "latents_id": ID, "inputs": {"output_positions": ...}}` (the inputs optional).
 extension TaskRequest {
     /// The fields a JSON body may have; any other is refused, so that a misspelt `"topk"` is not silently
     /// ignored.
-    static let jsonFields = ["model", "text", "inputs", "top_k"]
+    static let jsonFields = ["model", "text", "inputs", "top_k", "latents_id"]
 
     /// What a JSON body should look like, for error messages.
     private static let usage = "expected a JSON object like {\"model\":\"NAME\",\"text\":\"...\"}"
@@ -32,6 +33,7 @@ extension TaskRequest {
             case "text": text = try Self.string(&scanner, field: "text")
             case "inputs": inputs = try Self.inputs(&scanner)
             case "top_k": topK = try Self.topK(&scanner)
+            case "latents_id": latentsID = try Self.string(&scanner, field: "latents_id")
             default:
                 throw RequestError.malformedBody("unknown field '\(JSONError.excerpt(key, limit: 64))' (fields: "
                                                  + Self.jsonFields.joined(separator: ", ") + ")")
@@ -43,6 +45,8 @@ extension TaskRequest {
             input = .text(text)
         case (nil, let inputs?):
             input = .tensors(body: json, inputs.sorted { $0.name < $1.name })
+        case (nil, nil) where latentsID != nil:
+            input = .tensors(body: json, [])
         case (nil, nil):
             throw RequestError.malformedBody("give 'text' (a string) or 'inputs' (an object of nested arrays)")
         default:

@@ -18,4 +18,7 @@ struct TaskRequest: Sendable {
     var model: String?
     var input: Input
     var topK: Int
+    /// `latents_id`: decode latents an earlier response named instead of encoding `input` (which then holds
+    /// only output selections such as `output_positions`).
+    var latentsID: String?
 }

@@ -2,9 +2,11 @@ import PerceiverEngine
 
 extension ModelInputs {
     /// Engine inputs from KServe V2 tensors, each checked by name and datatype against `specs`
-    /// (a model's `inputSpecs`, with `TensorSpec+Checks.swift`). Shapes are checked by the engine.
+    /// (a model's `inputSpecs`, with `TensorSpec+Checks.swift`). Shapes are checked by the engine. The
+    /// encoder's inputs are required unless the latents are known: a `latents` tensor, or `latentsGiven`
+    /// (the request names cached latents by `latents_id`).
     /// - Throws: `RequestError.badTensor` naming the tensor and what was expected.
-    public init(v2 tensors: [V2Tensor], specs: [TensorSpec]) throws(RequestError) {
+    public init(v2 tensors: [V2Tensor], specs: [TensorSpec], latentsGiven: Bool = false) throws(RequestError) {
         self.init()
         var seen: Set<String> = []
         for tensor in tensors {
@@ -12,7 +14,8 @@ extension ModelInputs {
             try Self.requireFinite(tensor)
             try assign(tensor)
         }
-        for spec in specs where !spec.isOptional && !seen.contains(spec.name) {
+        let decodeOnly = latentsGiven || seen.contains("latents")
+        for spec in specs where !spec.isOptional && !seen.contains(spec.name) && !decodeOnly {
             throw RequestError.badTensor(name: spec.name, reason: "required input is missing")
         }
     }

@@ -52,6 +52,11 @@ public enum RequestError: Error, Equatable, Sendable {
     case overMemoryBudget(needed: Int, budget: Int)
     /// An input or the outputs asked for exceed a configured size limit (413); the text names it.
     case tooLarge(String)
+    /// `latents_id` names no latents this client may use: never issued, evicted, another token's, or the cache
+    /// is off (404).
+    case latentsNotFound(id: String, model: String)
+    /// `latents_id` or `latents` beside inputs that contradict it (400); the text says which.
+    case latentsConflict(String)
 
     /// The HTTP status this error answers with.
     public var status: Int {
@@ -66,8 +71,8 @@ public enum RequestError: Error, Equatable, Sendable {
         case .badImage(.outOfMemory, _): return 500
         case .badImage: return 400
         case .unauthorized: return 401
-        case .routeNotFound, .modelNotFound, .versionNotFound: return 404
-        case .modelRequired, .batchTooLarge, .badPriority, .badPath: return 400
+        case .routeNotFound, .modelNotFound, .versionNotFound, .latentsNotFound: return 404
+        case .modelRequired, .batchTooLarge, .badPriority, .badPath, .latentsConflict: return 400
         case .methodNotAllowed: return 405
         case .unavailable, .queueFull, .timeoutExpired: return 503
         // nginx's "client closed request": never sent, but it labels the metrics and the log line.
@@ -124,6 +129,10 @@ extension RequestError: CustomStringConvertible {
             return "the request needs about \(needed >> 20) MiB of working memory, more than the model's memory budget "
                 + "of \(budget >> 20) MiB (models[].memory_budget_mib); send smaller inputs or fewer outputs"
         case .tooLarge(let reason): return reason
+        case .latentsNotFound(let id, let model):
+            return "latents_id '\(id.prefix(64))' names no cached latents of model '\(model)' (evicted, never issued, or "
+                + "issued to another token); resend the inputs"
+        case .latentsConflict(let reason): return reason
         case .badPriority(let priority, let levels):
             return "parameter 'priority' must be from 0 (the default level) to \(levels), got \(priority)"
         }

@@ -3,29 +3,44 @@ import PerceiverEngine
 
 /// Runs a KServe V2 inference request against one model.
 public enum V2Inference {
-    /// Decodes the request's tensors, runs `model`, and selects and encodes the requested outputs.
+    /// Decodes the request's tensors, runs `model` (its decoder alone when the request carries `latents`), and
+    /// selects and encodes the requested outputs, `latents` among them.
     /// - Throws: `RequestError` for bad tensors, unknown outputs, or engine failures.
     public static func run(_ request: V2InferenceRequest, model: PerceiverModel, modelName: String,
                            modelVersion: String? = "1") throws(RequestError) -> V2InferenceResponse {
         // Unknown outputs are refused before any compute is spent.
-        try checkOutputs(request, available: model.outputSpecs.map(\.name))
+        try checkOutputs(request, available: availableOutputs(model))
         let inputs = try ModelInputs(v2: request.inputs, specs: model.inputSpecs)
-        let outputs: ModelOutputs
+        let result: PassResult
         do {
-            outputs = try model.predict(inputs)
+            result = try model.predict(batch: [PassRequest(inputs: inputs)])[0].get()
         } catch {
             throw RequestError.inference(error)
         }
-        return try response(to: request, outputs: outputs, modelName: modelName, modelVersion: modelVersion)
+        return try response(to: request, outputs: result.outputs, latents: result.latents?.tensor ?? inputs.floats("latents"),
+                            modelName: modelName, modelVersion: modelVersion)
     }
 
-    /// The response to `request` from one forward pass's `outputs` (see `response(to:outputs:modelName:modelVersion:)`).
-    public static func response(to request: V2InferenceRequest, outputs: ModelOutputs, modelName: String,
+    /// The outputs a request may name: the model's, and `latents` (returned only when named).
+    public static func availableOutputs(_ model: PerceiverModel) -> [String] {
+        model.outputSpecs.map(\.name) + ["latents"]
+    }
+
+    /// The response to `request` from one forward pass's `outputs` and the latents it decoded (see
+    /// `response(to:outputs:modelName:modelVersion:)`): `latents` is among the outputs only when the request
+    /// names it; `latentsID`, when given, is the response's `parameters.latents_id`.
+    public static func response(to request: V2InferenceRequest, outputs: ModelOutputs, latents: Tensor? = nil,
+                                latentsID: String? = nil, modelName: String,
                                 modelVersion: String?) throws(RequestError) -> V2InferenceResponse {
-        let tensors = outputs.named.map {
+        var tensors = outputs.named.map {
             V2Tensor(name: $0.name, datatype: "FP32", shape: $0.tensor.shape, data: .floats($0.tensor.scalars))
         }
-        return try response(to: request, outputs: tensors, modelName: modelName, modelVersion: modelVersion)
+        if let latents, request.requestedOutputs?.contains("latents") == true {
+            tensors.append(V2Tensor(name: "latents", datatype: "FP32", shape: latents.shape, data: .floats(latents.scalars)))
+        }
+        var response = try response(to: request, outputs: tensors, modelName: modelName, modelVersion: modelVersion)
+        if let latentsID { response.parameters["latents_id"] = latentsID }
+        return response
     }
 
     /// Checks that every output `request` lists is one of `available`.

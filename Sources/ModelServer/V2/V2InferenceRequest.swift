@@ -87,6 +87,9 @@ public struct V2InferenceRequest: Sendable {
     /// `parameters.priority`, if given: 1 is the highest level, 0 the default (SERVING.md 1.10).
     public var priority: Int? { parameters["priority"]?.intValue }
 
+    /// `parameters.latents_id`, if given: decode the latents an earlier response named, with no encoder inputs.
+    public var latentsID: String? { parameters["latents_id"]?.stringValue }
+
     /// Whether output `name` is to be returned as binary: always after a raw binary body, else its
     /// `binary_data` parameter, else the request's `binary_data_output`.
     public func returnsBinary(output name: String) -> Bool {

@@ -10,14 +10,17 @@ public struct V2InferenceResponse: Sendable {
     public var outputs: [V2Tensor]
     /// Names of the outputs that `encoded()` sends as binary.
     public var binaryOutputs: Set<String>
+    /// The response-level `parameters` (`latents_id`), written in key order; none: no `parameters` member.
+    public var parameters: [String: String]
 
     public init(modelName: String, modelVersion: String?, id: String?, outputs: [V2Tensor],
-                binaryOutputs: Set<String> = []) {
+                binaryOutputs: Set<String> = [], parameters: [String: String] = [:]) {
         self.modelName = modelName
         self.modelVersion = modelVersion
         self.id = id
         self.outputs = outputs
         self.binaryOutputs = binaryOutputs
+        self.parameters = parameters
     }
 
     /// The response as compact JSON with every output's `data`, whatever `binaryOutputs` says. Floats
@@ -45,6 +48,11 @@ public struct V2InferenceResponse: Sendable {
         var out = "{\"model_name\":" + JSONText.quoted(modelName)
         if let modelVersion { out += ",\"model_version\":" + JSONText.quoted(modelVersion) }
         if let id { out += ",\"id\":" + JSONText.quoted(id) }
+        if !parameters.isEmpty {
+            out += ",\"parameters\":{" + parameters.sorted { $0.key < $1.key }.map {
+                JSONText.quoted($0.key) + ":" + JSONText.quoted($0.value)
+            }.joined(separator: ",") + "}"
+        }
         out += ",\"outputs\":["
         for (i, tensor) in outputs.enumerated() {
             if i > 0 { out += "," }

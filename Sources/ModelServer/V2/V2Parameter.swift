@@ -7,6 +7,12 @@ public enum V2Parameter: Sendable, Equatable {
     case double(Double)
     case bool(Bool)
 
+    /// The value when it is a string.
+    public var stringValue: String? {
+        if case .string(let value) = self { return value }
+        return nil
+    }
+
     /// The value when it is a boolean.
     public var boolValue: Bool? {
         if case .bool(let value) = self { return value }

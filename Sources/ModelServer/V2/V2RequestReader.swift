@@ -186,6 +186,10 @@ struct V2RequestReader {
         if let flag = parameters["binary_data_output"], flag.boolValue == nil {
             throw RequestError.malformedBody("parameter 'binary_data_output' must be a boolean")
         }
+        if let id = parameters["latents_id"], id.stringValue == nil {
+            throw RequestError.malformedBody("parameter 'latents_id' must be a string (the latents_id of an earlier "
+                                             + "response)")
+        }
         for key in ["timeout", "priority"] {
             if let number = parameters[key], !(0...V2InferenceRequest.maxParameterValue).contains(number.intValue ?? -1) {
                 throw RequestError.malformedBody("parameter '\(key)' must be an integer from 0 to "

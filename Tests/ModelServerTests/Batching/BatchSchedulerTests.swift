@@ -14,7 +14,7 @@ import PerceiverEngine
         func job(_ name: String, _ inputs: ModelInputs, rows: Int = 1, queue: Int = 0, timeout: Int? = nil,
                  canceled: @escaping @Sendable () -> Bool = { false }) -> InferenceJob {
             group.enter()
-            return InferenceJob(inputs: inputs, rows: rows, queueIndex: queue, timeoutMicroseconds: timeout,
+            return InferenceJob(request: PassRequest(inputs: inputs), rows: rows, queueIndex: queue, timeoutMicroseconds: timeout,
                                 isCanceled: canceled) { [self] outcome in
                 lock.withLock { results[name] = outcome }
                 group.leave()
@@ -80,7 +80,7 @@ import PerceiverEngine
         try scheduler.submit(outcomes.job("a", tokens(1, 3)))
         try scheduler.submit(outcomes.job("b", tokens(1, 3)))
         #expect(throws: RequestError.queueFull(limit: 2)) {
-            try scheduler.submit(InferenceJob(inputs: tokens(1, 3), rows: 1, queueIndex: 0, timeoutMicroseconds: nil,
+            try scheduler.submit(InferenceJob(request: PassRequest(inputs: tokens(1, 3)), rows: 1, queueIndex: 0, timeoutMicroseconds: nil,
                                               isCanceled: { false }, completion: { _ in }))
         }
         scheduler.start()

@@ -131,9 +131,10 @@ import Testing
             #expect(timedOut.status == 503)
             #expect(timedOut.text.contains("request timeout expired"), "\(timedOut.text)")
 
+            // Distinct inputs: identical ones would wait for one encode outside the queue (the latent cache).
             let queued = try (0..<2).map { index in
                 let client = try RawHTTPClient(port: daemon.port, timeout: 60)
-                try client.send(v2("seqcls", id: "q\(index)", [small]))
+                try client.send(v2("seqcls", id: "q\(index)", [ints("input_ids", [1, 4], tokens(1, 4, seed: index + 1))]))
                 return client
             }
             #expect(try waitFor(watcher, #"perceiverd_inference_queue_depth{model="seqcls"}"#, 2))

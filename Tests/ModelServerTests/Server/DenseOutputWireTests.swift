@@ -27,13 +27,14 @@ import Testing
         let client = try TestDaemon.client()
         let flow = try #require(try client.request("GET", "/v2/models/flow").json)
         #expect((flow["inputs"] as? [[String: Any]])?.compactMap { $0["name"] as? String }
-                == ["inputs", "frames", "output_positions", "queries"])
+                == ["inputs", "frames", "output_positions", "queries", "latents"])
         #expect((flow["outputs"] as? [[String: Any]])?.first?["shape"] as? [Int] == [-1, 6, 8, 2])
         let multimodal = try #require(try client.request("GET", "/v2/models/multimodal").json)
         #expect((multimodal["inputs"] as? [[String: Any]])?.compactMap { $0["name"] as? String }
-                == ["audio", "image", "label", "output_positions_audio", "output_positions_image", "output_positions_label"])
+                == ["audio", "image", "label", "output_positions_audio", "output_positions_image", "output_positions_label",
+                    "latents"])
         #expect((multimodal["outputs"] as? [[String: Any]])?.compactMap { $0["name"] as? String }
-                == ["audio", "image", "label"])
+                == ["audio", "image", "label", "latents"])
     }
 
     @Test func binaryFramesGiveTheFlowField() throws {

@@ -33,12 +33,15 @@ import Testing
         let json = try #require(try TestDaemon.client().request("GET", path).json)
         #expect(json["name"] as? String == "mlm")
         let inputs = try #require(json["inputs"] as? [[String: Any]])
-        #expect(inputs.map { $0["name"] as? String } == ["input_ids", "attention_mask", "output_positions", "queries"])
+        #expect(inputs.map { $0["name"] as? String } == ["input_ids", "attention_mask", "output_positions", "queries",
+                                                       "latents"])
         #expect(inputs[0]["datatype"] as? String == "INT64")
         #expect(inputs[0]["shape"] as? [Int] == [-1, -1])
         let outputs = try #require(json["outputs"] as? [[String: Any]])
-        #expect(outputs.map { $0["name"] as? String } == ["logits"])
+        #expect(outputs.map { $0["name"] as? String } == ["logits", "latents"])
         #expect(outputs[0]["shape"] as? [Int] == [-1, -1, 262])
+        // The latents: any batch of the model's (N, D); an input too.
+        #expect(outputs[1]["shape"] as? [Int] == [-1, 8, 64] && inputs[4]["shape"] as? [Int] == [-1, 8, 64])
     }
 
     @Test func imageModelMetadataListsPixelValues() throws {

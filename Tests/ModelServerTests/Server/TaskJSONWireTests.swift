@@ -15,7 +15,7 @@ import Testing
 
     @Test(arguments: [
         (#"{"model": "seqcls", "text": "hello", "topk": 3}"#,
-         "malformed request body: unknown field 'topk' (fields: model, text, inputs, top_k)"),
+         "malformed request body: unknown field 'topk' (fields: model, text, inputs, top_k, latents_id)"),
         (#"{"model": "seqcls", "text": "hello", "top_k": true}"#,
          "malformed request body: 'top_k' must be an integer from 1 to 1000"),
         (#"{"model": "seqcls", "text": "hello", "top_k": 2.0}"#,
@@ -27,7 +27,7 @@ import Testing
         (#"{"model": "fourier", "inputs": {"pixel_values": [[[[0.1, 0.2], [0.3]]]]}}"#,
          "input 'pixel_values': ragged nesting: every row at depth 3 must have 2 entries"),
         (#"{"model": "fourier", "inputs": {"pixels": [1], "pixel_values": [1, true]}}"#,
-         "input 'pixels': this model takes no such input (inputs: pixel_values, output_positions, queries)"),
+         "input 'pixels': this model takes no such input (inputs: pixel_values, output_positions, queries, latents)"),
         (#"{"model": "mlm", "inputs": {"input_ids": [[4, 5.5]]}}"#, "input 'input_ids': INT64 data must be integers, got 5.5"),
         ("[1, 2]", #"malformed request body: expected a JSON object like {"model":"NAME","text":"..."}"#),
     ])

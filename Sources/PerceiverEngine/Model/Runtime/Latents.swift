@@ -65,6 +65,8 @@ protocol PreparedRows: Sendable {
     func rows(at positions: IndexTensor, context: ComputeContext) throws(InferenceError) -> [Float]
     /// Bytes held.
     var byteCount: Int { get }
+    /// Bytes a decode allocates to build its queries from these rows: `positions` per item, or every row.
+    func rebuildBytes(positions: Int?) -> Int
     /// A form that keeps only what is needed to rebuild the rows (itself when that is already the case).
     func compact() -> any PreparedRows
     /// Items `range` of the batch.
@@ -93,6 +95,7 @@ struct HeldRows: PreparedRows {
     }
 
     var byteCount: Int { prepared.values.count * MemoryLayout<Float>.stride + rebuild.byteCount }
+    func rebuildBytes(positions: Int?) -> Int { 0 }
     func compact() -> any PreparedRows { rebuild }
     func items(_ range: Range<Int>) -> any PreparedRows { rebuild.items(range) }
 }

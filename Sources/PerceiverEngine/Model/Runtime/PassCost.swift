@@ -45,6 +45,12 @@ extension PerceiverModel {
     public func estimatedPassBytes(_ inputs: ModelInputs) -> Int {
         let f = PassCost.floatBytes
         let batch = rowCount(of: inputs)
+        if let given = inputs["latents"], given.shape.count == 3 {
+            // The decoder alone, over latents the request carries (counted among its inputs).
+            let rows = preprocessor.rowSource(inputs)
+            let m = rows == nil ? (inputs.inputIDs?.shape.last ?? 0) : preparedRowCount
+            return PassCost.inputBytes(inputs) + decodeOnlyBytes(inputs, batch: given.shape[0], inputRows: m, rows: rows)
+        }
         guard let plan = preprocessor.plan(inputs, batch: batch) else { return PassCost.inputBytes(inputs) }
         let (m, c) = (plan.rows, preprocessor.numChannels)
         let cross = encoder.crossAttention
@@ -60,6 +66,22 @@ extension PerceiverModel {
         bytes += batch * (encoder.selfAttends.first?.attention.heads ?? 1) * n * n * f
         bytes += decoderBytes(inputs, batch: batch, inputRows: m)
         return bytes
+    }
+
+    /// An upper bound on the bytes a decode of `latents` for the outputs `selection` asks for allocates (the
+    /// latents themselves included, since a batch copies them): what a request whose latents are cached or
+    /// given costs against the memory budget instead of `estimatedPassBytes`.
+    public func estimatedDecodeBytes(_ latents: Latents, selecting selection: ModelInputs) -> Int {
+        PassCost.inputBytes(selection) + latents.values.count * PassCost.floatBytes
+            + decodeOnlyBytes(selection, batch: latents.batch, inputRows: latents.side.rowCount, rows: latents.side.rows)
+    }
+
+    /// A decode's queries rebuilt from the input side (optical flow's pixels), and the decoder's share.
+    private func decodeOnlyBytes(_ selection: ModelInputs, batch: Int, inputRows m: Int,
+                                 rows: (any PreparedRows)?) -> Int {
+        let positions = selection.outputPositions.flatMap { $0.shape.count == 2 ? $0.shape[1] : nil }
+        let rebuilt = selection.queries == nil ? (rows?.rebuildBytes(positions: positions) ?? 0) : 0
+        return rebuilt + decoderBytes(selection, batch: batch, inputRows: m)
     }
 
     /// The decoder's share: its queries `(B, O, E)` (unless they are the preprocessed input itself), one chunk's

@@ -83,20 +83,27 @@ extension PerceiverModel {
     /// One request alone (the multimodal family): encode unless its latents are given, then decode.
     private func forward(_ request: PassRequest, context: ComputeContext) throws(InferenceError) -> PassResult {
         let latents: Latents
-        if let given = request.latents {
+        if let given = try self.latents(of: request) {
             try checkShape(of: given)
             latents = given
         } else {
             latents = try encode(request.inputs, context: context)
         }
         let outputs = try decode(latents, request.inputs, context: context)
-        return PassResult(outputs: outputs, latents: request.latents == nil ? latents.keepingOnlyInputs() : nil)
+        let encoded = request.latents == nil && request.inputs["latents"] == nil
+        return PassResult(outputs: outputs, latents: encoded ? latents.keepingOnlyInputs() : nil)
+    }
+
+    /// A request's latents: encoded already, or its `latents` input; nil when it needs the encoder.
+    private func latents(of request: PassRequest) throws(InferenceError) -> Latents? {
+        if let latents = request.latents { return latents }
+        return try givenLatents(request.inputs)
     }
 
     /// Preprocesses a request (unless its latents are given) and builds its queries.
     private func batchItem(_ index: Int, _ request: PassRequest,
                            context: ComputeContext) throws(InferenceError) -> BatchItem {
-        if let latents = request.latents {
+        if let latents = try latents(of: request) {
             try checkShape(of: latents)
             let queries = try decoder.queries(for: request.inputs, side: latents.side, batch: latents.batch,
                                               context: context)

@@ -105,7 +105,7 @@ public final class PerceiverModel: Sendable {
     }
 
     /// M when it is fixed by the model (optical flow's pixels), else 0.
-    private var preparedRowCount: Int {
+    var preparedRowCount: Int {
         if let flow = preprocessor as? FlowPreprocessor { return flow.height * flow.width }
         return 0
     }
@@ -136,8 +136,10 @@ public final class PerceiverModel: Sendable {
     }
 
     /// One request's forward pass, the encoder then the decoder; the caller holds `context`.
+    /// With a `latents` input, the decoder alone.
     func forward(_ inputs: ModelInputs, context: ComputeContext) throws(InferenceError) -> ModelOutputs {
-        try decode(try encode(inputs, context: context), inputs, context: context)
+        if let given = try givenLatents(inputs) { return try decode(given, inputs, context: context) }
+        return try decode(try encode(inputs, context: context), inputs, context: context)
     }
 
     /// The preprocessor and the encoder over `inputs`; the latents' input side holds the preprocessed rows
@@ -180,11 +182,30 @@ public final class PerceiverModel: Sendable {
 
     /// The inputs this model takes, in metadata order.
     public var inputSpecs: [TensorSpec] {
-        if let multimodal { return preprocessor.inputSpecs + multimodal.inputSpecs }
+        if let multimodal { return preprocessor.inputSpecs + multimodal.inputSpecs + [latentsSpec] }
         return preprocessor.inputSpecs + [
             TensorSpec(name: "output_positions", datatypes: ["INT64", "INT32"], shape: [-1, -1], isOptional: true),
             TensorSpec(name: "queries", datatypes: ["FP32"], shape: [-1, -1, decoder.queryChannels], isOptional: true),
+            latentsSpec,
         ]
+    }
+
+    /// `latents (B, N, D)`: as an input, latents a client got back from an earlier request (the `latents`
+    /// output), decoded without the encoder; the encoder inputs may then be left out, except what the decoder
+    /// still reads from them (an optical-flow pair's frames).
+    public var latentsSpec: TensorSpec {
+        TensorSpec(name: "latents", datatypes: ["FP32"], shape: [-1, encoder.numLatents, encoder.latentChannels],
+                   isOptional: true)
+    }
+
+    /// The `latents` input as latents, when given.
+    /// - Throws: `InferenceError.badShape` when it is not this model's `(B, N, D)`.
+    func givenLatents(_ inputs: ModelInputs) throws(InferenceError) -> Latents? {
+        guard let value = inputs["latents"] else { return nil }
+        guard case .floats(let tensor) = value else {
+            throw InferenceError.badValue(tensor: "latents", reason: "latents are FP32")
+        }
+        return try latents(tensor, for: inputs)
     }
 
     /// The outputs this model produces, with their shapes for the default queries.

@@ -60,6 +60,18 @@ struct FlowRows: PreparedRows {
     var byteCount: Int { input.scalars.count * MemoryLayout<Float>.stride }
     func compact() -> any PreparedRows { self }
 
+    /// Chosen pixels: their stacked patches (54 values), convolution features (64) and rows. Every pixel: the
+    /// preprocessor's pass (`FlowPreprocessor.plan`) and its `(B, M, C)` result.
+    func rebuildBytes(positions: Int?) -> Int {
+        let batch = input.shape[0]
+        let c = 64 + preprocessor.positionFeatures.channels
+        if let positions { return batch * positions * (54 + 64 + c) * PassCost.floatBytes }
+        var inputs = ModelInputs()
+        if isFrames { inputs.frames = input } else { inputs.flowPatches = input }
+        let scratch = preprocessor.plan(inputs, batch: batch)?.scratchBytes ?? 0
+        return scratch + batch * preprocessor.height * preprocessor.width * c * PassCost.floatBytes
+    }
+
     func items(_ range: Range<Int>) -> any PreparedRows {
         let size = input.scalars.count / input.shape[0]
         let shape = [range.count] + input.shape.dropFirst()
