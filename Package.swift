@@ -25,7 +25,7 @@ let package = Package(
         // The one C target: libpng's and libjpeg's setjmp/longjmp error handling stays out of Swift frames.
         .target(name: "CImageCodecs", dependencies: ["CPNG", "CJPEG"]),
 
-        .target(name: "PerceiverEngine", dependencies: ["CDNNL"]),
+        .target(name: "PerceiverEngine", dependencies: ["CDNNL", "JSONKit"]),
         // Strict RFC 8259 JSON over UTF-8 bytes (issue 18): a scanner, a value tree, typed number reads.
         .target(name: "JSONKit"),
         .target(name: "ImageCodecs", dependencies: ["CImageCodecs"]),

@@ -162,6 +162,19 @@ struct SafeTensorsHeaderTests {
         #expect(error.description.contains(memoryPath))
     }
 
+    /// A name written twice is refused by the JSON reader; two that differ in bytes but are equal as Swift
+    /// strings would collide in every map keyed by tensor name, so they are refused too.
+    @Test(arguments: [
+        #"{"w": {"dtype": "F32", "shape": [4], "data_offsets": [0, 16]}, "#
+            + #""w": {"dtype": "F32", "shape": [0], "data_offsets": [0, 0]}}"#,
+        #"{"\u00e9": {"dtype": "F32", "shape": [4], "data_offsets": [0, 16]}, "#
+            + #""e\u0301": {"dtype": "F32", "shape": [0], "data_offsets": [0, 0]}}"#,
+    ])
+    func rejectsTensorNamedTwice(header: String) throws {
+        let error = try parseError(SafeTensorsWriter.file(header: header, data: fourFloats))
+        #expect(invalidHeaderReason(error) != nil, "got \(error)")
+    }
+
     @Test func corruptedFilesThrowInsteadOfCrashing() {
         let valid = SafeTensorsWriter.file(
             [WrittenTensor("a", "F16", [2], [0, 0x3C, 0, 0xC0]), WrittenTensor("b", "F32", [4], fourFloats)],
