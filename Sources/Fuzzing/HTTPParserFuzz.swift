@@ -1,4 +1,5 @@
 import HTTPServer
+import Support
 
 /// The `httpParser` target: any bytes through `HTTPRequestParser`, fed at once, in pieces whose sizes come from
 /// the input, and (for short inputs) one byte at a time. Invariants: every way of feeding gives the same
@@ -38,7 +39,7 @@ enum HTTPParserFuzz {
         var cuts: [Int] = []
         var offset = 0
         while true {
-            offset += 1 + Int(generator.next() % 64)
+            offset += generator.nextInt(in: 1..<65)
             guard offset < bytes.count else { return cuts }
             cuts.append(offset)
         }

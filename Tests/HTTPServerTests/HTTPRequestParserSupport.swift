@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import HTTPServer
+import Support
 
 /// Which `HTTPParseError` case, without its message: what the case table states.
 enum ParseErrorKind: Sendable, Equatable {
@@ -109,11 +110,6 @@ func parsedRequest(_ method: String, _ target: String, _ headers: [(String, Stri
 
 /// `count` bytes of a fixed pseudo-random pattern, for bodies whose every byte is checked.
 func pseudoRandomBytes(_ count: Int) -> [UInt8] {
-    var state: UInt32 = 2_463_534_242
-    return (0..<count).map { _ in
-        state ^= state << 13
-        state ^= state >> 17
-        state ^= state << 5
-        return UInt8(truncatingIfNeeded: state)
-    }
+    var generator = SplitMix64(seed: 2_463_534_242)
+    return (0..<count).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
 }
