@@ -58,7 +58,7 @@ let package = Package(
         // Fuzzing (issue 7): entry functions with their invariants in one library; one tiny executable per
         // target, a libFuzzer entry point with -DFUZZING (tools/fuzz.sh) and a reproducer without it.
         .target(name: "Fuzzing", dependencies: ["HTTPServer", "ModelServer", "PerceiverEngine", "ImageCodecs", "JSONKit",
-                                                "Support"]),
+                                                "Support", "HTTPParserTestSupport"]),
         .executableTarget(name: "FuzzHTTPParser", dependencies: ["Fuzzing"], path: "Sources/Fuzz/HTTPParser"),
         .executableTarget(name: "FuzzChunked", dependencies: ["Fuzzing"], path: "Sources/Fuzz/Chunked"),
         .executableTarget(name: "FuzzV2Request", dependencies: ["Fuzzing"], path: "Sources/Fuzz/V2Request"),
@@ -74,12 +74,16 @@ let package = Package(
         .testTarget(name: "JSONKitTests", dependencies: ["JSONKit", "Support"]),
         .testTarget(name: "SupportTests", dependencies: ["Support"]),
         .target(name: "HTTPTestSupport", path: "Tests/HTTPTestSupport"),
-        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "HTTPTestSupport", "Support"]),
+        // What the HTTP parser gave for bytes fed in pieces: shared by the parser tests and the fuzz targets
+        // without the tests depending on Fuzzing (and so on ModelServer and the engine).
+        .target(name: "HTTPParserTestSupport", dependencies: ["HTTPServer"], path: "Tests/HTTPParserTestSupport"),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "HTTPTestSupport", "HTTPParserTestSupport",
+                                                            "Support"]),
         .testTarget(name: "ModelServerTests",
                     dependencies: ["ModelServer", "HTTPServer", "PerceiverEngine", "HTTPTestSupport"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "FuzzingTests", dependencies: ["Fuzzing", "HTTPServer", "ModelServer", "PerceiverEngine",
-                                                         "JSONKit"],
+                                                         "JSONKit", "HTTPParserTestSupport"],
                     resources: [.copy("Corpus"), .copy("Regressions")]),
     ]
 )

@@ -24,39 +24,6 @@ enum ParseErrorKind: Sendable, Equatable {
     }
 }
 
-/// Everything a parser gave for one way of feeding it bytes: its events in order, then the error if it threw.
-struct ParseOutcome: Equatable, CustomStringConvertible {
-    var events: [HTTPParserEvent] = []
-    var error: HTTPParseError?
-
-    var description: String {
-        let events = events.map { event -> String in
-            switch event {
-            case .head(let head): return "head(\(head.method) \(head.target))"
-            case .request(let request):
-                return "request(\(request.method) \(request.head.target), \(request.body.count) B)"
-            }
-        }
-        return "\(events) error: \(error.map { "\($0)" } ?? "none")"
-    }
-}
-
-/// Feeds `pieces` to a fresh parser one append at a time, draining `next()` after each, as a connection does.
-func parseFeeding(_ pieces: [ArraySlice<UInt8>], limits: HTTPParserLimits) -> ParseOutcome {
-    var parser = HTTPRequestParser(limits: limits)
-    var outcome = ParseOutcome()
-    for piece in pieces {
-        parser.append(piece)
-        do throws(HTTPParseError) {
-            while let event = try parser.next() { outcome.events.append(event) }
-        } catch {
-            outcome.error = error
-            return outcome
-        }
-    }
-    return outcome
-}
-
 /// One row of the parser table: raw bytes, the events they give and the error that ends them, if any.
 struct ParserCase: Sendable, CustomTestStringConvertible {
     let name: String
