@@ -10,12 +10,10 @@ import Testing
     }
 
     static func error(_ members: String) -> ModelLoadError? {
-        do {
-            _ = try config(members)
+        guard case .failure(let error) = Result(catching: { () throws(ModelLoadError) in try config(members) }) else {
             return nil
-        } catch {
-            return error
         }
+        return error
     }
 
     @Test func readsWhatTransformersWrites() throws {
