@@ -25,7 +25,9 @@ let package = Package(
         // The one C target: libpng's and libjpeg's setjmp/longjmp error handling stays out of Swift frames.
         .target(name: "CImageCodecs", dependencies: ["CPNG", "CJPEG"]),
 
-        .target(name: "PerceiverEngine", dependencies: ["CDNNL"]),
+        // Small helpers every other module may use (the seeded SplitMix64); no dependencies.
+        .target(name: "Support"),
+        .target(name: "PerceiverEngine", dependencies: ["CDNNL", "JSONKit", "Support"]),
         // Strict RFC 8259 JSON over UTF-8 bytes (issue 18): a scanner, a value tree, typed number reads.
         .target(name: "JSONKit"),
         .target(name: "ImageCodecs", dependencies: ["CImageCodecs"]),
@@ -44,7 +46,7 @@ let package = Package(
         ]),
         // The engine's benchmarks, and `json`: V2 JSON parsing, old path against JSONKit (issue 18).
         .executableTarget(name: "PerceiverBench", dependencies: [
-            "PerceiverEngine", "ModelServer",
+            "PerceiverEngine", "ModelServer", "Support",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // HTTP load generator: its own tiny blocking client, no arrow to the server's modules.
@@ -55,7 +57,8 @@ let package = Package(
 
         // Fuzzing (issue 7): entry functions with their invariants in one library; one tiny executable per
         // target, a libFuzzer entry point with -DFUZZING (tools/fuzz.sh) and a reproducer without it.
-        .target(name: "Fuzzing", dependencies: ["HTTPServer", "ModelServer", "PerceiverEngine", "ImageCodecs", "JSONKit"]),
+        .target(name: "Fuzzing", dependencies: ["HTTPServer", "ModelServer", "PerceiverEngine", "ImageCodecs", "JSONKit",
+                                                "Support", "HTTPParserTestSupport"]),
         .executableTarget(name: "FuzzHTTPParser", dependencies: ["Fuzzing"], path: "Sources/Fuzz/HTTPParser"),
         .executableTarget(name: "FuzzChunked", dependencies: ["Fuzzing"], path: "Sources/Fuzz/Chunked"),
         .executableTarget(name: "FuzzV2Request", dependencies: ["Fuzzing"], path: "Sources/Fuzz/V2Request"),
@@ -65,17 +68,22 @@ let package = Package(
         .executableTarget(name: "FuzzImageDecode", dependencies: ["Fuzzing"], path: "Sources/Fuzz/ImageDecode"),
         .executableTarget(name: "FuzzJSONKit", dependencies: ["Fuzzing"], path: "Sources/Fuzz/JSONKit"),
 
-        .testTarget(name: "PerceiverEngineTests", dependencies: ["PerceiverEngine"],
+        .testTarget(name: "PerceiverEngineTests", dependencies: ["PerceiverEngine", "Support"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "ImageCodecsTests", dependencies: ["ImageCodecs"]),
-        .testTarget(name: "JSONKitTests", dependencies: ["JSONKit"]),
+        .testTarget(name: "JSONKitTests", dependencies: ["JSONKit", "Support"]),
+        .testTarget(name: "SupportTests", dependencies: ["Support"]),
         .target(name: "HTTPTestSupport", path: "Tests/HTTPTestSupport"),
-        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "HTTPTestSupport"]),
+        // What the HTTP parser gave for bytes fed in pieces: shared by the parser tests and the fuzz targets
+        // without the tests depending on Fuzzing (and so on ModelServer and the engine).
+        .target(name: "HTTPParserTestSupport", dependencies: ["HTTPServer"], path: "Tests/HTTPParserTestSupport"),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "HTTPTestSupport", "HTTPParserTestSupport",
+                                                            "Support"]),
         .testTarget(name: "ModelServerTests",
                     dependencies: ["ModelServer", "HTTPServer", "PerceiverEngine", "HTTPTestSupport"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "FuzzingTests", dependencies: ["Fuzzing", "HTTPServer", "ModelServer", "PerceiverEngine",
-                                                         "JSONKit"],
+                                                         "JSONKit", "HTTPParserTestSupport"],
                     resources: [.copy("Corpus"), .copy("Regressions")]),
     ]
 )

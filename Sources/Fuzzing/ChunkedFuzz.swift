@@ -1,3 +1,4 @@
+import HTTPParserTestSupport
 import HTTPServer
 
 /// The `chunked` target: a fixed valid chunked head followed by the input, so that the fuzzer spends its time

@@ -1,4 +1,6 @@
+import HTTPParserTestSupport
 import HTTPServer
+import Support
 
 /// The `httpParser` target: any bytes through `HTTPRequestParser`, fed at once, in pieces whose sizes come from
 /// the input, and (for short inputs) one byte at a time. Invariants: every way of feeding gives the same
@@ -19,13 +21,14 @@ enum HTTPParserFuzz {
     /// Runs every feeding of `bytes` and checks the invariants; returns the outcome of feeding them at once.
     @discardableResult
     static func check(_ bytes: UnsafeRawBufferPointer) -> ParseOutcome {
-        let whole = ParseOutcome(feeding: bytes, limits: limits)
+        let whole = ParseOutcome(feeding: bytes, limits: limits, afterError: checkStaysFailed)
         checkWellFormed(whole, limits: limits)
         let cuts = pieceCuts(bytes)
-        let pieces = ParseOutcome(feeding: bytes, cuts: cuts, limits: limits)
+        let pieces = ParseOutcome(feeding: bytes, cuts: cuts, limits: limits, afterError: checkStaysFailed)
         Invariant.require(pieces == whole, "pieces ending at \(cuts) gave \(pieces), at once \(whole)")
         if bytes.count <= byteAtATimeLimit {
-            let single = ParseOutcome(feeding: bytes, cuts: Array(0..<bytes.count), limits: limits)
+            let single = ParseOutcome(feeding: bytes, cuts: Array(0..<bytes.count), limits: limits,
+                                      afterError: checkStaysFailed)
             Invariant.require(single == whole, "one byte at a time gave \(single), at once \(whole)")
         }
         return whole
@@ -38,9 +41,21 @@ enum HTTPParserFuzz {
         var cuts: [Int] = []
         var offset = 0
         while true {
-            offset += 1 + Int(generator.next() % 64)
+            offset += generator.nextInt(in: 1..<65)
             guard offset < bytes.count else { return cuts }
             cuts.append(offset)
+        }
+    }
+
+    /// After an error the parser is unusable: it drops appended bytes and throws the same error again.
+    static func checkStaysFailed(_ parser: inout HTTPRequestParser, with error: HTTPParseError) {
+        Invariant.require(!parser.isMidRequest, "a failed parser reports being inside a request")
+        parser.append("GET / HTTP/1.1\r\n\r\n".utf8)
+        do throws(HTTPParseError) {
+            let event = try parser.next()
+            Invariant.require(false, "a failed parser gave \(String(describing: event)) after \(error)")
+        } catch let again {
+            Invariant.require(again == error, "a failed parser threw \(error), then \(again)")
         }
     }
 

@@ -27,6 +27,30 @@ struct NumberLiteral {
         return significand <= UInt64(Int64.max) ? Int64(significand) : nil
     }
 
+    /// The exact value as an `Int64` when it is a whole number within the 64-bit range, however it is
+    /// written (`8080`, `8080.0`, `4e0`, `1.5e1`): decided on the decimal digits, never through a double.
+    var integral: Int64? {
+        // Dropped nonzero digits: a whole number with more than 19 significant digits is at least 10^19.
+        guard !isTruncated else { return nil }
+        var magnitude = significand
+        var exponent = self.exponent
+        while exponent < 0, magnitude != 0 {
+            guard magnitude % 10 == 0 else { return nil }
+            magnitude /= 10
+            exponent += 1
+        }
+        while exponent > 0, magnitude != 0 {
+            let (product, overflow) = magnitude.multipliedReportingOverflow(by: 10)
+            guard !overflow else { return nil }
+            magnitude = product
+            exponent -= 1
+        }
+        if isNegative {
+            return magnitude <= 1 << 63 ? Int64(truncatingIfNeeded: 0 &- magnitude) : nil
+        }
+        return magnitude <= UInt64(Int64.max) ? Int64(magnitude) : nil
+    }
+
     /// The literal's text, shortened for messages.
     func excerpt(in bytes: UnsafeRawBufferPointer) -> String {
         JSONError.excerpt(String(decoding: UnsafeRawBufferPointer(rebasing: bytes[range]), as: UTF8.self))

@@ -143,3 +143,21 @@ extension JSONError {
         text.count <= limit ? text : String(text.prefix(limit)) + "..."
     }
 }
+
+extension JSONError {
+    /// Where `offset` falls in `bytes`, the input this error came from: the line (1-based, lines end at a
+    /// line feed) and the column (1-based, in UTF-8 bytes), for messages about files people edit.
+    public func lineAndColumn(in bytes: some Collection<UInt8>) -> (line: Int, column: Int) {
+        var line = 1
+        var column = 1
+        for byte in bytes.prefix(offset) {
+            if byte == UInt8(ascii: "\n") {
+                line += 1
+                column = 1
+            } else {
+                column += 1
+            }
+        }
+        return (line, column)
+    }
+}

@@ -41,20 +41,33 @@ public struct JSONNumber: Sendable, Hashable, CustomStringConvertible {
         return nil
     }
 
+    /// The value when it is a whole number within the 64-bit range, however it is written: `8080`, `8080.0`,
+    /// `4e0` and `1.5e1` all qualify, `80.5` and `1e30` do not. Exact, from the decimal digits (a double
+    /// would take `9007199254740993.0` for `9007199254740992`). For a reader that accepts only integer
+    /// literals, see `int64Value`.
+    public var integralValue: Int64? {
+        scanned { literal, _ in literal.integral } ?? nil
+    }
+
     /// The value rounded to the nearest double; ±infinity beyond the double range.
     public var doubleValue: Double { Double(literal) ?? .nan }
 
     /// The value rounded to the nearest float, as `Float(literal)`; nil when it rounds beyond the float range
     /// (JSON has no infinity).
     public var floatValue: Float? {
-        var utf8 = literal
-        let value = utf8.withUTF8 { buffer in
-            var cursor = JSONCursor(bytes: UnsafeRawBufferPointer(buffer), range: 0..<buffer.count,
-                                    options: JSONOptions())
-            return (try? cursor.scanNumber())?.float(in: UnsafeRawBufferPointer(buffer))
-        }
-        guard let value, value.isFinite else { return nil }
+        guard let value = scanned({ literal, bytes in literal.float(in: bytes) }), value.isFinite else { return nil }
         return value
+    }
+
+    /// `body` applied to the literal scanned again (it was valid when this number was made, so the scan
+    /// cannot fail).
+    private func scanned<T>(_ body: (NumberLiteral, UnsafeRawBufferPointer) -> T) -> T? {
+        var utf8 = literal
+        return utf8.withUTF8 { buffer in
+            let bytes = UnsafeRawBufferPointer(buffer)
+            var cursor = JSONCursor(bytes: bytes, range: 0..<bytes.count, options: JSONOptions())
+            return (try? cursor.scanNumber()).map { body($0, bytes) }
+        }
     }
 
     public var description: String { literal }

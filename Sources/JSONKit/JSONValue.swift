@@ -93,6 +93,36 @@ public enum JSONValue: Sendable, Hashable {
         if case .bool(let value) = self { return value }
         return nil
     }
+
+    /// The elements, when this is an array.
+    public var arrayValue: [JSONValue]? {
+        if case .array(let elements) = self { return elements }
+        return nil
+    }
+
+    /// The members in document order, when this is an object.
+    public var members: [JSONMember]? {
+        if case .object(let members) = self { return members }
+        return nil
+    }
+
+    /// The value when this is a number that is a whole number within `Int`'s range, however it is written
+    /// (see `JSONNumber.integralValue`); nil for anything else, booleans included.
+    public var integerValue: Int? {
+        numberValue?.integralValue.flatMap { Int(exactly: $0) }
+    }
+
+    /// A short rendering for error messages: a string quoted and cut at 40 characters, a number as written
+    /// (cut likewise), `true`, `false`, `null`, `an array`, `an object`.
+    public var summary: String {
+        switch self {
+        case .string(let text): return "\"\(JSONError.excerpt(text))\""
+        case .number(let number): return JSONError.excerpt(number.literal)
+        case .bool(let value): return value ? "true" : "false"
+        case .null: return "null"
+        case .array, .object: return kind.article
+        }
+    }
 }
 
 /// One member of a JSON object: a name and its value.

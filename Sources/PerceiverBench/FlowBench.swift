@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PerceiverEngine
+import Support
 
 /// One optical-flow frame pair at the published geometry (368 x 496, `optical-flow-perceiver`'s config,
 /// random weights): time and peak resident memory, for the full field or for chosen pixels.
@@ -45,10 +46,9 @@ struct FlowBench: ParsableCommand {
         print(BenchHost.line(threads: threads, precision: precision) + ", decoder chunk \(chunkRows) rows")
         let (height, width) = (368, 496)
         var inputs = ModelInputs()
-        var state: UInt64 = 7
+        var generator = SplitMix64(seed: 7)
         inputs.frames = Tensor(shape: [1, 2, 3, height, width], scalars: (0..<(2 * 3 * height * width)).map { _ in
-            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            return Float(state >> 40) / Float(1 << 23) - 1
+            generator.nextFloat(in: -1...1)
         })
         if pixels > 0 {
             let step = height * width / pixels

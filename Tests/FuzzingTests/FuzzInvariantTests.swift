@@ -1,4 +1,5 @@
 import Foundation
+import HTTPParserTestSupport
 import HTTPServer
 import JSONKit
 import ModelServer

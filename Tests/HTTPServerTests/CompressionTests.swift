@@ -1,19 +1,17 @@
 import Foundation
 import Testing
 @testable import HTTPServer
+import Support
 
 @Suite struct CompressionTests {
     enum Content: String, CaseIterable, Sendable { case noise, text }
 
-    /// Deterministic bytes: xorshift noise (incompressible) or repeated English text (compresses well).
+    /// Deterministic bytes: seeded noise (incompressible) or repeated English text (compresses well).
     static func sample(_ kind: Content, count: Int) -> Data {
         switch kind {
         case .noise:
-            var state: UInt64 = 0x9E37_79B9_7F4A_7C15
-            return Data((0..<count).map { _ in
-                state ^= state << 13; state ^= state >> 7; state ^= state << 17
-                return UInt8(truncatingIfNeeded: state >> 24)
-            })
+            var generator = SplitMix64(seed: 0x9E37_79B9_7F4A_7C15)
+            return Data((0..<count).map { _ in UInt8(truncatingIfNeeded: generator.next() >> 24) })
         case .text:
             let line = Array("The quick brown fox jumps over the lazy dog, again and again.\n".utf8)
             return Data((0..<count).map { line[$0 % line.count] })

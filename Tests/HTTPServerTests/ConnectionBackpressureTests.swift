@@ -3,7 +3,6 @@ import Foundation
 import Glibc
 import HTTPServer
 import HTTPTestSupport
-import Logging
 import Testing
 
 /// Counts the requests it is handed and answers each with `bytes` bytes after `delayMilliseconds`
@@ -58,23 +57,6 @@ private final class HoldingHandler: HTTPHandler, @unchecked Sendable {
         let respond = condition.withLock { held[index] }
         respond(response)
     }
-}
-
-private func startServer(_ handler: HTTPHandler, _ configure: (inout HTTPServerConfiguration) -> Void = { _ in })
-    throws -> HTTPServer {
-    var configuration = HTTPServerConfiguration(host: "127.0.0.1", port: 0)
-    configure(&configuration)
-    var logger = Logger(label: "test")
-    logger.logLevel = .critical
-    let server = HTTPServer(configuration: configuration, handler: handler, logger: logger)
-    try server.start()
-    return server
-}
-
-private func stop(_ server: HTTPServer) {
-    let done = DispatchSemaphore(value: 0)
-    server.shutdown(timeout: 1) { done.signal() }
-    _ = done.wait(timeout: .now() + 5)
 }
 
 @Suite struct ConnectionBackpressureTests {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import HTTPServer
+import Support
 
 /// Which `HTTPParseError` case, without its message: what the case table states.
 enum ParseErrorKind: Sendable, Equatable {
@@ -21,39 +22,6 @@ enum ParseErrorKind: Sendable, Equatable {
         case .unsupportedVersion: self = .unsupportedVersion
         }
     }
-}
-
-/// Everything a parser gave for one way of feeding it bytes: its events in order, then the error if it threw.
-struct ParseOutcome: Equatable, CustomStringConvertible {
-    var events: [HTTPParserEvent] = []
-    var error: HTTPParseError?
-
-    var description: String {
-        let events = events.map { event -> String in
-            switch event {
-            case .head(let head): return "head(\(head.method) \(head.target))"
-            case .request(let request):
-                return "request(\(request.method) \(request.head.target), \(request.body.count) B)"
-            }
-        }
-        return "\(events) error: \(error.map { "\($0)" } ?? "none")"
-    }
-}
-
-/// Feeds `pieces` to a fresh parser one append at a time, draining `next()` after each, as a connection does.
-func parseFeeding(_ pieces: [ArraySlice<UInt8>], limits: HTTPParserLimits) -> ParseOutcome {
-    var parser = HTTPRequestParser(limits: limits)
-    var outcome = ParseOutcome()
-    for piece in pieces {
-        parser.append(piece)
-        do throws(HTTPParseError) {
-            while let event = try parser.next() { outcome.events.append(event) }
-        } catch {
-            outcome.error = error
-            return outcome
-        }
-    }
-    return outcome
 }
 
 /// One row of the parser table: raw bytes, the events they give and the error that ends them, if any.
@@ -109,11 +77,6 @@ func parsedRequest(_ method: String, _ target: String, _ headers: [(String, Stri
 
 /// `count` bytes of a fixed pseudo-random pattern, for bodies whose every byte is checked.
 func pseudoRandomBytes(_ count: Int) -> [UInt8] {
-    var state: UInt32 = 2_463_534_242
-    return (0..<count).map { _ in
-        state ^= state << 13
-        state ^= state >> 17
-        state ^= state << 5
-        return UInt8(truncatingIfNeeded: state)
-    }
+    var generator = SplitMix64(seed: 2_463_534_242)
+    return (0..<count).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
 }

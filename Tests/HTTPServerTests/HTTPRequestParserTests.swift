@@ -1,4 +1,5 @@
 import Foundation
+import HTTPParserTestSupport
 import Testing
 @testable import HTTPServer
 
@@ -7,23 +8,23 @@ import Testing
 @Suite struct HTTPRequestParserTableTests {
     @Test(arguments: ParserCase.all)
     func wholeInputGivesTheExpectedEvents(_ row: ParserCase) {
-        let outcome = parseFeeding([row.bytes[...]], limits: row.limits)
+        let outcome = ParseOutcome(feeding: row.bytes, limits: row.limits)
         #expect(outcome.events == row.events, "\(outcome)")
         #expect(outcome.error.map(ParseErrorKind.init) == row.error, "\(outcome)")
     }
 
     @Test(arguments: ParserCase.all)
     func oneByteAtATimeGivesWhatWholeInputGives(_ row: ParserCase) {
-        let whole = parseFeeding([row.bytes[...]], limits: row.limits)
-        let bytewise = parseFeeding(row.bytes.indices.map { row.bytes[$0...$0] }, limits: row.limits)
+        let whole = ParseOutcome(feeding: row.bytes, limits: row.limits)
+        let bytewise = ParseOutcome(feeding: row.bytes, cuts: Array(row.bytes.indices), limits: row.limits)
         #expect(bytewise == whole, "whole: \(whole)\nbytewise: \(bytewise)")
     }
 
     @Test(arguments: ParserCase.all)
     func everySplitIntoTwoAppendsGivesWhatWholeInputGives(_ row: ParserCase) {
-        let whole = parseFeeding([row.bytes[...]], limits: row.limits)
+        let whole = ParseOutcome(feeding: row.bytes, limits: row.limits)
         for split in 0...row.bytes.count {
-            let outcome = parseFeeding([row.bytes[..<split], row.bytes[split...]], limits: row.limits)
+            let outcome = ParseOutcome(feeding: row.bytes, cuts: [split], limits: row.limits)
             guard outcome == whole else {
                 Issue.record("split at \(split): \(outcome), whole: \(whole)")
                 return
@@ -112,7 +113,7 @@ import Testing
                         ("POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", 501),
                         ("GET / HTTP/1.1\r\nA : b\r\n\r\n", 400)]
         for (raw, status) in statuses {
-            let outcome = parseFeeding([Array(raw.utf8)[...]], limits: HTTPParserLimits())
+            let outcome = ParseOutcome(feeding: Array(raw.utf8), limits: HTTPParserLimits())
             #expect(outcome.error?.status == status, "\(raw)")
         }
     }

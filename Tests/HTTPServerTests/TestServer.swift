@@ -35,16 +35,27 @@ struct TestHandler: HTTPHandler {
 /// Starts a server on a free loopback port with `configure` applied; stops it when the test's scope ends.
 func withServer(_ configure: (inout HTTPServerConfiguration) -> Void = { _ in },
                 handler: HTTPHandler = TestHandler(), _ body: (HTTPServer) throws -> Void) throws {
+    let server = try startServer(handler, configure)
+    defer { stop(server) }
+    try body(server)
+}
+
+/// Starts a server on a free loopback port with `configure` applied, logging only critical messages; the
+/// caller stops it (`stop(_:)`), or drains it itself.
+func startServer(_ handler: HTTPHandler, _ configure: (inout HTTPServerConfiguration) -> Void = { _ in })
+    throws -> HTTPServer {
     var configuration = HTTPServerConfiguration(host: "127.0.0.1", port: 0)
     configure(&configuration)
     var logger = Logger(label: "test")
     logger.logLevel = .critical
     let server = HTTPServer(configuration: configuration, handler: handler, logger: logger)
     try server.start()
-    defer {
-        let done = DispatchSemaphore(value: 0)
-        server.shutdown(timeout: 1) { done.signal() }
-        _ = done.wait(timeout: .now() + 5)
-    }
-    try body(server)
+    return server
+}
+
+/// Shuts `server` down, waiting up to 5 s for the drain.
+func stop(_ server: HTTPServer) {
+    let done = DispatchSemaphore(value: 0)
+    server.shutdown(timeout: 1) { done.signal() }
+    _ = done.wait(timeout: .now() + 5)
 }

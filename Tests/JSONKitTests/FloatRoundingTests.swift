@@ -1,5 +1,6 @@
 import Foundation
 import JSONKit
+import Support
 import Testing
 
 /// Typed float reads round exactly as the standard library's correctly rounded `Float(String)`: compared bit
@@ -92,17 +93,16 @@ import Testing
     }
 }
 
-/// Seeded random number literals for the rounding tests (Knuth's MMIX linear congruential generator, high
-/// bits only: reproducible, and plenty for choosing digits and bit patterns).
+/// Seeded random number literals for the rounding tests (SplitMix64 draws: reproducible, and plenty for
+/// choosing digits and bit patterns).
 struct RandomLiteral {
-    private var state: UInt64
+    private var generator: SplitMix64
 
-    init(seed: UInt64) { state = seed }
+    init(seed: UInt64) { generator = SplitMix64(seed: seed) }
 
     /// 32 random bits.
     mutating func next() -> UInt64 {
-        state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-        return state >> 32
+        generator.next() >> 32
     }
 
     /// A literal with 1 to 25 significant digits, a decimal point anywhere (or none), and maybe an exponent

@@ -202,6 +202,20 @@ private func withModel(_ extra: String = "", model: String = "") -> String {
         #expect(error?.description == "missing required key '\(key)'")
     }
 
+    /// RFC 8259 leaves an object with a repeated name undefined (parsers take the first, the last or both), so
+    /// the file is refused rather than read one way here and another by a tool that checked it.
+    @Test(arguments: [
+        (#"{"port": 1, "port": 2, "models": [{"name": "m", "path": "p"}]}"#, "port"),
+        (#"{"models": [{"name": "a", "path": "a"}, "#
+            + #"{"name": "b", "path": "b", "precision": "f32", "precision": "bf16"}]}"#, "models[1].precision"),
+        (withModel(#""limits": {"max_body_bytes": 1, "max_body_bytes": 2}"#), "limits.max_body_bytes"),
+    ])
+    func rejectsDuplicateKeysNamingTheDottedPath(json: String, key: String) {
+        let error = parseError(json)
+        #expect(error == .duplicateKey(key))
+        #expect(error?.description == "duplicate key '\(key)'")
+    }
+
     @Test func rejectsAnEmptyModelList() {
         #expect(parseError(#"{"models": []}"#) == .noModels)
     }

@@ -9,6 +9,8 @@ public indirect enum ConfigurationError: Error, Equatable, Sendable {
     case unknownKey(String)
     /// A required key is absent, as a full dotted path.
     case missingKey(String)
+    /// An object names a key twice (RFC 8259 section 4 leaves its value undefined), as a full dotted path.
+    case duplicateKey(String)
     /// A value has the wrong type or is out of range. `found` renders the offending value.
     case invalidValue(key: String, expected: Requirement, found: String)
     /// `models` is empty.
@@ -61,6 +63,7 @@ extension ConfigurationError: CustomStringConvertible {
         case .invalidJSON(let reason): return "invalid JSON: \(reason)"
         case .unknownKey(let key): return "unknown key '\(key)'"
         case .missingKey(let key): return "missing required key '\(key)'"
+        case .duplicateKey(let key): return "duplicate key '\(key)'"
         case .invalidValue(let key, let expected, let found): return "'\(key)' must be \(expected) (found \(found))"
         case .noModels: return "'models' must list at least one model"
         case .duplicateModelName(let name): return "model name '\(name)' appears more than once in 'models'"

@@ -1,4 +1,5 @@
 import Foundation
+import JSONKit
 
 extension ServerConfiguration {
     /// Reads and validates a config file. Relative paths in it resolve against its directory.
@@ -21,7 +22,7 @@ extension ServerConfiguration {
     /// Parses and validates config JSON; `baseDirectory` resolves relative model and TLS paths.
     /// - Throws: `ConfigurationError` naming the offending key by its dotted path.
     public init(json: Data, baseDirectory: String) throws(ConfigurationError) {
-        let root = try JSONObjectReader(JSONObjectReader.parse(json), path: "", allowedKeys: JSONKeys.top)
+        let root = try JSONObjectReader.configuration(json, allowedKeys: JSONKeys.top)
         let defaults = ServerConfiguration()
         let levelName = try root.string("log_level", default: defaults.logLevel.rawValue, .logLevel)
         self.init(
@@ -48,7 +49,8 @@ extension ServerConfiguration {
         guard let array = try root.array("models") else { throw .missingKey("models") }
         var models: [ModelConfiguration] = []
         for (index, element) in array.enumerated() {
-            let reader = try JSONObjectReader(element, path: "models[\(index)]", allowedKeys: JSONKeys.model)
+            let reader = try JSONObjectReader.checked(element, path: root.elementPath("models", index),
+                                                      allowedKeys: JSONKeys.model, expected: .object)
             models.append(try ModelConfiguration(reader, baseDirectory: baseDirectory))
         }
         return models

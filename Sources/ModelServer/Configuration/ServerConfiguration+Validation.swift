@@ -1,4 +1,5 @@
 import Foundation
+import JSONKit
 
 extension ServerConfiguration {
     /// Checks every value against the file format's rules; keys in errors are the file's dotted paths.
@@ -164,7 +165,7 @@ func require(_ value: Int, _ requirement: ConfigurationError.Requirement,
 func require(_ value: String, _ requirement: ConfigurationError.Requirement,
              _ key: String) throws(ConfigurationError) {
     guard requirement.isSatisfied(by: value) else {
-        throw .invalidValue(key: key, expected: requirement, found: JSONObjectReader.describe(value))
+        throw .invalidValue(key: key, expected: requirement, found: JSONValue.string(value).summary)
     }
 }
 

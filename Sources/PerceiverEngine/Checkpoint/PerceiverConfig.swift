@@ -50,14 +50,10 @@ extension PerceiverConfig {
     /// Parses `config.json` bytes.
     /// - Throws: `ModelLoadError.invalidConfig` naming the key at fault.
     public init(json data: Data) throws(ModelLoadError) {
-        guard let parsed = try? JSONSerialization.jsonObject(with: data) else {
-            throw ModelLoadError.invalidConfig(key: "(root)", reason: "not valid JSON")
-        }
-        guard let object = parsed as? [String: Any] else {
-            throw ModelLoadError.invalidConfig(key: "(root)", reason: "not a JSON object")
-        }
-        let reader = ConfigReader(object: object)
-        guard let architectures = object["architectures"] as? [String], let first = architectures.first else {
+        let reader = try ConfigReader(json: data, file: .config)
+        let architectures = reader.object.nonNull("architectures")?.arrayValue ?? []
+        let names = architectures.compactMap(\.stringValue)
+        guard let first = names.first, names.count == architectures.count else {
             throw ModelLoadError.invalidConfig(key: "architectures", reason: "missing or not a list of class names")
         }
         self.init(architecture: first)
@@ -115,99 +111,5 @@ extension PerceiverConfig {
             throw ModelLoadError.invalidConfig(key: "cross_attention_shape_for_attention",
                                                reason: "must be \"kv\" or \"q\"")
         }
-    }
-}
-
-/// Typed look-ups into a parsed `config.json` (or `preprocessor_config.json`) that name the key when a value has the
-/// wrong type.
-struct ConfigReader {
-    /// Which file the object came from: it picks the error case, and so the file name in the message.
-    enum File { case config, preprocessorConfig }
-
-    let object: [String: Any]
-    var file = File.config
-
-    func invalid(_ key: String, _ reason: String) -> ModelLoadError {
-        switch file {
-        case .config: return .invalidConfig(key: key, reason: reason)
-        case .preprocessorConfig: return .invalidPreprocessorConfig(key: key, reason: reason)
-        }
-    }
-
-    func positive(_ key: String, _ fallback: Int) throws(ModelLoadError) -> Int {
-        try optionalPositive(key) ?? fallback
-    }
-
-    func optionalPositive(_ key: String) throws(ModelLoadError) -> Int? {
-        guard let value = object[key], !(value is NSNull) else { return nil }
-        guard let number = value as? NSNumber, !isBool(number), let int = Int(exactly: number.doubleValue),
-              int > 0, int <= 1 << 31 else {
-            throw invalid(key, "expected a positive integer, got \(value)")
-        }
-        return int
-    }
-
-    func positiveList(_ key: String, _ fallback: [Int]) throws(ModelLoadError) -> [Int] {
-        guard let value = object[key], !(value is NSNull) else { return fallback }
-        guard let list = value as? [NSNumber], !list.isEmpty else {
-            throw invalid(key, "expected a list of positive integers")
-        }
-        var result: [Int] = []
-        for item in list {
-            guard let int = Int(exactly: item.doubleValue), int > 0, int <= 1 << 31 else {
-                throw invalid(key, "expected a list of positive integers")
-            }
-            result.append(int)
-        }
-        return result
-    }
-
-    func string(_ key: String, _ fallback: String) throws(ModelLoadError) -> String {
-        try optionalString(key) ?? fallback
-    }
-
-    func optionalString(_ key: String) throws(ModelLoadError) -> String? {
-        guard let value = object[key], !(value is NSNull) else { return nil }
-        guard let string = value as? String else {
-            throw invalid(key, "expected a string")
-        }
-        return string
-    }
-
-    func number(_ key: String, _ fallback: Double) throws(ModelLoadError) -> Double {
-        guard let value = object[key], !(value is NSNull) else { return fallback }
-        guard let number = value as? NSNumber, !isBool(number), number.doubleValue.isFinite else {
-            throw invalid(key, "expected a number, got \(value)")
-        }
-        return number.doubleValue
-    }
-
-    func bool(_ key: String, _ fallback: Bool) throws(ModelLoadError) -> Bool {
-        guard let value = object[key], !(value is NSNull) else { return fallback }
-        guard let number = value as? NSNumber, isBool(number) else {
-            throw invalid(key, "expected true or false")
-        }
-        return number.boolValue
-    }
-
-    /// `id2label` as a dense list: keys must be exactly "0" ..< "n".
-    func labels() throws(ModelLoadError) -> [String]? {
-        guard let value = object["id2label"], !(value is NSNull) else { return nil }
-        guard let map = value as? [String: String], !map.isEmpty else {
-            throw invalid("id2label", "expected a non-empty object of id -> label")
-        }
-        var labels: [String] = []
-        for id in 0..<map.count {
-            guard let label = map[String(id)] else {
-                throw invalid("id2label", "ids must be 0..<\(map.count); \(id) is missing")
-            }
-            labels.append(label)
-        }
-        return labels
-    }
-
-    private func isBool(_ number: NSNumber) -> Bool {
-        // JSONSerialization returns true/false as NSNumber with objCType "c" (char); JSON numbers never are.
-        String(cString: number.objCType) == "c"
     }
 }

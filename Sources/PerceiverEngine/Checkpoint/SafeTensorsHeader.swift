@@ -1,3 +1,5 @@
+import JSONKit
+
 /// The validated header of a safetensors file.
 ///
 /// Layout (https://github.com/huggingface/safetensors, "Format"):
@@ -25,25 +27,32 @@ struct SafeTensorsHeader {
     /// `bytes`. `path` is only used in error messages.
     init(bytes: UnsafeRawBufferPointer, path: String) throws(ModelLoadError) {
         let headerLength = try Self.headerLength(of: bytes, path: path)
-        let json = try Self.jsonObject(
+        let members = try Self.jsonObject(
             UnsafeRawBufferPointer(rebasing: bytes[8..<(8 + headerLength)]), path: path)
         dataOffset = 8 + headerLength
         let dataSize = bytes.count - dataOffset
         var entries: [TensorEntry] = []
         var metadata: [String: String] = [:]
-        // Sorted so that, when several tensors are bad, the one reported does not depend on
-        // dictionary order.
-        for name in json.keys.sorted() {
-            let value = json[name] as Any
+        var names: Set<String> = []
+        // Sorted so that, when several tensors are bad, the one reported does not depend on the
+        // order of the file.
+        for member in members.sorted(by: { $0.key < $1.key }) {
+            let name = member.key
+            // JSONKit refuses a name written twice; two names that differ in bytes but not as Swift
+            // strings ("é" and "e\u0301") would still collide in every map keyed by tensor name.
+            guard names.insert(name).inserted else {
+                throw .invalidHeader(
+                    path: path, reason: "tensor '\(name)' is named twice (as canonically equal strings)")
+            }
             if name == "__metadata__" {
-                guard let map = StrictJSON.stringMap(value) else {
+                guard let map = member.value.stringMap else {
                     throw .invalidHeader(
                         path: path, reason: "'__metadata__' must be an object of string values")
                 }
                 metadata = map
             } else {
                 entries.append(
-                    try Self.entry(name: name, value: value, dataSize: dataSize, path: path))
+                    try Self.entry(name: name, value: member.value, dataSize: dataSize, path: path))
             }
         }
         try Self.checkNoOverlap(entries)
@@ -74,17 +83,17 @@ struct SafeTensorsHeader {
         return length
     }
 
-    /// Decodes the header bytes as a JSON object.
+    /// Decodes the header bytes as a JSON object: its members in file order.
     private static func jsonObject(
         _ header: UnsafeRawBufferPointer, path: String
-    ) throws(ModelLoadError) -> [String: Any] {
+    ) throws(ModelLoadError) -> [JSONMember] {
         // The reference implementation requires the header to start with '{'; trailing spaces
         // (padding to 8 bytes) are allowed, leading ones are not.
         guard header.first == UInt8(ascii: "{") else {
             throw .invalidHeader(path: path, reason: "header does not start with '{'")
         }
-        do throws(StrictJSON.Failure) {
-            return try StrictJSON.object(from: header)
+        do throws(CheckpointJSONError) {
+            return try JSONValue.checkpointObject(header).members
         } catch {
             throw .invalidHeader(path: path, reason: "header JSON: \(error.reason)")
         }
@@ -92,24 +101,24 @@ struct SafeTensorsHeader {
 
     /// Validates one tensor's description against the data section.
     private static func entry(
-        name: String, value: Any, dataSize: Int, path: String
+        name: String, value: JSONValue, dataSize: Int, path: String
     ) throws(ModelLoadError) -> TensorEntry {
         func invalid(_ problem: String) -> ModelLoadError {
             .invalidHeader(path: path, reason: "tensor '\(name)': \(problem)")
         }
-        guard let fields = value as? [String: Any] else {
+        guard let fields = JSONObjectReader(value) else {
             throw invalid("description is not a JSON object")
         }
-        guard let dtypeName = fields["dtype"] as? String else {
+        guard let dtypeName = fields["dtype"]?.stringValue else {
             throw invalid("'dtype' is missing or not a string")
         }
         guard let dtype = DType(rawValue: dtypeName) else {
             throw .unsupportedDType(tensor: name, dtype: dtypeName)
         }
-        guard let shape = StrictJSON.nonNegativeIntegers(fields["shape"]) else {
+        guard let shape = fields["shape"]?.nonNegativeIntegerLiterals else {
             throw invalid("'shape' is missing or not an array of non-negative integers")
         }
-        guard let offsets = StrictJSON.nonNegativeIntegers(fields["data_offsets"]),
+        guard let offsets = fields["data_offsets"]?.nonNegativeIntegerLiterals,
             offsets.count == 2
         else {
             throw invalid("'data_offsets' is missing or not two non-negative integers")

@@ -1,3 +1,5 @@
+import JSONKit
+
 /// The validated contents of `model.safetensors.index.json`, the file Hugging Face writes next
 /// to a sharded checkpoint: `{"metadata": {...}, "weight_map": {"tensor": "shard file", ...}}`.
 struct ShardIndex {
@@ -14,17 +16,17 @@ struct ShardIndex {
     /// Parses the index whose complete contents are `bytes`.
     init(bytes: UnsafeRawBufferPointer, path: String) throws(ModelLoadError) {
         self.path = path
-        let object: [String: Any]
-        do throws(StrictJSON.Failure) {
-            object = try StrictJSON.object(from: bytes)
+        let object: JSONObjectReader
+        do throws(CheckpointJSONError) {
+            object = try JSONValue.checkpointObject(bytes)
         } catch {
             throw .invalidShardIndex(path: path, reason: error.reason)
         }
         // "metadata" is informational (e.g. total_size); only its shape is checked.
-        if let metadata = object["metadata"], !(metadata is [String: Any]) {
+        if let metadata = object["metadata"], metadata.members == nil {
             throw .invalidShardIndex(path: path, reason: "'metadata' is not an object")
         }
-        guard let weightMap = StrictJSON.stringMap(object["weight_map"]) else {
+        guard let weightMap = object["weight_map"]?.stringMap else {
             throw .invalidShardIndex(
                 path: path, reason: "'weight_map' is missing or not an object of string values")
         }

@@ -1,3 +1,5 @@
+import Support
+
 /// Where a model's tensors come from while it is built: a checkpoint on disk, or seeded random values.
 ///
 /// Builders ask for every tensor by its exact `transformers` state-dict name and the shape the config
@@ -24,12 +26,14 @@ extension WeightSource {
 /// Deterministic pseudo-random weights for benchmarks and tests that need a model of a real size without
 /// a checkpoint: linear weights uniform in ±1/sqrt(fan_in), layer-norm scales 1, the rest small.
 final class RandomWeights: WeightSource {
-    private var state: UInt64
+    private var generator: SplitMix64
     private(set) var parameterCount = 0
     var bf16Packer: ComputeContext?
 
     init(seed: UInt64) {
-        state = seed &+ 0x9E37_79B9_7F4A_7C15
+        // One increment past `seed`, as these weights have always been drawn, so that `PerceiverModel.random`
+        // builds the same model for the same seed (RandomWeightsTests pins the first values).
+        generator = SplitMix64(seed: seed &+ 0x9E37_79B9_7F4A_7C15)
     }
 
     func tensor(_ name: String, shape: [Int], isBuffer: Bool) throws(ModelLoadError) -> WeightTensor {
@@ -41,19 +45,9 @@ final class RandomWeights: WeightSource {
         }
         let bound: Float = shape.count >= 2 ? 1 / Float(shape.dropFirst().reduce(1, *)).squareRoot() : 0.05
         var values = [Float](repeating: 0, count: count)
-        for i in 0..<count { values[i] = (nextUnit() * 2 - 1) * bound }
+        for i in 0..<count { values[i] = generator.nextFloat(in: -bound...bound) }
         return WeightTensor(shape: shape, values: values)
     }
 
     func ignore(_ name: String) {}
-
-    /// splitmix64, mapped to [0, 1).
-    private func nextUnit() -> Float {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        z ^= z >> 31
-        return Float(z >> 40) / Float(1 << 24)
-    }
 }

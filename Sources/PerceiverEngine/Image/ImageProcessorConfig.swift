@@ -1,4 +1,5 @@
 import Foundation
+import JSONKit
 
 /// The settings of transformers' `PerceiverImageProcessor` (PIL backend, `PerceiverImageProcessorPil`), read from a
 /// model's `preprocessor_config.json`; a missing key takes the class default.
@@ -43,19 +44,14 @@ extension ImageProcessorConfig {
     /// ignored, as transformers ignores them.
     /// - Throws: `ModelLoadError.invalidPreprocessorConfig` naming the key at fault.
     public init(json data: Data) throws(ModelLoadError) {
-        guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
-            throw ModelLoadError.invalidPreprocessorConfig(key: "(root)", reason: "not a JSON object")
-        }
-        let r = ConfigReader(object: object, file: .preprocessorConfig)
+        let r = try ConfigReader(json: data, file: .preprocessorConfig)
         doCenterCrop = try r.bool("do_center_crop", doCenterCrop)
         cropSize = try Self.size(r, "crop_size", cropSize)
         doResize = try r.bool("do_resize", doResize)
         size = try Self.size(r, "size", size)
-        if let value = object["resample"], !(value is NSNull) {
-            guard let number = value as? NSNumber, let code = Int(exactly: number.doubleValue),
-                  let filter = ResamplingFilter(rawValue: code) else {
-                throw ModelLoadError.invalidPreprocessorConfig(
-                    key: "resample", reason: "\(value) is not supported (2 bilinear or 3 bicubic)")
+        if let value = r.object.nonNull("resample") {
+            guard let filter = value.integerValue.flatMap(ResamplingFilter.init(rawValue:)) else {
+                throw r.invalid("resample", "\(value.summary) is not supported (2 bilinear or 3 bicubic)")
             }
             resample = filter
         }
@@ -64,21 +60,19 @@ extension ImageProcessorConfig {
         doNormalize = try r.bool("do_normalize", doNormalize)
         imageMean = try Self.perChannel(r, "image_mean", imageMean)
         imageStd = try Self.perChannel(r, "image_std", imageStd)
-        guard !imageStd.contains(0) else {
-            throw ModelLoadError.invalidPreprocessorConfig(key: "image_std", reason: "must not contain 0")
-        }
+        guard !imageStd.contains(0) else { throw r.invalid("image_std", "must not contain 0") }
     }
 
     /// `{"height": H, "width": W}` (a bare integer means a square, as `get_size_dict` reads it).
     private static func size(_ r: ConfigReader, _ key: String, _ fallback: Size) throws(ModelLoadError) -> Size {
-        guard let value = r.object[key], !(value is NSNull) else { return fallback }
-        if value is NSNumber, let side = try r.optionalPositive(key) { return Size(height: side, width: side) }
-        guard let dictionary = value as? [String: Any], dictionary.count == 2 else {
-            throw ModelLoadError.invalidPreprocessorConfig(key: key, reason: "expected {\"height\": H, \"width\": W}")
+        guard let value = r.object.nonNull(key) else { return fallback }
+        if value.numberValue != nil, let side = try r.optionalPositive(key) { return Size(height: side, width: side) }
+        guard let object = JSONObjectReader(value, path: r.object.keyPath(key)), object.members.count == 2 else {
+            throw r.invalid(key, "expected {\"height\": H, \"width\": W}")
         }
-        let inner = ConfigReader(object: dictionary, file: .preprocessorConfig)
+        let inner = ConfigReader(object, file: r.file)
         guard let height = try inner.optionalPositive("height"), let width = try inner.optionalPositive("width") else {
-            throw ModelLoadError.invalidPreprocessorConfig(key: key, reason: "expected {\"height\": H, \"width\": W}")
+            throw r.invalid(key, "expected {\"height\": H, \"width\": W}")
         }
         return Size(height: height, width: width)
     }
@@ -86,11 +80,12 @@ extension ImageProcessorConfig {
     /// Three numbers, or one for every channel.
     private static func perChannel(_ r: ConfigReader, _ key: String, _ fallback: [Double]) throws(ModelLoadError)
         -> [Double] {
-        guard let value = r.object[key], !(value is NSNull) else { return fallback }
-        if value is NSNumber { return Array(repeating: try r.number(key, 0), count: 3) }
-        guard let list = value as? [NSNumber], list.count == 3 else {
-            throw ModelLoadError.invalidPreprocessorConfig(key: key, reason: "expected 3 numbers (R, G, B)")
+        guard let value = r.object.nonNull(key) else { return fallback }
+        if value.numberValue != nil { return Array(repeating: try r.number(key, 0), count: 3) }
+        let list = (value.arrayValue ?? []).compactMap(ConfigReader.finite)
+        guard list.count == 3, value.arrayValue?.count == 3 else {
+            throw r.invalid(key, "expected 3 numbers (R, G, B)")
         }
-        return list.map(\.doubleValue)
+        return list
     }
 }

@@ -1,3 +1,4 @@
+import Support
 import Testing
 
 @testable import PerceiverEngine
@@ -162,6 +163,19 @@ struct SafeTensorsHeaderTests {
         #expect(error.description.contains(memoryPath))
     }
 
+    /// A name written twice is refused by the JSON reader; two that differ in bytes but are equal as Swift
+    /// strings would collide in every map keyed by tensor name, so they are refused too.
+    @Test(arguments: [
+        #"{"w": {"dtype": "F32", "shape": [4], "data_offsets": [0, 16]}, "#
+            + #""w": {"dtype": "F32", "shape": [0], "data_offsets": [0, 0]}}"#,
+        #"{"\u00e9": {"dtype": "F32", "shape": [4], "data_offsets": [0, 16]}, "#
+            + #""e\u0301": {"dtype": "F32", "shape": [0], "data_offsets": [0, 0]}}"#,
+    ])
+    func rejectsTensorNamedTwice(header: String) throws {
+        let error = try parseError(SafeTensorsWriter.file(header: header, data: fourFloats))
+        #expect(invalidHeaderReason(error) != nil, "got \(error)")
+    }
+
     @Test func corruptedFilesThrowInsteadOfCrashing() {
         let valid = SafeTensorsWriter.file(
             [WrittenTensor("a", "F16", [2], [0, 0x3C, 0, 0xC0]), WrittenTensor("b", "F32", [4], fourFloats)],
@@ -169,32 +183,15 @@ struct SafeTensorsHeaderTests {
         var generator = SplitMix64(seed: 0x5EED)
         for _ in 0..<3000 {
             var bytes = valid
-            for _ in 0..<(1 + Int(generator.next() % 4)) {
-                let index = Int(generator.next() % UInt64(bytes.count))
+            for _ in 0..<generator.nextInt(in: 1..<5) {
+                let index = generator.nextInt(in: bytes.indices)
                 bytes[index] = UInt8(truncatingIfNeeded: generator.next())
             }
-            if generator.next() % 4 == 0 {
-                bytes.removeLast(Int(generator.next() % UInt64(bytes.count)))
+            if generator.nextInt(in: 0..<4) == 0 {
+                bytes.removeLast(generator.nextInt(in: bytes.indices))
             }
             // Either outcome is fine; the point is that parsing returns.
             _ = loadError { try parse(bytes) }
         }
-    }
-}
-
-/// Small deterministic generator so the corruption test is reproducible.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) {
-        state = seed
-    }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var value = state
-        value = (value ^ (value >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        value = (value ^ (value >> 27)) &* 0x94D0_49BB_1331_11EB
-        return value ^ (value >> 31)
     }
 }

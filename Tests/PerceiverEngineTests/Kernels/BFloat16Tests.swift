@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import PerceiverEngine
+import Support
 
 /// The f32 → bf16 conversion and bf16 matmuls against naive references.
 @Suite struct BFloat16Tests {
@@ -19,7 +20,7 @@ import Testing
     }
 
     @Test func conversionRoundsToNearestEven() {
-        var rng = TestRandom(seed: 16)
+        var rng = SplitMix64(seed: 16)
         var values = rng.floats(1000, scale: 100) + [0, -0, 1, -1, .infinity, -.infinity, .nan,
                                                      .greatestFiniteMagnitude, .leastNonzeroMagnitude,
                                                      Float(bitPattern: 0x3f80_8000), Float(bitPattern: 0x3f81_8000),
@@ -36,7 +37,7 @@ import Testing
     @Test(.needsBF16Matmuls, arguments: [(1, 3, 5), (7, 64, 33), (130, 96, 257), (256, 768, 262)])
     func packedLinearMatchesNaiveProductOfRoundedOperands(rows: Int, k: Int, n: Int) throws {
         let context = try ComputeContext(threads: 2, precision: .bf16)
-        var rng = TestRandom(seed: UInt64(rows * 1000 + k))
+        var rng = SplitMix64(seed: UInt64(rows * 1000 + k))
         let x = rng.floats(rows * k), w = rng.floats(n * k), b = rng.floats(n)
         let layer = try LinearWeights(weight: WeightTensor(shape: [n, k], values: w),
                                       bias: WeightTensor(shape: [n], values: b), packer: context)
@@ -50,7 +51,7 @@ import Testing
 
     @Test(.needsBF16Matmuls) func attentionConvertsQueriesKeysValuesAndProbabilities() throws {
         let context = try ComputeContext(threads: 2, precision: .bf16)
-        var rng = TestRandom(seed: 3)
+        var rng = SplitMix64(seed: 3)
         let (batch, nq, nk, heads, dqk, dv) = (2, 5, 9, 2, 4, 3)
         let q = rng.floats(batch * nq * heads * dqk, scale: 3), k = rng.floats(batch * nk * heads * dqk, scale: 3)
         let v = rng.floats(batch * nk * heads * dv, scale: 3)
@@ -91,7 +92,7 @@ import Testing
 
     @Test func reorderConversionEqualsTheScalarRounding() throws {
         let context = try ComputeContext(threads: 2, precision: .bf16)
-        var rng = TestRandom(seed: 17)
+        var rng = SplitMix64(seed: 17)
         let values = rng.floats(4000, scale: 50) + [0, -0, .infinity, -.infinity, .greatestFiniteMagnitude,
                                                    Float(bitPattern: 0x3f80_8000), Float(bitPattern: 0x3f81_8000),
                                                    Float(bitPattern: 0x0000_1234), Float(bitPattern: 0x8040_0000)]
@@ -116,7 +117,7 @@ import Testing
         packed.bf16Packer = bf16
         let layers = (try PerceiverLayer(RandomWeights(seed: 9), "x", shape), try PerceiverLayer(packed, "x", shape))
         let rows = PerceiverLayer.projectionChunkRows + 1000
-        var rng = TestRandom(seed: 21)
+        var rng = SplitMix64(seed: 21)
         let input = rng.floats(rows * 6)
         let exact = try f32.run { try layers.0.project(input, batch: 1, rows: rows, bias: nil, context: f32) }
         let rounded = try bf16.run { try layers.1.project(input, batch: 1, rows: rows, bias: nil, context: bf16) }

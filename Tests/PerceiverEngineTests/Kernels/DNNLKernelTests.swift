@@ -1,5 +1,6 @@
 import Testing
 @testable import PerceiverEngine
+import Support
 
 /// oneDNN-backed kernels against the naive references, with stated tolerances.
 @Suite struct DNNLKernelTests {
@@ -11,7 +12,7 @@ import Testing
 
     @Test(arguments: [(1, 3, 5), (7, 64, 33), (130, 96, 257)])
     func linearMatchesNaiveReference(rows: Int, k: Int, n: Int) throws {
-        var rng = TestRandom(seed: UInt64(rows * 1000 + k))
+        var rng = SplitMix64(seed: UInt64(rows * 1000 + k))
         let x = rng.floats(rows * k), w = rng.floats(n * k), b = rng.floats(n)
         let layer = try LinearWeights(weight: WeightTensor(shape: [n, k], values: w),
                                   bias: WeightTensor(shape: [n], values: b))
@@ -31,7 +32,7 @@ import Testing
     }
 
     @Test func accumulateAddsIntoTheResidual() throws {
-        var rng = TestRandom(seed: 5)
+        var rng = SplitMix64(seed: 5)
         let (rows, k, n) = (9, 16, 12)
         let x = rng.floats(rows * k), w = rng.floats(n * k), b = rng.floats(n)
         let residual = rng.floats(rows * n)
@@ -46,7 +47,7 @@ import Testing
 
     @Test(arguments: [(1, 8), (5, 64), (33, 1280)])
     func layerNormMatchesNaiveReference(rows: Int, channels: Int) throws {
-        var rng = TestRandom(seed: UInt64(channels))
+        var rng = SplitMix64(seed: UInt64(channels))
         // An offset mean stresses one-pass variance formulas.
         let x = rng.floats(rows * channels, scale: 3).map { $0 + 10 }
         let gamma = rng.floats(channels), beta = rng.floats(channels)
@@ -59,7 +60,7 @@ import Testing
 
     @Test(arguments: [(1, 1), (4, 7), (16, 2048)])
     func softmaxMatchesNaiveReference(rows: Int, columns: Int) throws {
-        var rng = TestRandom(seed: UInt64(columns))
+        var rng = SplitMix64(seed: UInt64(columns))
         var x = rng.floats(rows * columns, scale: 20)
         let expected = NaiveReference.softmax(x, rows: rows, c: columns)
         try context.run {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import PerceiverEngine
+import Support
 
 @Suite struct MultiHeadAttentionTests {
     /// softmax(Q_h K_h^T / sqrt(dqk) + bias) V_h per head, in Double, heads concatenated.
@@ -37,7 +38,7 @@ import Testing
     func matchesNaiveAttention(batch: Int, nq: Int, heads: Int, qk: Int, vc: Int) throws {
         let context = try ComputeContext(threads: 1)
         let nk = 5
-        var rng = TestRandom(seed: UInt64(batch * 31 + heads))
+        var rng = SplitMix64(seed: UInt64(batch * 31 + heads))
         let q = rng.floats(batch * nq * qk), k = rng.floats(batch * nk * qk), v = rng.floats(batch * nk * vc)
         // Mask the last two keys of batch item 0.
         var bias = [Float](repeating: 0, count: batch * nk)
@@ -70,7 +71,7 @@ extension MultiHeadAttentionTests {
     func expectChunkedScoresEqualOneCall(budget: Int, precision: Precision) throws {
         let context = try ComputeContext(threads: 1, precision: precision)
         let (batch, nq, nk, heads, qk, vc) = (2, 9, 5, 2, 8, 12)
-        var rng = TestRandom(seed: 11)
+        var rng = SplitMix64(seed: 11)
         let q = rng.floats(batch * nq * qk), k = rng.floats(batch * nk * qk), v = rng.floats(batch * nk * vc)
         var bias = [Float](repeating: 0, count: batch * nk)
         bias[6] = -Float.greatestFiniteMagnitude

@@ -1,4 +1,5 @@
 import Foundation
+import Support
 
 /// Naive, obviously-correct references for every optimized kernel (computed in Double).
 enum NaiveReference {
@@ -55,21 +56,9 @@ enum NaiveReference {
     }
 }
 
-/// A seeded generator for test data (splitmix64).
-struct TestRandom {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// Uniform in [-scale, scale).
+extension SplitMix64 {
+    /// `count` test inputs uniform in [-scale, scale].
     mutating func floats(_ count: Int, scale: Float = 1) -> [Float] {
-        (0..<count).map { _ in (Float(next() >> 40) / Float(1 << 24) * 2 - 1) * scale }
+        (0..<count).map { _ in nextFloat(in: -scale...scale) }
     }
 }
