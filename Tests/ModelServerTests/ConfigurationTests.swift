@@ -33,7 +33,7 @@ private func withModel(_ extra: String = "", model: String = "") -> String {
             {"name": "mlm", "path": "/srv/models/mlm", "version": "3", "precision": "bf16", "max_batch_size": 16,
              "max_queue_delay_us": 500, "max_queue_size": 0, "default_timeout_us": 250000,
              "preferred_batch_sizes": [4, 16], "priority_levels": 3, "default_priority_level": 2, "instances": 2,
-             "threads_per_instance": 1},
+             "threads_per_instance": 1, "memory_budget_mib": 512, "latent_cache_mib": 0},
             {"name": "vision.v2-small_1", "path": "models/vision"}
           ],
           "limits": {
@@ -50,7 +50,8 @@ private func withModel(_ extra: String = "", model: String = "") -> String {
                 ModelConfiguration(name: "mlm", path: "/srv/models/mlm", version: "3", precision: "bf16",
                                    maxBatchSize: 16, maxQueueDelayMicroseconds: 500, maxQueueSize: 0,
                                    defaultTimeoutMicroseconds: 250_000, preferredBatchSizes: [4, 16],
-                                   priorityLevels: 3, defaultPriorityLevel: 2, instances: 2, threadsPerInstance: 1),
+                                   priorityLevels: 3, defaultPriorityLevel: 2, instances: 2, threadsPerInstance: 1,
+                                   memoryBudgetMiB: 512, latentCacheMiB: 0),
                 ModelConfiguration(name: "vision.v2-small_1", path: "/etc/perceiverd/models/vision"),
             ],
             limits: .with {
@@ -158,6 +159,8 @@ private func withModel(_ extra: String = "", model: String = "") -> String {
         (withModel(#""tls": 5"#), "tls", "an object or null"),
         (withModel(#""tls": {"port": 70000, "cert": "c", "key": "k"}"#), "tls.port", "an integer from 0 to 65535"),
         (withModel(model: #""max_batch_size": 0"#), "models[0].max_batch_size", "an integer of at least 1"),
+        (withModel(model: #""latent_cache_mib": -1"#), "models[0].latent_cache_mib", "an integer from 0 to"),
+        (withModel(model: #""latent_cache_mib": "256""#), "models[0].latent_cache_mib", "an integer from 0 to"),
         (withModel(model: #""max_batch_size": true"#), "models[0].max_batch_size", "an integer of at least 1"),
         (withModel(model: #""max_queue_size": -1"#), "models[0].max_queue_size", "an integer of at least 0"),
         (withModel(model: #""max_queue_delay_us": 1.5"#), "models[0].max_queue_delay_us", "an integer from 0 to 1099511627776"),

@@ -147,20 +147,22 @@ def check_health_and_metadata(checks, client):
     checks.expect("mlm metadata name", mlm["name"] == "mlm", mlm)
     checks.expect("mlm metadata versions", mlm.get("versions") == ["1"], mlm)
     checks.expect("mlm metadata inputs", list(inputs) == ["input_ids", "attention_mask", "output_positions",
-                                                          "queries"], mlm)
+                                                          "queries", "latents"], mlm)
     checks.expect("mlm input_ids", inputs["input_ids"]["datatype"] == "INT64"
                   and inputs["input_ids"]["shape"] == [-1, -1], inputs["input_ids"])
     checks.expect("mlm queries", inputs["queries"]["datatype"] == "FP32"
                   and inputs["queries"]["shape"] == [-1, -1, 32], inputs["queries"])
-    checks.expect("mlm outputs", list(outputs) == ["logits"] and outputs["logits"]["datatype"] == "FP32"
+    checks.expect("mlm outputs", list(outputs) == ["logits", "latents"] and outputs["logits"]["datatype"] == "FP32"
                   and outputs["logits"]["shape"] == [-1, -1, 262], outputs)
+    checks.expect("mlm latents", outputs["latents"] == inputs["latents"] == {
+        "name": "latents", "datatype": "FP32", "shape": [-1, 8, 64]}, outputs["latents"])
 
     learned = client.get_model_metadata("learned", model_version="1")
     pixels = next(t for t in learned["inputs"] if t["name"] == "pixel_values")
     checks.expect("learned pixel_values", pixels["datatype"] == "FP32" and pixels["shape"] == [-1, 3, 8, 8],
                   pixels)
-    checks.expect("learned outputs", learned["outputs"] == [{"name": "logits", "datatype": "FP32",
-                                                             "shape": [-1, 5]}], learned["outputs"])
+    checks.expect("learned outputs", learned["outputs"][0] == {"name": "logits", "datatype": "FP32",
+                                                                "shape": [-1, 5]}, learned["outputs"])
     seqcls = client.get_model_metadata("seqcls")
     checks.expect("seqcls outputs", seqcls["outputs"][0]["shape"] == [-1, 3], seqcls["outputs"])
 
@@ -236,6 +238,35 @@ def check_errors(checks, client):
     expect_error(checks, "wrong shape", "400", ["pixel_values"], lambda: client.infer("learned", [small]))
 
 
+def check_latents(checks, client):
+    """Encode once, query many: the response's latents_id decodes new positions with no inputs; the latents
+    output (binary) sent back as the latents input decodes the same numbers; an unknown id is a 404."""
+    _, tensors, _ = case("mlm_positions")
+    text = {"input_ids": tensors["input_ids"]}
+    first = client.infer("mlm", infer_inputs(text, binary=True), outputs=[
+        httpclient.InferRequestedOutput("logits"), httpclient.InferRequestedOutput("latents")])
+    latents_id = first.get_response().get("parameters", {}).get("latents_id")
+    checks.expect("latents_id in the response parameters", isinstance(latents_id, str) and len(latents_id) == 32,
+                  first.get_response())
+    latents = first.as_numpy("latents")
+    checks.expect("latents output (B, 8, 64)", latents is not None and latents.shape == (2, 8, 64),
+                  None if latents is None else latents.shape)
+    logits = first.as_numpy("logits")
+    positions = np.array([[3, 1], [0, 2]], dtype=np.int64)
+    expected = np.stack([logits[b, positions[b]] for b in range(2)])
+
+    by_id = client.infer("mlm", infer_inputs({"output_positions": positions}, binary=True),
+                         parameters={"latents_id": latents_id})
+    error = float(np.max(np.abs(by_id.as_numpy("logits") - expected)))
+    checks.expect(f"decode by latents_id: max abs error {error:.2e}", error <= MAX_ABS_ERROR, error)
+    held = client.infer("mlm", infer_inputs({"latents": latents, "output_positions": positions}, binary=True))
+    error = float(np.max(np.abs(held.as_numpy("logits") - expected)))
+    checks.expect(f"decode of held latents: max abs error {error:.2e}", error <= MAX_ABS_ERROR, error)
+    expect_error(checks, "unknown latents_id", "404", ["resend the inputs"], lambda: client.infer(
+        "mlm", infer_inputs({"output_positions": positions}, binary=True),
+        parameters={"latents_id": "0" * 32}))
+
+
 def main():
     binary = os.environ.get("PERCEIVERD", ".build/debug/perceiverd")
     binary = binary if os.path.isabs(binary) else os.path.join(ROOT, binary)
@@ -251,6 +282,7 @@ def main():
             checks.run("health and metadata", lambda: check_health_and_metadata(checks, client))
             checks.run("inference", lambda: check_inference(checks, client))
             checks.run("errors", lambda: check_errors(checks, client))
+            checks.run("latents", lambda: check_latents(checks, client))
         finally:
             client.close()
     except Exception:  # noqa: BLE001

@@ -39,7 +39,6 @@ struct V2RequestReader {
         }
         try RequestError.json { () throws(JSONError) in try scanner.beginObject() }
         var document = Document(parameters: [:], inputs: [])
-        var hasInputs = false
         while let key = try nextKey() {
             switch key {
             case "id":
@@ -49,7 +48,6 @@ struct V2RequestReader {
                 document.parameters = try Self.checkedRequestParameters(try parameters(at: "parameters"))
             case "inputs":
                 document.inputs = try inputs()
-                hasInputs = true
             case "outputs":
                 document.outputs = try outputs()
             default:
@@ -57,7 +55,10 @@ struct V2RequestReader {
             }
         }
         try RequestError.json { () throws(JSONError) in try scanner.finish() }
-        guard hasInputs else { throw RequestError.malformedBody("'inputs' must be a non-empty array") }
+        // A request that names cached latents may send nothing else (the default outputs).
+        guard !document.inputs.isEmpty || document.parameters["latents_id"] != nil else {
+            throw RequestError.malformedBody("'inputs' must be a non-empty array")
+        }
         return document
     }
 
@@ -72,7 +73,6 @@ struct V2RequestReader {
             guard try kind() == .object else { throw RequestError.malformedBody("inputs[\(index)] must be an object") }
             inputs.append(try input(index: index))
         }
-        guard !inputs.isEmpty else { throw RequestError.malformedBody("'inputs' must be a non-empty array") }
         return inputs
     }
 

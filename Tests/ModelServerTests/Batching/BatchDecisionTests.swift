@@ -92,4 +92,19 @@ import Testing
     @Test func withoutEstimatesRowsAloneDecide() {
         #expect(BatchDecision.decide(rows: [1, 1], enqueued: [0, 0], now: 0, policy: policy) == .run(count: 2))
     }
+
+    /// Decode-only rows (latents cached or given) fill a `max_batch_size` of their own: they never take an
+    /// encoder row's place, and a batch still holds a bounded number of them.
+    @Test func decodeOnlyRowsFillASeparateBatchSize() {
+        let p = BatchingPolicy(ModelConfiguration(name: "m", path: "/m", maxBatchSize: 8,
+                                                  maxQueueDelayMicroseconds: 1_000_000))
+        // 8 encoder rows and 8 decode-only rows share one batch; the next decode-only request waits.
+        #expect(BatchDecision.decide(rows: [4, 0, 4, 0, 0], enqueued: [0, 0, 0, 0, 0], now: 0, policy: p,
+                                     decodeRows: [0, 6, 0, 2, 1]) == .run(count: 4))
+        // A full decode-only batch runs without waiting out the delay.
+        #expect(BatchDecision.decide(rows: [0, 0], enqueued: [0, 0], now: 0, policy: p, decodeRows: [5, 3])
+                == .run(count: 2))
+        #expect(BatchDecision.decide(rows: [0, 1], enqueued: [0, 0], now: 0, policy: p, decodeRows: [5, 0])
+                == .wait(until: 1_000_000_000))
+    }
 }
