@@ -11,9 +11,10 @@ import PerceiverEngine
 ///   off), which a later request names in `latents_id` to decode without sending its inputs again. An id is not
 ///   the content hash, so it tells a client nothing about what others sent, and it works only in its scope.
 /// - Single flight: identical requests that arrive while the first is still encoding wait for that encode
-///   (`join`) instead of starting their own.
+///   (`join`) instead of starting their own; as many may wait as the model's queue holds.
 ///
-/// Thread safety: `lock` guards every mutable property; the metrics registry has its own.
+/// Thread safety: `lock` guards every mutable property; the metrics registry has its own. Followers run after
+/// the lock is released.
 final class LatentCache: @unchecked Sendable {
     let model: String
     /// Bytes the entries may hold together.
@@ -23,6 +24,8 @@ final class LatentCache: @unchecked Sendable {
     private var entries: [LatentKey: Entry] = [:]
     private var ids: [String: (key: LatentKey, scope: String)] = [:]
     private var waiting: [LatentKey: [@Sendable (Latents?) -> Void]] = [:]
+    /// Requests waiting in `waiting`, over every key.
+    private var followers = 0
     private var clock = 0
     private var bytes = 0
 
@@ -87,23 +90,41 @@ final class LatentCache: @unchecked Sendable {
         }
     }
 
-    /// Whether the caller is the first to encode `key` now (then it must call `finish`); otherwise `follower`
-    /// runs once that encode is over, with its latents (nil when it failed or they were not kept).
-    func join(_ key: LatentKey, follower: @escaping @Sendable (Latents?) -> Void) -> Bool {
-        lock.withLock { () -> Bool in
-            if waiting[key] != nil {
-                waiting[key]?.append(follower)
-                return false
+    /// How a request joined the encodes in flight (`join`).
+    enum Joined: Equatable {
+        /// It is the first to encode its key now, and must call `finish`.
+        case leads
+        /// It waits for the identical encode in flight; its follower runs when that is over.
+        case follows
+        /// `maxWaiting` requests already wait: it must run on its own (and meet the queue's bound there).
+        case alone
+    }
+
+    /// Joins the encodes in flight: leads the encode of `key`, or, when one is running, waits for it
+    /// (`follower` then runs once it is over, with its latents, or nil when it failed). Waiting requests hold
+    /// their inputs like queued ones, so at most `maxWaiting` of them wait at once (nil: no bound).
+    func join(_ key: LatentKey, maxWaiting: Int?,
+              follower: @escaping @Sendable (Latents?) -> Void) -> Joined {
+        lock.withLock { () -> Joined in
+            guard waiting[key] != nil else {
+                waiting[key] = []
+                return .leads
             }
-            waiting[key] = []
-            return true
+            if let maxWaiting, followers >= maxWaiting { return .alone }
+            waiting[key]?.append(follower)
+            followers += 1
+            return .follows
         }
     }
 
     /// Ends the encode of `key` that `join` made the caller lead: every follower runs with `latents`.
     func finish(_ key: LatentKey, latents: Latents?) {
-        let followers = lock.withLock { waiting.removeValue(forKey: key) ?? [] }
-        for follower in followers { follower(latents) }
+        let released = lock.withLock { () -> [@Sendable (Latents?) -> Void] in
+            let released = waiting.removeValue(forKey: key) ?? []
+            followers -= released.count
+            return released
+        }
+        for follower in released { follower(latents) }
     }
 
     /// Bytes held now (tests).

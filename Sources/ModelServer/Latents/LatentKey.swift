@@ -1,9 +1,13 @@
 import HTTPServer
 import PerceiverEngine
 
-/// What identifies an encode: a SHA-256 over the model's name, version and effective precision and every input
-/// the encoder sees (each one's name, kind, shape and exact values, after decompression); never the inputs
-/// that only choose outputs (`output_positions`, `output_positions_<modality>`, `queries`) or given `latents`.
+/// What identifies an encode: a SHA-256 over the scope that asked (the bearer token's digest with auth on, else
+/// nothing), the model's name, version and effective precision and every input the encoder sees (each one's
+/// name, kind, shape and exact values, after decompression); never the inputs that only choose outputs
+/// (`output_positions`, `output_positions_<modality>`, `queries`) or given `latents`.
+///
+/// The scope is in the key so that one tenant never reuses another's encode: a hit answers faster than a miss,
+/// and a shared cache would let a client time whether someone else had sent a text or image it guesses.
 struct LatentKey: Hashable, Sendable {
     let digest: [UInt8]
 
@@ -12,10 +16,11 @@ struct LatentKey: Hashable, Sendable {
         name == "queries" || name == "latents" || name.hasPrefix("output_positions")
     }
 
-    /// The key of `inputs` on model `name` (nil when OpenSSL fails: then nothing is cached).
-    init?(model name: String, version: String, precision: Precision, inputs: ModelInputs) {
+    /// The key of `inputs` on model `name` for `scope` (nil when OpenSSL fails: then nothing is cached).
+    init?(scope: String, model name: String, version: String, precision: Precision, inputs: ModelInputs) {
         var hasher = SHA256.Hasher()
         hasher.update("perceiverd latents v1")
+        hasher.update(scope)
         hasher.update(name)
         hasher.update(version)
         hasher.update(precision.rawValue)

@@ -49,7 +49,7 @@ extension Router {
             }
             return proceed(.cached(found.latents, id: id), "explicit")
         }
-        guard let cache, let key = LatentKey(model: served.name, version: served.version,
+        guard let cache, let key = LatentKey(scope: scope, model: served.name, version: served.version,
                                              precision: served.precision.effective, inputs: inputs) else {
             return proceed(.encode(key: nil, leads: false), "")
         }
@@ -59,7 +59,8 @@ extension Router {
             metrics.latentCache(model: name, miss: false)
             return proceed(.cached(hit.latents, id: hit.id), "hit")
         }
-        let leads = cache.join(key) { latents in
+        let policy = served.scheduler.policy
+        let joined = cache.join(key, maxWaiting: policy.maxQueueSize > 0 ? policy.maxQueueSize : nil) { latents in
             // An identical request's encode is over: decode its latents, or encode after all if it failed.
             guard let latents else {
                 metrics.latentCache(model: name, miss: true)
@@ -68,7 +69,8 @@ extension Router {
             metrics.latentCache(model: name, miss: false)
             proceed(.cached(latents, id: cache.insert(latents, key: key, scope: scope)), "hit")
         }
-        if leads {
+        switch joined {
+        case .leads:
             // An identical encode may have ended between the lookup and the join.
             if let hit = cache.lookUp(key, scope: scope) {
                 cache.finish(key, latents: hit.latents)
@@ -77,6 +79,11 @@ extension Router {
             }
             metrics.latentCache(model: name, miss: true)
             proceed(.encode(key: key, leads: true), "miss")
+        case .alone:
+            metrics.latentCache(model: name, miss: true)
+            proceed(.encode(key: key, leads: false), "miss")
+        case .follows:
+            break
         }
     }
 }

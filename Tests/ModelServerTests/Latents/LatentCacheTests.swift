@@ -17,7 +17,7 @@ import Testing
     }
 
     func key(_ seed: Int) throws -> LatentKey {
-        try #require(LatentKey(model: "m", version: "1", precision: .f32,
+        try #require(LatentKey(scope: "", model: "m", version: "1", precision: .f32,
                                inputs: ModelInputs(inputIDs: IndexTensor(shape: [1, 1], values: [seed]))))
     }
 
@@ -69,18 +69,24 @@ import Testing
         #expect(a.count == 32 && a.allSatisfy(\.isHexDigit))
     }
 
-    /// The first to join leads; the others run once it finishes, with its latents (or nil when it failed).
+    /// The first to join leads; the others run once it finishes, with its latents (or nil when it failed); no
+    /// more than `maxWaiting` wait at once, over every key.
     @Test func followersRunWhenTheLeaderFinishes() throws {
         let cache = LatentCache(model: "m", budgetBytes: 1 << 20, metrics: MetricsRegistry())
-        let k = try key(5)
+        let (k, other) = (try key(5), try key(6))
         let got = Got()
-        #expect(cache.join(k) { got.add($0?.batch) })
-        #expect(!cache.join(k) { got.add($0?.batch) })
-        #expect(!cache.join(k) { got.add($0?.batch) })
+        #expect(cache.join(k, maxWaiting: 2) { got.add($0?.batch) } == .leads)
+        #expect(cache.join(k, maxWaiting: 2) { got.add($0?.batch) } == .follows)
+        #expect(cache.join(other, maxWaiting: 2) { _ in } == .leads)
+        #expect(cache.join(other, maxWaiting: 2) { got.add($0?.batch) } == .follows)
+        #expect(cache.join(k, maxWaiting: 2) { got.add($0?.batch) } == .alone, "two already wait")
         #expect(got.values.isEmpty)
         cache.finish(k, latents: try latents(rows: 2, seed: 0))
-        #expect(got.values == [2, 2])
-        #expect(cache.join(k) { _ in }, "a finished key can be led again")
+        #expect(got.values == [2])
+        #expect(cache.join(other, maxWaiting: 2) { got.add($0?.batch) } == .follows, "a place came free")
+        cache.finish(other, latents: nil)
+        #expect(got.values == [2, nil, nil])
+        #expect(cache.join(k, maxWaiting: nil) { _ in } == .leads, "a finished key can be led again")
         cache.finish(k, latents: nil)
     }
 

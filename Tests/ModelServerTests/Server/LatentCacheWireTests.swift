@@ -227,9 +227,10 @@ import Testing
         }
     }
 
-    /// With auth on, an id works only with the token whose request created it; the cache itself is shared (a
-    /// second token sending the same text skips the encoder too, under an id of its own).
-    @Test func idsBelongToTheTokenThatCreatedThem() throws {
+    /// With auth on, an id works only with the token whose request created it, and the automatic reuse too is
+    /// per token: a second token sending the same text runs its own encode (a hit is faster than a miss, so a
+    /// shared cache would let one client time whether another had sent a text it guesses).
+    @Test func latentsBelongToTheTokenThatCreatedThem() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("tokens-\(UUID().uuidString)").path
         try Data("alpha-1\nbeta-2\n".utf8).write(to: URL(fileURLWithPath: path))
         defer { try? FileManager.default.removeItem(atPath: path) }
@@ -241,13 +242,18 @@ import Testing
             let id = try #require(latentsID(alpha))
             let byID = body([ints("output_positions", [1, 1], [0])], parameters: #"{"latents_id":"\#(id)"}"#)
             #expect(try infer(client, "mlm", byID, token: "alpha-1").status == 200)
-            #expect(try infer(client, "mlm", byID, token: "beta-2").status == 404)
-            let passes = served.model.counts.passes
+            let foreign = try infer(client, "mlm", byID, token: "beta-2")
+            #expect(foreign.status == 404)
+            var passes = served.model.counts.passes
             let beta = try infer(client, "mlm", input, token: "beta-2")
             #expect(beta.status == 200)
-            #expect(served.model.counts.passes == passes)
+            #expect(served.model.counts.passes == passes + 1, "beta's first request is a miss")
             let betaID = try #require(latentsID(beta))
             #expect(betaID != id)
+            passes = served.model.counts.passes
+            #expect(try infer(client, "mlm", input, token: "alpha-1").status == 200)
+            #expect(try infer(client, "mlm", input, token: "beta-2").status == 200)
+            #expect(served.model.counts.passes == passes, "each token's repeat is a hit")
         }
     }
 
