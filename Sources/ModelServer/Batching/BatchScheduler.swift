@@ -221,7 +221,7 @@ final class BatchScheduler: @unchecked Sendable {
         guard !live.isEmpty else { return }
         let results = instance.predict(batch: live.map(\.request))
         let end = DispatchTime.now().uptimeNanoseconds
-        let info = BatchInfo(id: id, rows: live.map(\.rows).reduce(0, +), requests: live.count)
+        let info = BatchInfo(id: id, rows: live.map { $0.rows + $0.decodeRows }.reduce(0, +), requests: live.count)
         metrics.batchExecuted(model: model, rows: info.rows,
                               queueSeconds: live.map { Double(start - $0.enqueued) / 1e9 },
                               computeSeconds: Double(end - start) / 1e9)

@@ -5,7 +5,7 @@ import PerceiverEngine
 struct BatchInfo: Sendable, Equatable {
     /// Per-model sequence number of the batch, from 1.
     var id: Int
-    /// Rows (B) in the pass.
+    /// Rows (B) in the pass: those that ran the encoder and those decoded from cached or given latents.
     var rows: Int
     /// Requests in the pass.
     var requests: Int
