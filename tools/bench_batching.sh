@@ -11,9 +11,10 @@
 # so each answer is OUTPUT_POSITIONS x 262 logits. The forward passes and rows the daemon counted during each
 # level (/metrics, warm-up included) give the mean rows per pass, which shows whether batching happened.
 #
-# At the end it prints markdown for the README: one row per model, mode and level (req/s, p50/p95/p99 ms,
-# non-2xx, socket errors, rows per pass), then per model the ratio batching/unbatched req/s and p99/p50 per
-# level. Raw results, one JSON object per level (PerceiverLoad's --json line plus the settings), go to $RESULTS.
+# At the end it prints markdown for docs/benchmarks.md "Batching": one row per model, mode and level (req/s,
+# p50/p95/p99 ms, non-2xx, socket errors, rows per pass), then per model the ratio batching/unbatched req/s and
+# p99/p50 per level. Raw results, one JSON object per level (PerceiverLoad's --json line plus the settings), go to
+# $RESULTS.
 #
 # Usage:
 #   tools/bench_batching.sh                                  # all three models: about 15 minutes on 2 cores

@@ -5,7 +5,8 @@ tools/bench_reference.sh runs the whole benchmark; the subcommands are its parts
 
     checkpoint --config language|vision-learned --out DIR
         A seeded random-weight save_pretrained directory (safetensors) with deepmind/language-perceiver's or
-        deepmind/vision-perceiver-learned's configuration (PERCEIVER.md D.1), unless DIR already holds one.
+        deepmind/vision-perceiver-learned's configuration (docs/reference/perceiver.md D.1), unless DIR already
+        holds one.
     run --checkpoint DIR --batch B --mode f32|bf16-weights|bf16-autocast --threads T --runs N [--sequence S]
         Loads DIR with transformers (the class named by config.json's architectures[0]), runs one warm-up and
         N timed forward passes, and prints one JSON line to stdout (everything else goes to stderr).

@@ -5,8 +5,8 @@
 
 Data: Debian's wamerican word list (/usr/share/dict/american-english; `apt-get install wamerican`), the
 lowercase a-z entries only (no proper nouns, possessives or accented words). A seeded 8% of the words is held
-out and never trained on; so are the README showcase words (SHOWCASE) and every word containing one of them
-(elephants, bicycled, ...), so their examples are fills of unseen words.
+out and never trained on; so are the showcase words of the examples in README.md and docs/ (SHOWCASE) and every
+word containing one of them (elephants, bicycled, ...), so their examples are fills of unseen words.
 
 Inputs are exactly what the daemon feeds the model for `predict --text "ele[MASK]hant"`: the Perceiver byte
 tokenizer's ids ([CLS]=4, UTF-8 byte + 6, [SEP]=5, a literal [MASK] = 3), no attention mask. Training batches
