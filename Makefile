@@ -10,7 +10,7 @@ VENV         := .venv
 .PHONY: deps test tsan serve build fixtures models models-check bench bench-reference bench-e2e fuzz venv clean
 
 ## deps: apt-get install what is missing: oneDNN, OpenSSL, zlib, libpng, libjpeg-turbo (-dev), and the openssl, curl,
-## jq and python3 tools the tests and the README's examples use.
+## jq and python3 tools the tests and the docs' examples use.
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
@@ -21,8 +21,8 @@ deps:
 	fi
 
 ## test: build and run every test (fixtures are committed), then the CLI tests, the docs' shell examples and links,
-## tritonclient (a third-party KServe V2 client, pip-installed into .venv-clients) against the daemon, and the
-## deployment tests (systemd unit, install.sh, Kubernetes/KServe manifests, Dockerfile; validators in .venv-deploy,
+## the citations of the docs in the code, tritonclient (a third-party KServe V2 client, pip-installed into
+## .venv-clients) against the daemon, and the deployment tests (systemd unit, install.sh, Kubernetes/KServe manifests, Dockerfile; validators in .venv-deploy,
 ## a --static-swift-stdlib release build in .build-static).
 test: deps
 	$(SWIFT) build
@@ -30,6 +30,7 @@ test: deps
 	Tests/cli/run.sh
 	Tests/cli/readme_examples.sh
 	Tests/cli/docs_links.sh
+	Tests/cli/docs_citations.sh
 	Tests/clients/run.sh
 	Tests/deploy/run.sh
 
