@@ -56,7 +56,7 @@ let package = Package(
         ]),
 
         // Fuzzing (issue 7): entry functions with their invariants in one library; one tiny executable per
-        // target, a libFuzzer entry point with -DFUZZING (tools/fuzz.sh) and a reproducer without it.
+        // target, a libFuzzer entry point with -DFUZZING (tools/qa/fuzz.sh) and a reproducer without it.
         .target(name: "Fuzzing", dependencies: ["HTTPServer", "ModelServer", "PerceiverEngine", "ImageCodecs", "JSONKit",
                                                 "Support", "HTTPParserTestSupport"]),
         .executableTarget(name: "FuzzHTTPParser", dependencies: ["Fuzzing"], path: "Sources/Fuzz/HTTPParser"),

@@ -7,7 +7,7 @@ import Support
 /// random weights): time and peak resident memory, for the full field or for chosen pixels.
 ///
 /// Peak memory is the process's high-water mark (`VmHWM`), so each mode runs in its own process:
-/// `tools/bench_flow.sh` runs both and prints the ratio.
+/// `tools/bench/bench_flow.sh` runs both and prints the ratio.
 struct FlowBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "flow",

@@ -6,7 +6,8 @@
 #     not in the repository): the pages are docs/reference/perceiver.md, docs/reference/serving.md and
 #     docs/development/style.md;
 #   - a `docs/....md` or `README.md` path that does not exist (relative to the repository root; the two reference
-#     pages are exempt from this rule alone, as they quote other projects' docs/ paths);
+#     pages are exempt from this rule alone, as they quote other projects' docs/ paths), or a script path under
+#     `tools/` that does not exist (`tools/qa/soak.sh`);
 #   - a path followed by a quoted heading (`docs/security.md "Hostile input"`, also `...md's "..."` and
 #     `...md, "..."`) when no heading of that page has that text;
 #   - a reference page followed by section numbers (`docs/reference/perceiver.md A.7, B.9.5-7`,
@@ -36,6 +37,7 @@ REFERENCE_PAGES = {'docs/reference/perceiver.md', 'docs/reference/serving.md'}
 OLD_NAME = re.compile(r'\b(' + '|'.join(['PERCEIVER', 'SERVING', 'STYLE']) + r')\.md\b')
 # A repository path to a Markdown page: docs/... or README.md, not part of a longer path or a repo:path.
 PAGE_PATH = re.compile(r'(?<![\w./:@-])((?:docs/[\w./-]*?[\w-]+|README)\.md)\b')
+TOOL_PATH = re.compile(r'(?<![\w./:@-])(tools/[\w./-]*[\w-]\.(?:py|sh|txt|md))\b')
 QUOTED_HEADING = re.compile(r'''^(?:'s|,)? "([^"]+)"''')
 # A reference page's name with whatever path precedes it.
 REFERENCE_NAME = re.compile(r'(?<![\w./-])((?:[\w.-]+/)*)(perceiver|serving)\.md\b')
@@ -125,6 +127,10 @@ for file in sys.argv[1:]:
             quoted = QUOTED_HEADING.match(line[match.end():])
             if quoted and quoted.group(1) not in headings(page)[0]:
                 failures.append(f'{where}: no heading of {page} reads "{quoted.group(1)}"')
+        for match in TOOL_PATH.finditer(line):
+            citations += 1
+            if not os.path.isfile(match.group(1)):
+                failures.append(f'{where}: {match.group(1)} does not exist')
         for match in REFERENCE_NAME.finditer(line):
             prefix, name = match.groups()
             if prefix and not prefix.endswith('reference/'):

@@ -1,12 +1,11 @@
 #!/usr/bin/env bash
-# Docs links: every relative link in README.md and docs/**/*.md must point to a file or directory that exists,
-# and a link with a #fragment into a Markdown page must name an anchor that one of that page's headings produces
-# (or an explicit <a id="..."> / <a name="...">). Anchors follow GitHub's rules: the heading's text (inline code
-# and link text kept, markup dropped) in lowercase, every character that is not a letter, digit, space, `-` or
+# Docs links: every relative link in README.md, docs/**/*.md and tools/README.md must point to a file or directory
+# that exists, and a link with a #fragment into a Markdown page must name an anchor that one of that page's headings
+# produces (or an explicit <a id="..."> / <a name="...">). Anchors follow GitHub's rules: the heading's text (inline
+# code and link text kept, markup dropped) in lowercase, every character that is not a letter, digit, space, `-` or
 # `_` dropped, spaces turned into `-`, and a repeated anchor suffixed -1, -2, ... Links inside fenced code blocks
-# and inline code are not links; absolute URLs (http:, https:, mailto:, //) are not checked.
-# DOCS="a.md b.md" checks those files instead (to test this script). Run by `make test` after
-# Tests/cli/readme_examples.sh.
+# and inline code are not links; absolute URLs (http:, https:, mailto:, //) are not checked. DOCS="a.md b.md" checks
+# those files instead (to test this script). Run by `make test` after Tests/cli/readme_examples.sh.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 command -v python3 >/dev/null || { echo "docs links: python3 is missing (make deps installs it)" >&2; exit 1; }
@@ -16,6 +15,7 @@ if [ -n "${DOCS:-}" ]; then
 else
   PAGES=(README.md)
   while IFS= read -r page; do PAGES+=("$page"); done < <(find docs -name '*.md' -type f | LC_ALL=C sort)
+  PAGES+=(tools/README.md)
 fi
 
 exec python3 - "${PAGES[@]}" <<'PYTHON'

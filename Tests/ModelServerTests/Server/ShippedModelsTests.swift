@@ -96,7 +96,7 @@ import Testing
     } }
 
     /// The whole held-out split of the training script (Tests/ModelServerTests/Fixtures/digits-heldout.json,
-    /// written by tools/export_digits_heldout.py) through the daemon's own preprocessing and V2 in batches of
+    /// written by tools/fixtures/export_digits_heldout.py) through the daemon's own preprocessing and V2 in batches of
     /// 8: exactly as many right as the report's `held_out_correct`.
     @Test func heldOutAccuracyMatchesTheReport() throws { try Self.withDaemon { client in
         let report = try Self.report("digits")

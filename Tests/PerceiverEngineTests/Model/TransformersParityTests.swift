@@ -30,7 +30,7 @@ import Testing
     }
 
     @Test func parameterCountsMatchTransformers() throws {
-        // num_parameters() as recorded by tools/make_fixtures.py in the manifest.
+        // num_parameters() as recorded by tools/fixtures/make_fixtures.py in the manifest.
         let expected = ["mlm": 101_446, "seqcls": 100_643, "learned": 760_901, "fourier": 176_432, "conv": 53_545,
                         "flow": 267_648, "multimodal": 338_803]
         for (name, count) in expected {

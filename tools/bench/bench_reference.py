@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The PyTorch side of the reference benchmark: checkpoints, timed forward passes, and the comparison table.
 
-tools/bench_reference.sh runs the whole benchmark; the subcommands are its parts:
+tools/bench/bench_reference.sh runs the whole benchmark; the subcommands are its parts:
 
     checkpoint --config language|vision-learned --out DIR
         A seeded random-weight save_pretrained directory (safetensors) with deepmind/language-perceiver's or
@@ -37,7 +37,7 @@ from transformers import PerceiverConfig, PerceiverForImageClassificationLearned
 TARGET_F32_SPEEDUP = 1.4
 TARGET_BF16_SPEEDUP = 2.0
 TARGET_START_TO_READY_S = 3.0
-# The (config, batch) rows tools/bench_reference.sh measures; the report lists them even when records are missing.
+# The (config, batch) rows tools/bench/bench_reference.sh measures; the report lists them even when records are missing.
 EXPECTED_ROWS = [("language-perceiver", 1), ("language-perceiver", 8), ("vision-perceiver-learned", 1)]
 
 
