@@ -8,6 +8,8 @@
 #   - a `docs/....md` or `README.md` path that does not exist (relative to the repository root; the two reference
 #     pages are exempt from this rule alone, as they quote other projects' docs/ paths), or a script path under
 #     `tools/` that does not exist (`tools/qa/soak.sh`);
+#   - a Swift file (`PassCost.swift`, `Runtime/PassCost.swift`, `PerceiverEngine/Model/Runtime/PassCost.swift`)
+#     that is no file under Sources/ or Tests/ (nor a path from the root) with that name or path ending;
 #   - a path followed by a quoted heading (`docs/security.md "Hostile input"`, also `...md's "..."` and
 #     `...md, "..."`) when no heading of that page has that text;
 #   - a reference page followed by section numbers (`docs/reference/perceiver.md A.7, B.9.5-7`,
@@ -38,6 +40,9 @@ OLD_NAME = re.compile(r'\b(' + '|'.join(['PERCEIVER', 'SERVING', 'STYLE']) + r')
 # A repository path to a Markdown page: docs/... or README.md, not part of a longer path or a repo:path.
 PAGE_PATH = re.compile(r'(?<![\w./:@-])((?:docs/[\w./-]*?[\w-]+|README)\.md)\b')
 TOOL_PATH = re.compile(r'(?<![\w./:@-])(tools/[\w./-]*[\w-]\.(?:py|sh|txt|md))\b')
+SWIFT_FILE = re.compile(r'(?<![\w/+.-])([\w/+.-]*[\w+-]\.swift)\b')
+# Names that stand for a kind of file, not a file.
+SWIFT_PATTERNS = {'main.swift', 'Type+Concern.swift'}
 QUOTED_HEADING = re.compile(r'''^(?:'s|,)? "([^"]+)"''')
 # A reference page's name with whatever path precedes it.
 REFERENCE_NAME = re.compile(r'(?<![\w./-])((?:[\w.-]+/)*)(perceiver|serving)\.md\b')
@@ -103,6 +108,16 @@ def check_sections(page, cited, where, failures):
                 failures.append(f'{where}: {page} has no section {section}')
 
 
+SWIFT_FILES = set()
+for top in ('Sources', 'Tests'):
+    for folder, _, names in os.walk(top):
+        SWIFT_FILES.update(os.path.join(folder, name) for name in names if name.endswith('.swift'))
+
+
+def swift_file_exists(cited):
+    return cited in SWIFT_PATTERNS or os.path.isfile(cited) or any(f.endswith('/' + cited) for f in SWIFT_FILES)
+
+
 failures, citations = [], 0
 for file in sys.argv[1:]:
     try:
@@ -127,6 +142,10 @@ for file in sys.argv[1:]:
             quoted = QUOTED_HEADING.match(line[match.end():])
             if quoted and quoted.group(1) not in headings(page)[0]:
                 failures.append(f'{where}: no heading of {page} reads "{quoted.group(1)}"')
+        for match in SWIFT_FILE.finditer(line):
+            citations += 1
+            if not swift_file_exists(match.group(1)):
+                failures.append(f'{where}: no Swift file {match.group(1)} under Sources/ or Tests/')
         for match in TOOL_PATH.finditer(line):
             citations += 1
             if not os.path.isfile(match.group(1)):
