@@ -29,10 +29,12 @@ else
     < <(find Sources Tests tools docs deploy -type f -not -path '*/__pycache__/*' | LC_ALL=C sort)
 fi
 
-exec python3 - "${SCANNED[@]}" <<'PYTHON'
+PYTHONPATH=Tests/cli PYTHONDONTWRITEBYTECODE=1 exec python3 - "${SCANNED[@]}" <<'PYTHON'
 import os
 import re
 import sys
+
+from markdown_pages import lines_with_headings, report
 
 REFERENCE_PAGES = {'docs/reference/perceiver.md', 'docs/reference/serving.md'}
 # The notes' names, spelled so that this script does not cite them itself.
@@ -49,37 +51,27 @@ REFERENCE_NAME = re.compile(r'(?<![\w./-])((?:[\w.-]+/)*)(perceiver|serving)\.md
 SECTION = r'(?:TL;DR \d+|[A-E](?:\.\d+)+|\d+(?:\.\d+)*)'
 PART = SECTION + r'(?:-(?:[A-E]\.)?\d+(?:\.\d+)*)?'
 SECTIONS = re.compile(r'^ (' + PART + r'(?:(?:, | and )' + PART + r')*)')
-HEADING = re.compile(r'^ {0,3}#{1,6}[ \t]+(.*?)[ \t]*#*[ \t]*$')
-FENCE = re.compile(r'^ {0,3}(`{3,}|~{3,})')
 
 
 def headings(path, cache={}):
     """(heading texts, section numbers, TL;DR item numbers) of the Markdown page at `path`."""
     if path not in cache:
         texts, numbers, tldr = set(), set(), set()
-        in_tldr, fence = False, None
+        in_tldr = False
         with open(path, encoding='utf-8') as f:
-            for line in f:
-                line = line.rstrip('\n')
-                match = FENCE.match(line)
-                if match and (fence is None or match.group(1)[0] == fence[0]):
-                    fence = match.group(1) if fence is None else None
-                    continue
-                if fence is not None:
-                    continue
-                match = HEADING.match(line)
-                if match:
-                    text = match.group(1)
-                    texts.add(text)
-                    texts.add(text.replace('`', ''))
-                    first = text.split(' ', 1)[0].rstrip('.:')
-                    if re.fullmatch(r'[A-E](?:\.\d+)+|\d+(?:\.\d+)*', first):
-                        numbers.add(first)
-                    in_tldr = first == 'TL;DR'
-                    continue
-                item = re.match(r'^(\d+)\. ', line)
-                if in_tldr and item:
-                    tldr.add(item.group(1))
+            text = f.read()
+        for line, heading in lines_with_headings(text):
+            if heading is not None:
+                texts.add(heading)
+                texts.add(heading.replace('`', ''))
+                first = heading.split(' ', 1)[0].rstrip('.:')
+                if re.fullmatch(r'[A-E](?:\.\d+)+|\d+(?:\.\d+)*', first):
+                    numbers.add(first)
+                in_tldr = first == 'TL;DR'
+                continue
+            item = re.match(r'^(\d+)\. ', line)
+            if in_tldr and item:
+                tldr.add(item.group(1))
         cache[path] = (texts, numbers, tldr)
     return cache[path]
 
@@ -163,11 +155,6 @@ for file in sys.argv[1:]:
                 failures.append(f'{where}: "{name}.md {cited.group(1)}" without its path: cite {page}')
             check_sections(page, cited.group(1), where, failures)
 
-for failure in failures:
-    print('FAIL ' + failure, file=sys.stderr)
-summary = f'{citations} citations of pages and sections in {len(sys.argv) - 1} files'
-if failures:
-    print(f'docs citations: {len(failures)} wrong in {summary}', file=sys.stderr)
-    sys.exit(1)
-print(f'docs citations: {summary}, all resolve')
+report('docs citations', failures, f'{citations} citations of pages and sections in {len(sys.argv) - 1} files',
+       'wrong')
 PYTHON

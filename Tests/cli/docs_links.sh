@@ -18,36 +18,20 @@ else
   PAGES+=(tools/README.md)
 fi
 
-exec python3 - "${PAGES[@]}" <<'PYTHON'
+PYTHONPATH=Tests/cli PYTHONDONTWRITEBYTECODE=1 exec python3 - "${PAGES[@]}" <<'PYTHON'
 import os
 import re
 import sys
 import urllib.parse
 
-FENCE = re.compile(r'^ {0,3}(`{3,}|~{3,})')
-ATX = re.compile(r'^ {0,3}(#{1,6})[ \t]+(.*?)[ \t]*#*[ \t]*$')
-SETEXT = re.compile(r'^ {0,3}(=+|-+)[ \t]*$')
+from markdown_pages import lines_outside_code, lines_with_headings, report
+
 CODE_SPAN = re.compile(r'(`+)(.+?)\1', re.S)
 INLINE_LINK = re.compile(r'!?\[((?:[^\[\]]|\[[^\[\]]*\])*)\]\(\s*<?([^)\s>]*)>?(?:\s+"[^"]*")?\s*\)')
 REFERENCE_DEF = re.compile(r'^ {0,3}\[[^\]]+\]:\s*<?(\S+?)>?(?:\s+"[^"]*")?\s*$')
 HTML_HREF = re.compile(r'<a\s[^>]*href="([^"]+)"', re.I)
 HTML_ANCHOR = re.compile(r'<a\s[^>]*(?:id|name)="([^"]+)"', re.I)
 EXTERNAL = re.compile(r'^([a-zA-Z][a-zA-Z0-9+.-]*:|//)')
-
-
-def lines_outside_code(text):
-    """(line number, line) for every line outside fenced code blocks."""
-    fence = None
-    for number, line in enumerate(text.split('\n'), 1):
-        match = FENCE.match(line)
-        if fence is None:
-            if match:
-                fence = match.group(1)
-                continue
-            yield number, line
-        elif match and match.group(1)[0] == fence[0] and len(match.group(1)) >= len(fence) \
-                and line.strip() == match.group(1):
-            fence = None
 
 
 def slug(heading):
@@ -71,17 +55,9 @@ def anchors(path):
     with open(path, encoding='utf-8') as f:
         text = f.read()
     found, counts = set(), {}
-    previous = None
-    for _, line in lines_outside_code(text):
+    for line, heading in lines_with_headings(text):
         for name in HTML_ANCHOR.findall(line):
             found.add(name)
-        heading = None
-        match = ATX.match(line)
-        if match:
-            heading = match.group(2)
-        elif previous and previous.strip() and SETEXT.match(line) and not previous.lstrip().startswith(('-', '*', '|')):
-            heading = previous
-        previous = line
         if heading is None:
             continue
         base = slug(heading)
@@ -130,11 +106,6 @@ for page in pages:
         if urllib.parse.unquote(fragment) not in anchors(resolved):
             failures.append(f'{where}: no heading of {resolved} makes the anchor #{fragment}')
 
-for failure in failures:
-    print('FAIL ' + failure, file=sys.stderr)
-summary = f'{checked} relative links ({with_anchor} with an anchor) in {len(pages)} pages'
-if failures:
-    print(f'docs links: {len(failures)} broken of {summary}', file=sys.stderr)
-    sys.exit(1)
-print(f'docs links: {summary}, all resolve')
+report('docs links', failures, f'{checked} relative links ({with_anchor} with an anchor) in {len(pages)} pages',
+       'broken')
 PYTHON
