@@ -13,7 +13,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
-        // System libraries: each is imported by exactly one Swift module (STYLE.md).
+        // System libraries: each is imported by exactly one Swift module (docs/development/style.md).
         .systemLibrary(name: "CDNNL", path: "Sources/CDNNL"),
         .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "openssl",
                        providers: [.apt(["libssl-dev"])]),
@@ -56,7 +56,7 @@ let package = Package(
         ]),
 
         // Fuzzing (issue 7): entry functions with their invariants in one library; one tiny executable per
-        // target, a libFuzzer entry point with -DFUZZING (tools/fuzz.sh) and a reproducer without it.
+        // target, a libFuzzer entry point with -DFUZZING (tools/qa/fuzz.sh) and a reproducer without it.
         .target(name: "Fuzzing", dependencies: ["HTTPServer", "ModelServer", "PerceiverEngine", "ImageCodecs", "JSONKit",
                                                 "Support", "HTTPParserTestSupport"]),
         .executableTarget(name: "FuzzHTTPParser", dependencies: ["Fuzzing"], path: "Sources/Fuzz/HTTPParser"),

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Installs perceiverd as a systemd service (see DOCS "Running under systemd"):
+# Installs perceiverd as a systemd service (see docs/deployment.md "Running under systemd"):
 #   /usr/local/bin/perceiverd                     the release binary (--binary PATH, else .build/release/perceiverd,
 #                                                 built with `swift build -c release` when missing)
 #   /etc/systemd/system/perceiverd.service        deploy/perceiverd.service
 #   /usr/local/share/perceiverd/models/<name>/    the model directories config.json serves
-#   /usr/local/share/doc/perceiverd/README.md     the README (the unit's Documentation=)
+#   /usr/local/share/doc/perceiverd/README.md     the README and, beside it, the docs/ tree its links lead to
+#   /usr/local/share/doc/perceiverd/docs/         (the unit's Documentation=)
 #   /etc/perceiverd/config.json                   config.json with model paths pointing at the directory above
 #                                                 (deploy/render-config.sh). An existing config.json that differs
 #                                                 is never overwritten: the new one goes to config.json.new.
@@ -60,6 +61,19 @@ fi
 
 changes=0
 note() { echo "  $*"; changes=$((changes + 1)); }
+
+# install_tree SRC DEST: copies the directory whole (directories 755, files 644) when any file differs, is
+# missing or is extra; DEST belongs to this script.
+install_tree() {
+  local src=$1 dest=$root$2
+  if [ -d "$dest" ] && diff -r -q "$src" "$dest" >/dev/null 2>&1; then return; fi
+  local verb=installed; [ -e "$dest" ] && verb=updated
+  rm -rf "$dest"
+  mkdir -p "$(dirname "$dest")"
+  cp -R --no-preserve=mode,ownership "$src" "$dest"
+  find "$dest" -type d -exec chmod 755 {} + && find "$dest" -type f -exec chmod 644 {} +
+  note "$verb $2"
+}
 
 # install_file SRC DEST MODE: copies when content or mode differ.
 install_file() {
@@ -133,6 +147,7 @@ unit_before=$(file_sum "$root$unit")
 install_file "$binary" "$prefix_bin" 755
 install_file "$repo/deploy/perceiverd.service" "$unit" 644
 install_file "$repo/README.md" "$doc/README.md" 644
+install_tree "$repo/docs" "$doc/docs"
 
 # Models: each served directory copied whole; a directory that differs in any file is replaced; directories no
 # longer served are removed (the models directory belongs to this script).
@@ -142,13 +157,7 @@ while IFS= read -r src; do
   name=$(basename "$src")
   wanted+=("$name")
   [ -d "$src" ] || { echo "install.sh: model directory $src (from $config) does not exist" >&2; exit 1; }
-  dest=$root$models_dir/$name
-  if [ -d "$dest" ] && diff -r -q "$src" "$dest" >/dev/null 2>&1; then continue; fi
-  verb=installed; [ -e "$dest" ] && verb=updated
-  rm -rf "$dest"
-  cp -R --no-preserve=mode,ownership "$src" "$dest"
-  find "$dest" -type d -exec chmod 755 {} + && find "$dest" -type f -exec chmod 644 {} +
-  note "$verb $models_dir/$name"
+  install_tree "$src" "$models_dir/$name"
 done < <("$repo/deploy/render-config.sh" --model-dirs "$config")
 for existing in "$root$models_dir"/*; do
   [ -e "$existing" ] || continue

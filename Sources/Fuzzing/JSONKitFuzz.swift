@@ -11,7 +11,7 @@ import JSONKit
 /// unless JSONKit refuses it for a documented strictness: invalid UTF-8 or another encoding, a lone
 /// surrogate escape, a trailing comma, or nesting beyond its depth limit.
 enum JSONKitFuzz {
-    /// Deep enough for any input of `tools/fuzz.sh`'s 8 KiB, shallow enough for the tree's recursion.
+    /// Deep enough for any input of `tools/qa/fuzz.sh`'s 8 KiB, shallow enough for the tree's recursion.
     static let options = JSONOptions(maxDepth: 512)
 
     static func run(_ bytes: UnsafeRawBufferPointer) {

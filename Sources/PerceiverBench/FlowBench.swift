@@ -7,7 +7,7 @@ import Support
 /// random weights): time and peak resident memory, for the full field or for chosen pixels.
 ///
 /// Peak memory is the process's high-water mark (`VmHWM`), so each mode runs in its own process:
-/// `tools/bench_flow.sh` runs both and prints the ratio.
+/// `tools/bench/bench_flow.sh` runs both and prints the ratio.
 struct FlowBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "flow",
@@ -69,7 +69,7 @@ struct FlowBench: ParsableCommand {
                      "\(shape)", times[times.count / 2], times[0], times[times.count - 1], Self.megabytes("VmHWM")))
     }
 
-    /// `deepmind/optical-flow-perceiver`'s config (PERCEIVER.md D.1): 41,057,134 parameters.
+    /// `deepmind/optical-flow-perceiver`'s config (docs/reference/perceiver.md D.1): 41,057,134 parameters.
     static var opticalFlowPerceiver: PerceiverConfig {
         var config = PerceiverConfig(architecture: "PerceiverForOpticalFlow")
         config.dModel = 322

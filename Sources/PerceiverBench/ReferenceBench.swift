@@ -2,14 +2,14 @@ import ArgumentParser
 import Foundation
 import PerceiverEngine
 
-/// One (checkpoint, batch, precision) measurement for `tools/bench_reference.sh`, which runs PyTorch on the
-/// same checkpoint and inputs (`tools/bench_reference.py run`) and compares the two.
+/// One (checkpoint, batch, precision) measurement for `tools/bench/bench_reference.sh`, which runs PyTorch on the
+/// same checkpoint and inputs (`tools/bench/bench_reference.py run`) and compares the two.
 ///
 /// Peak memory is the process's high-water mark, so the driver runs each measurement in its own process.
 struct ReferenceBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "reference",
-        abstract: "Time one saved model at one batch size and precision (the Swift side of tools/bench_reference.sh).")
+        abstract: "Time one saved model at one batch size and precision (for tools/bench/bench_reference.sh).")
 
     @Option(help: ArgumentHelp("A save_pretrained directory (masked LM or image classifier).", valueName: "dir"))
     var model: String
@@ -87,7 +87,7 @@ struct ReferenceBench: ParsableCommand {
         return usage.ru_minflt
     }
 
-    /// The inputs `tools/bench_reference.py` builds for the same model: byte ids `6 + (i * 7919) % 256` with
+    /// The inputs `tools/bench/bench_reference.py` builds for the same model: byte ids `6 + (i * 7919) % 256` with
     /// a full mask, or pixels `sin(0.01 * i)` over `(B, 3, 224, 224)`; i is the flat element index.
     static func inputs(for model: PerceiverModel, batch: Int, sequence: Int) throws -> ModelInputs {
         switch model.architecture.task {

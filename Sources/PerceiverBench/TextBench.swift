@@ -7,7 +7,7 @@ import PerceiverEngine
 struct PerceiverBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "PerceiverBench",
-        abstract: "Time the engine on real-sized Perceiver IO configs (PERCEIVER.md D.1, random weights).",
+        abstract: "Time the engine on real-sized configs with random weights (docs/reference/perceiver.md D.1).",
         subcommands: [TextBench.self, FlowBench.self, ReferenceBench.self, PeakBench.self, JSONBench.self],
         defaultSubcommand: TextBench.self)
 }
@@ -72,7 +72,7 @@ struct TextBench: ParsableCommand {
         }
     }
 
-    /// `deepmind/language-perceiver`'s config (PERCEIVER.md D.1): 201,108,230 parameters.
+    /// `deepmind/language-perceiver`'s config (docs/reference/perceiver.md D.1): 201,108,230 parameters.
     static var languagePerceiver: PerceiverConfig {
         var config = PerceiverConfig(architecture: "PerceiverForMaskedLM")
         config.dModel = 768

@@ -10,7 +10,7 @@ struct ServeCommand: ParsableCommand {
         commandName: "serve",
         abstract: "Serve models over HTTP: KServe V2 (/v2/...), the task endpoint /infer, /health and /metrics.",
         discussion: """
-        Reads the configuration file (JSON; every key is in the README's "Configuration" table), then applies \
+        Reads the configuration file (JSON; every key is in docs/serving.md, "Configuration"), then applies \
         the flags. Binds the listeners, loads and warms every model, then logs `ready`; until then \
         /v2/health/ready and the model routes answer 503.
 
@@ -56,7 +56,7 @@ struct ServeCommand: ParsableCommand {
     func run() throws {
         // Before anything starts a thread: a SIGTERM from now on is a drain, never an abrupt end.
         Daemon.holdSignals()
-        // Activations reuse resident heap memory between passes (see HeapPolicy and README "Memory").
+        // Activations reuse resident heap memory between passes (see HeapPolicy and docs/engine.md "Memory").
         HeapPolicy.retainFreedMemory()
         let settings: ServerConfiguration
         do {

@@ -1,6 +1,7 @@
 import Foundation
 
-/// The image files and PIL's decoded pixels written by tools/make_image_fixtures.py, in the engine tests' fixtures.
+/// The image files and PIL's decoded pixels written by tools/fixtures/make_image_fixtures.py, in the engine
+/// tests' fixtures.
 enum ImageFixtures {
     static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("PerceiverEngineTests/Fixtures/images").path

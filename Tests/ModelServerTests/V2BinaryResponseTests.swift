@@ -4,7 +4,7 @@ import ModelServer
 import PerceiverEngine
 
 @Suite struct V2BinaryResponseTests {
-    /// SERVING.md 1.9: model "mymodel" version "1", id "42", output0 FP32 [2,4] = 0, 2, ..., 14.
+    /// docs/reference/serving.md 1.9: model "mymodel" version "1", id "42", output0 FP32 [2,4] = 0, 2, ..., 14.
     static func example(binary: Bool) -> V2InferenceResponse {
         let output = V2Tensor(name: "output0", datatype: "FP32", shape: [2, 4],
                               data: .floats((0..<8).map { Float(2 * $0) }))

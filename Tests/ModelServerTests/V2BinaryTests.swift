@@ -185,7 +185,7 @@ let textSpecs = [
     }
 
     @Test func theSpecExampleRequestParses() throws {
-        // SERVING.md 1.9(b), as tritonclient sends it: IHCL 174, Content-Length 206.
+        // docs/reference/serving.md 1.9(b), as tritonclient sends it: IHCL 174, Content-Length 206.
         let json = #"{"id":"42","inputs":[{"name":"input0","shape":[2,4],"datatype":"FP32","parameters":"#
             + #"{"binary_data_size":32}}],"outputs":[{"name":"output0","parameters":{"binary_data":true}}]}"#
         let values: [UInt32] = [0, 0x3F80_0000, 0x4000_0000, 0x4040_0000, 0x4080_0000, 0x40A0_0000, 0x40C0_0000,

@@ -1,12 +1,11 @@
 #!/usr/bin/env bash
-# Docs links: every relative link in README.md and docs/**/*.md must point to a file or directory that exists,
-# and a link with a #fragment into a Markdown page must name an anchor that one of that page's headings produces
-# (or an explicit <a id="..."> / <a name="...">). Anchors follow GitHub's rules: the heading's text (inline code
-# and link text kept, markup dropped) in lowercase, every character that is not a letter, digit, space, `-` or
+# Docs links: every relative link in README.md, docs/**/*.md and tools/README.md must point to a file or directory
+# that exists, and a link with a #fragment into a Markdown page must name an anchor that one of that page's headings
+# produces (or an explicit <a id="..."> / <a name="...">). Anchors follow GitHub's rules: the heading's text (inline
+# code and link text kept, markup dropped) in lowercase, every character that is not a letter, digit, space, `-` or
 # `_` dropped, spaces turned into `-`, and a repeated anchor suffixed -1, -2, ... Links inside fenced code blocks
-# and inline code are not links; absolute URLs (http:, https:, mailto:, //) are not checked.
-# DOCS="a.md b.md" checks those files instead (to test this script). Run by `make test` after
-# Tests/cli/readme_examples.sh.
+# and inline code are not links; absolute URLs (http:, https:, mailto:, //) are not checked. DOCS="a.md b.md" checks
+# those files instead (to test this script). Run by `make test` after Tests/cli/readme_examples.sh.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 command -v python3 >/dev/null || { echo "docs links: python3 is missing (make deps installs it)" >&2; exit 1; }
@@ -16,38 +15,23 @@ if [ -n "${DOCS:-}" ]; then
 else
   PAGES=(README.md)
   while IFS= read -r page; do PAGES+=("$page"); done < <(find docs -name '*.md' -type f | LC_ALL=C sort)
+  PAGES+=(tools/README.md)
 fi
 
-exec python3 - "${PAGES[@]}" <<'PYTHON'
+PYTHONPATH=Tests/cli PYTHONDONTWRITEBYTECODE=1 exec python3 - "${PAGES[@]}" <<'PYTHON'
 import os
 import re
 import sys
 import urllib.parse
 
-FENCE = re.compile(r'^ {0,3}(`{3,}|~{3,})')
-ATX = re.compile(r'^ {0,3}(#{1,6})[ \t]+(.*?)[ \t]*#*[ \t]*$')
-SETEXT = re.compile(r'^ {0,3}(=+|-+)[ \t]*$')
+from markdown_pages import lines_outside_code, lines_with_headings, report
+
 CODE_SPAN = re.compile(r'(`+)(.+?)\1', re.S)
 INLINE_LINK = re.compile(r'!?\[((?:[^\[\]]|\[[^\[\]]*\])*)\]\(\s*<?([^)\s>]*)>?(?:\s+"[^"]*")?\s*\)')
 REFERENCE_DEF = re.compile(r'^ {0,3}\[[^\]]+\]:\s*<?(\S+?)>?(?:\s+"[^"]*")?\s*$')
 HTML_HREF = re.compile(r'<a\s[^>]*href="([^"]+)"', re.I)
 HTML_ANCHOR = re.compile(r'<a\s[^>]*(?:id|name)="([^"]+)"', re.I)
 EXTERNAL = re.compile(r'^([a-zA-Z][a-zA-Z0-9+.-]*:|//)')
-
-
-def lines_outside_code(text):
-    """(line number, line) for every line outside fenced code blocks."""
-    fence = None
-    for number, line in enumerate(text.split('\n'), 1):
-        match = FENCE.match(line)
-        if fence is None:
-            if match:
-                fence = match.group(1)
-                continue
-            yield number, line
-        elif match and match.group(1)[0] == fence[0] and len(match.group(1)) >= len(fence) \
-                and line.strip() == match.group(1):
-            fence = None
 
 
 def slug(heading):
@@ -71,17 +55,9 @@ def anchors(path):
     with open(path, encoding='utf-8') as f:
         text = f.read()
     found, counts = set(), {}
-    previous = None
-    for _, line in lines_outside_code(text):
+    for line, heading in lines_with_headings(text):
         for name in HTML_ANCHOR.findall(line):
             found.add(name)
-        heading = None
-        match = ATX.match(line)
-        if match:
-            heading = match.group(2)
-        elif previous and previous.strip() and SETEXT.match(line) and not previous.lstrip().startswith(('-', '*', '|')):
-            heading = previous
-        previous = line
         if heading is None:
             continue
         base = slug(heading)
@@ -130,11 +106,6 @@ for page in pages:
         if urllib.parse.unquote(fragment) not in anchors(resolved):
             failures.append(f'{where}: no heading of {resolved} makes the anchor #{fragment}')
 
-for failure in failures:
-    print('FAIL ' + failure, file=sys.stderr)
-summary = f'{checked} relative links ({with_anchor} with an anchor) in {len(pages)} pages'
-if failures:
-    print(f'docs links: {len(failures)} broken of {summary}', file=sys.stderr)
-    sys.exit(1)
-print(f'docs links: {summary}, all resolve')
+report('docs links', failures, f'{checked} relative links ({with_anchor} with an anchor) in {len(pages)} pages',
+       'broken')
 PYTHON

@@ -8,9 +8,10 @@
 #               send READY=1, WATCHDOG=1 and STOPPING=1, exit 0 after SIGTERM, and make no system call outside
 #               the unit's SystemCallFilter (@system-service minus @privileged, expanded by systemd-analyze).
 #   install     deploy/install.sh into a temporary --root twice (the second changes nothing: same checksums),
-#               the installed binary serving the installed config (as uid 10001 when run as root) until
-#               /v2/health/ready, then SIGTERM; an edited config is kept (config.json.new); --uninstall leaves
-#               only /etc/perceiverd, --purge nothing.
+#               the README's links into the installed docs/ tree resolving beside it, the installed binary
+#               serving the installed config (as uid 10001 when run as root) until /v2/health/ready, then
+#               SIGTERM; an edited config is kept (config.json.new); --uninstall leaves only /etc/perceiverd,
+#               --purge nothing.
 #   kubernetes  kubernetes-validate --strict (Kubernetes 1.30 schemas) on deploy/kubernetes/*.yaml and
 #               Tests/deploy/validate_kserve.py on deploy/kubernetes/kserve/*.yaml; broken copies (unknown
 #               field, wrong type) must be rejected; the ConfigMap must equal the rendered config.json; the
@@ -184,9 +185,16 @@ if [ $rc2 = 0 ] && grep -q 'nothing changed' <<<"$out2" && [ "$sums1" = "$sums2"
   pass "install-idempotent: second run: 'nothing changed', $(grep -c '^[0-9a-f]\{64\} ' <<<"$sums2") files with identical checksums and modes"
 else fail "install-idempotent: exit $rc2" "$out2"$'\n'"$(diff <(echo "$sums1") <(echo "$sums2"))"; fi
 for path in usr/local/bin/perceiverd etc/systemd/system/perceiverd.service etc/perceiverd/config.json \
-            usr/local/share/doc/perceiverd/README.md; do
+            usr/local/share/doc/perceiverd/README.md usr/local/share/doc/perceiverd/docs/deployment.md; do
   [ -f "$root/$path" ] || fail "install-layout: no /$path"
 done
+# The installed README's links into docs/ resolve beside it, and the docs tree is the repository's.
+doc=$root/usr/local/share/doc/perceiverd
+links=$(grep -o '](docs/[^)#]*' "$doc/README.md" | sed 's/^](//' | sort -u)
+dangling=""; for link in $links; do [ -e "$doc/$link" ] || dangling="$dangling $link"; done
+if [ -n "$links" ] && [ -z "$dangling" ] && diff -r -q docs "$doc/docs" >/dev/null; then
+  pass "install-docs: the README's $(echo $links | wc -w) links into docs/ resolve in /usr/local/share/doc/perceiverd"
+else fail "install-docs: dangling:$dangling" "$(diff -r -q docs "$doc/docs")"; fi
 cmp -s deploy/perceiverd.service "$root/etc/systemd/system/perceiverd.service" || fail "install-unit: installed unit differs"
 # Every model path in the installed config exists under the root; nothing else is in the models directory.
 config_models=$(jq -r '.models[].path' "$root/etc/perceiverd/config.json")

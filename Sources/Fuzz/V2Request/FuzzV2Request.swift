@@ -1,6 +1,6 @@
 import Fuzzing
 
-// Built two ways. With -DFUZZING (tools/fuzz.sh, with --sanitize=fuzzer) only libFuzzer's entry point, and
+// Built two ways. With -DFUZZING (tools/qa/fuzz.sh, with --sanitize=fuzzer) only libFuzzer's entry point, and
 // libFuzzer's main runs it. Without, a reproducer: `swift run FuzzV2Request FILE|DIR...`. Not main.swift:
 // --sanitize=fuzzer parses the file as a library, and even an inactive #if branch may not hold top-level code.
 #if FUZZING

@@ -1,4 +1,4 @@
-/// Everything the HTTP layer needs to know: where to listen and every limit (STYLE.md: every limit is
+/// Everything the HTTP layer needs to know: where to listen and every limit (docs/development/style.md: every limit is
 /// configuration with a sensible default).
 public struct HTTPServerConfiguration: Sendable {
     public var host: String

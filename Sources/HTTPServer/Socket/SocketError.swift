@@ -1,6 +1,7 @@
 import Glibc
 
-/// A failed socket system call: which call, on what, and `errno` (STYLE.md: failed syscalls carry errno).
+/// A failed socket system call: which call, on what, and `errno` (docs/development/style.md: failed syscalls
+/// carry errno).
 public struct SocketError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The call that failed, e.g. `bind`.
     public var operation: String

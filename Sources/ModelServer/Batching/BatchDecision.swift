@@ -9,7 +9,7 @@ enum BatchDecision: Equatable {
     /// The queue's head does not fit the memory left by the passes running now: wait until one finishes.
     case blocked
 
-    /// Triton's dynamic batcher (SERVING.md 2.2): take waiting requests in order while their rows fit in
+    /// Triton's dynamic batcher (docs/reference/serving.md 2.2): take waiting requests in order while their rows fit in
     /// `maxBatchSize`; run at once when the batch is full, when the next request cannot join it, or when a
     /// prefix of it has a preferred size (the largest such prefix); otherwise hold it until the oldest of
     /// them has waited `maxQueueDelay`. A delay of 0, or `flush` (draining), never holds.

@@ -1,4 +1,4 @@
-/// One model's batching rules, with Triton's semantics (SERVING.md 2.2 and 2.3), resolved from its
+/// One model's batching rules, with Triton's semantics (docs/reference/serving.md 2.2 and 2.3), resolved from its
 /// `ModelConfiguration`.
 struct BatchingPolicy: Sendable, Equatable {
     /// Most rows (B) in one forward pass.

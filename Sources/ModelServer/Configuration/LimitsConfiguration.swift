@@ -1,6 +1,6 @@
 /// What one request, one client and all clients together may take: bytes, connections, threads and, for the
 /// engine, input and output sizes. Every limit is at least 1 unless it says otherwise. The `limits` object of
-/// the config file; `docs` and the README's configuration table give each key.
+/// the config file; docs/serving.md "Configuration" gives each key.
 public struct LimitsConfiguration: Sendable, Equatable {
     /// Longest request line (414 beyond).
     public var maxRequestLineBytes = 8 * 1024

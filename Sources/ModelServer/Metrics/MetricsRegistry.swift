@@ -12,9 +12,10 @@ public final class MetricsRegistry: @unchecked Sendable {
     public enum FailureReason: String, CaseIterable, Sendable {
         /// The request was malformed or did not fit the model (a 4xx answer).
         case invalid
-        /// The model's queue was full (503).
+        /// The model's queue was full, or another 503 (still loading, draining, the work pool full).
         case rejected
-        /// The deadline passed before the answer (504).
+        /// The request's queue timeout passed before it reached compute (503 `request timeout expired`, as
+        /// Triton answers; `RequestError.timeoutExpired`).
         case timeout
         /// The client went away before the answer.
         case canceled

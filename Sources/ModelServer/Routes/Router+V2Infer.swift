@@ -7,7 +7,8 @@ extension Router {
     func v2Infer(_ request: HTTPRequest, model served: ServedModel, context: RequestContext,
                  respond: @escaping @Sendable (HTTPResponse) -> Void) {
         let start = Date()
-        // Decoding and checking happen here, on the work pool; only the forward pass goes to the model.
+        // Decoding and checking happen here, on the work pool (the router calls this through `offload`); only the
+        // forward pass goes to the model's queue.
         let parsed: V2InferenceRequest
         let inputs: ModelInputs
         do {

@@ -22,8 +22,8 @@ extension ModelInputs {
 
     /// Refuses NaN and ±Inf in a float tensor. The engine would carry them through every layer norm and
     /// softmax into all of the row's outputs, which is never what a client meant; a 400 naming the first
-    /// such element is (README "NaN and infinity"). Binary data can hold them; JSON numbers beyond the FP32
-    /// range are refused as they are decoded, in the same words (`V2Tensor.dataError`).
+    /// such element is (docs/security.md "Hostile input", NaN and infinity). Binary data can hold them; JSON
+    /// numbers beyond the FP32 range are refused as they are decoded, in the same words (`V2Tensor.dataError`).
     /// - Throws: `RequestError.badTensor` naming the element.
     private static func requireFinite(_ tensor: V2Tensor) throws(RequestError) {
         guard case .floats(let values) = tensor.data, let index = values.firstIndex(where: { !$0.isFinite }) else {

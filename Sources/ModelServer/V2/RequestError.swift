@@ -12,7 +12,7 @@ public enum RequestError: Error, Equatable, Sendable {
     case unknownOutput(name: String, available: [String])
     /// The `Inference-Header-Content-Length` header is not a decimal integer.
     case badInferenceHeaderLength(String)
-    /// `Inference-Header-Content-Length` is negative or beyond the body (SERVING.md 1.8).
+    /// `Inference-Header-Content-Length` is negative or beyond the body (docs/reference/serving.md 1.8).
     case inferenceHeaderOutOfRange(length: Int, bodyLength: Int)
     /// The binary section after the JSON header is not the sum of the inputs' `binary_data_size`.
     case binaryDataLength(declared: Int, actual: Int)

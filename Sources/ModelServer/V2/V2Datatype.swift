@@ -1,4 +1,4 @@
-/// A KServe V2 tensor datatype (SERVING.md 1.6) with its binary element size (1.8).
+/// A KServe V2 tensor datatype (docs/reference/serving.md 1.6) with its binary element size (1.8).
 public enum V2Datatype: String, Sendable, CaseIterable {
     case bool = "BOOL"
     case uint8 = "UINT8", uint16 = "UINT16", uint32 = "UINT32", uint64 = "UINT64"
@@ -25,7 +25,7 @@ public enum V2Datatype: String, Sendable, CaseIterable {
         }
     }
 
-    /// Whether JSON `data` can carry it: FP16 and BF16 have no JSON form (SERVING.md 1.5), and these
+    /// Whether JSON `data` can carry it: FP16 and BF16 have no JSON form (docs/reference/serving.md 1.5), and these
     /// models take no BYTES at all.
     var hasJSONForm: Bool { self != .fp16 && self != .bf16 && self != .bytes }
 }

@@ -2,7 +2,7 @@ import Foundation
 import PerceiverEngine
 
 // Binary tensor data in requests: the section after the JSON header, and raw binary bodies
-// (Triton's binary tensor data extension, SERVING.md 1.8).
+// (Triton's binary tensor data extension, docs/reference/serving.md 1.8).
 
 extension V2InferenceRequest {
     /// The inputs with each binary one's bytes taken from `binary`, in input order, and each JSON one's

@@ -2,8 +2,8 @@ import Foundation
 import JSONKit
 import PerceiverEngine
 
-// The JSON part of a request: the whole body, or the header before binary tensor data (SERVING.md 1.5, 1.8).
-// One pass reads and checks every field (`V2RequestReader`); only then is each input's `data` decoded,
+// The JSON part of a request: the whole body, or the header before binary tensor data (docs/reference/serving.md 1.5,
+// 1.8). One pass reads and checks every field (`V2RequestReader`); only then is each input's `data` decoded,
 // straight from its bytes into the typed buffer.
 
 extension V2InferenceRequest {

@@ -1,14 +1,14 @@
 import Foundation
 import PerceiverEngine
 
-/// A KServe V2 inference request (`$inference_request`, SERVING.md 1.5): a JSON body, a JSON header
+/// A KServe V2 inference request (`$inference_request`, docs/reference/serving.md 1.5): a JSON body, a JSON header
 /// followed by binary tensor data, or a raw binary body (Triton's binary tensor data extension, 1.8).
 ///
 /// Unknown fields and parameters are ignored, as the protocol allows.
 public struct V2InferenceRequest: Sendable {
     /// `id`, echoed in the response.
     public var id: String?
-    /// The request-level `parameters`, unknown ones included (SERVING.md 1.10).
+    /// The request-level `parameters`, unknown ones included (docs/reference/serving.md 1.10).
     public var parameters: [String: V2Parameter]
     /// The inputs, their data decoded from JSON or binary.
     public var inputs: [V2Tensor]
@@ -34,7 +34,7 @@ public struct V2InferenceRequest: Sendable {
         try self.init(body: json, inferenceHeaderLength: nil, specs: [])
     }
 
-    /// Parses a request body framed by its `Inference-Header-Content-Length` (SERVING.md 1.8), which
+    /// Parses a request body framed by its `Inference-Header-Content-Length` (docs/reference/serving.md 1.8), which
     /// refers to the uncompressed body:
     /// - nil: the whole body is JSON;
     /// - n > 0: the first n bytes are JSON, the rest the binary data of the inputs that carry
@@ -81,10 +81,10 @@ public struct V2InferenceRequest: Sendable {
     /// The largest `timeout` or `priority` accepted: 2^40 (a timeout of about 12.7 days).
     public static let maxParameterValue = 1 << 40
 
-    /// `parameters.timeout` in microseconds, if given (SERVING.md 1.10).
+    /// `parameters.timeout` in microseconds, if given (docs/reference/serving.md 1.10).
     public var timeout: Int? { parameters["timeout"]?.intValue }
 
-    /// `parameters.priority`, if given: 1 is the highest level, 0 the default (SERVING.md 1.10).
+    /// `parameters.priority`, if given: 1 is the highest level, 0 the default (docs/reference/serving.md 1.10).
     public var priority: Int? { parameters["priority"]?.intValue }
 
     /// `parameters.latents_id`, if given: decode the latents an earlier response named, with no encoder inputs.

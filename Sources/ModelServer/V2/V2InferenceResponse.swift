@@ -1,7 +1,7 @@
 import Foundation
 
-/// A KServe V2 inference response (`$inference_response`, SERVING.md 1.5), each output as JSON `data` or as
-/// binary tensor data after the JSON (Triton's binary tensor data extension, 1.8).
+/// A KServe V2 inference response (`$inference_response`, docs/reference/serving.md 1.5), each output as JSON `data` or
+/// as binary tensor data after the JSON (Triton's binary tensor data extension, 1.8).
 public struct V2InferenceResponse: Sendable {
     public var modelName: String
     public var modelVersion: String?

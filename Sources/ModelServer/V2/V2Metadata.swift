@@ -1,10 +1,10 @@
 import Foundation
 import PerceiverEngine
 
-/// KServe V2 metadata bodies as compact JSON: server (`$metadata_server_response`, SERVING.md 1.3) and
+/// KServe V2 metadata bodies as compact JSON: server (`$metadata_server_response`, docs/reference/serving.md 1.3) and
 /// model (`$metadata_model_response`, 1.4).
 public enum V2Metadata {
-    /// The extensions this server implements: Triton's binary tensor data (SERVING.md 1.8) and
+    /// The extensions this server implements: Triton's binary tensor data (docs/reference/serving.md 1.8) and
     /// request parameters (1.10).
     public static let extensions = ["binary_tensor_data", "parameters"]
 

@@ -1,6 +1,7 @@
 import JSONKit
 
-/// One value of a KServe V2 `$parameters` object: `$string : $string | $number | $boolean` (SERVING.md 1.5).
+/// One value of a KServe V2 `$parameters` object: `$string : $string | $number | $boolean` (docs/reference/serving.md
+/// 1.5).
 public enum V2Parameter: Sendable, Equatable {
     case string(String)
     case int(Int)

@@ -2,8 +2,8 @@ import Foundation
 import JSONKit
 import PerceiverEngine
 
-/// One pass over the JSON of a V2 request (`$inference_request`, SERVING.md 1.5) with `JSONScanner`: small
-/// fields are read, each input's `data` is validated and located but not decoded, and each input is checked
+/// One pass over the JSON of a V2 request (`$inference_request`, docs/reference/serving.md 1.5) with `JSONScanner`:
+/// small fields are read, each input's `data` is validated and located but not decoded, and each input is checked
 /// (name, datatype, shape against `specs`, element count against its data) as soon as its object ends, so
 /// the first disagreement is refused before any tensor data is decoded. Unknown fields are skipped, as the
 /// protocol requires; repeated keys are refused.
@@ -180,7 +180,7 @@ struct V2RequestReader {
         return parameters
     }
 
-    /// The request `parameters`, with the reserved keys this server reads checked (SERVING.md 1.10).
+    /// The request `parameters`, with the reserved keys this server reads checked (docs/reference/serving.md 1.10).
     private static func checkedRequestParameters(_ parameters: [String: V2Parameter]) throws(RequestError)
         -> [String: V2Parameter] {
         if let flag = parameters["binary_data_output"], flag.boolValue == nil {

@@ -1,4 +1,4 @@
-/// One entry of a request's `outputs` list (`$request_output`, SERVING.md 1.5).
+/// One entry of a request's `outputs` list (`$request_output`, docs/reference/serving.md 1.5).
 public struct V2RequestedOutput: Sendable, Equatable {
     public var name: String
     /// The output's `parameters`, unknown ones included.
@@ -10,6 +10,6 @@ public struct V2RequestedOutput: Sendable, Equatable {
     }
 
     /// `parameters.binary_data`: true to return this output as binary, false for JSON, nil to follow the
-    /// request's `binary_data_output` (SERVING.md 1.8).
+    /// request's `binary_data_output` (docs/reference/serving.md 1.8).
     public var binaryData: Bool? { parameters["binary_data"]?.boolValue }
 }

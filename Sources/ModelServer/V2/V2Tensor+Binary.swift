@@ -1,7 +1,7 @@
 import Foundation
 
 // Binary tensor data: little-endian, row-major, no stride or padding; BOOL is one byte
-// (Triton's binary tensor data extension, SERVING.md 1.8).
+// (Triton's binary tensor data extension, docs/reference/serving.md 1.8).
 
 extension V2Tensor.Data {
     /// Decodes the elements of `bytes` as `datatype` (a nonzero BOOL byte is 1); the caller has checked

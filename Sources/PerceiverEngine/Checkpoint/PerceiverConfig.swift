@@ -2,7 +2,7 @@ import Foundation
 
 /// The fields of a `transformers` `PerceiverConfig` (`config.json`) that shape the computation.
 ///
-/// Missing keys take `PerceiverConfig()`'s defaults (PERCEIVER.md D.1); unknown keys are ignored, as
+/// Missing keys take `PerceiverConfig()`'s defaults (docs/reference/perceiver.md D.1); unknown keys are ignored, as
 /// `transformers` ignores them, because hub configs carry obsolete ones.
 public struct PerceiverConfig: Sendable, Equatable {
     /// `architectures[0]`, e.g. "PerceiverForMaskedLM".

@@ -13,7 +13,7 @@ import CDNNL
 ///
 /// Retention multiplies with glibc's per-thread arenas (up to eight per core): each dispatch thread that
 /// serves connections can end up with its own arena holding its own high-water mark, so under load resident
-/// memory climbed in steps for minutes (62 to 89 MiB over 180 s at 256 clients in `tools/soak.sh`). With one
+/// memory climbed in steps for minutes (62 to 89 MiB over 180 s at 256 clients in `tools/qa/soak.sh`). With one
 /// arena (`M_ARENA_MAX` 1) the same 60-s run at 256 clients stayed at 47.2 MiB from the warm-up to the end, at
 /// 3,261 req/s against 3,287 before: the engine allocates a few large buffers per pass.
 public enum HeapPolicy {

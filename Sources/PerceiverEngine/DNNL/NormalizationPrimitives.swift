@@ -3,7 +3,7 @@ import CDNNL
 extension Primitive {
     /// Layer normalization over the last axis of `(rows, channels)` with affine scale and shift.
     ///
-    /// `torch.nn.LayerNorm(channels)` with eps 1e-5: every Perceiver LayerNorm (PERCEIVER.md TL;DR 2).
+    /// `torch.nn.LayerNorm(channels)` with eps 1e-5: every Perceiver LayerNorm (docs/reference/perceiver.md TL;DR 2).
     static func layerNorm(rows: Int, channels: Int, epsilon: Float,
                           engine: dnnl_engine_t) throws(InferenceError) -> Primitive {
         var dataMD = try memoryDescriptor(dims: [rows, channels], strides: [channels, 1])

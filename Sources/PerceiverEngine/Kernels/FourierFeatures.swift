@@ -1,6 +1,7 @@
 import Foundation
 
-/// Position grids and Fourier position features, as `transformers`' Perceiver builds them (PERCEIVER.md B.8).
+/// Position grids and Fourier position features, as `transformers`' Perceiver builds them (docs/reference/perceiver.md
+/// B.8).
 ///
 /// Shape letters: P positions, d position dimensions (2 for images, 1 for audio, 3 for video),
 /// K frequency bands, F = `outputSize(...)` feature channels.

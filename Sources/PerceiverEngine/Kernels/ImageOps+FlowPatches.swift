@@ -2,7 +2,7 @@ extension ImageOps {
     /// The 3 x 3 patches of each frame, as the optical-flow model takes them: `(B, T, C, H, W)` ->
     /// `(B, T, 9·C, H, W)` with channel `(kh·3 + kw)·C + c` holding pixel `(y + kh - 1, x + kw - 1)` of channel c,
     /// zero outside the frame: TF `extract_patches` with SAME padding, as DeepMind's `patches_for_flow`, the
-    /// `transformers` tests and krasserm's `OpticalFlowProcessor` build them (PERCEIVER.md B.9.3).
+    /// `transformers` tests and krasserm's `OpticalFlowProcessor` build them (docs/reference/perceiver.md B.9.3).
     /// - Returns: `(B, T, 9·C, H, W)`.
     public static func flowPatches(_ x: [Float], batch: Int, frames: Int, channels: Int, height: Int,
                                    width: Int) -> [Float] {

@@ -2,7 +2,7 @@ extension ImageOps {
     /// Space-to-depth of a channels-first image: `(B, C, H, W)` → `(B, H/s, W/s, s·s·C)`.
     ///
     /// Mirrors HF `space_to_depth` for 4-D input: view `(B, C, H/s, s, W/s, s)`, permute `(0, 2, 4, 3, 5, 1)`;
-    /// output channel `(dh·s + dw)·C + c` (PERCEIVER.md B.9.3).
+    /// output channel `(dh·s + dw)·C + c` (docs/reference/perceiver.md B.9.3).
     /// - Precondition: `H` and `W` are multiples of `s` (torch's `view` fails otherwise).
     /// - Returns: `(B, H/s, W/s, s·s·C)`.
     public static func spaceToDepth(

@@ -1,5 +1,5 @@
-/// Image-layout kernels for the Perceiver image preprocessors (PERCEIVER.md B.9): layout changes, im2col for the
-/// 7×7 stride-2 convolution, eval-mode BatchNorm + ReLU, max pooling and space-to-depth.
+/// Image-layout kernels for the Perceiver image preprocessors (docs/reference/perceiver.md B.9): layout changes, im2col
+/// for the 7×7 stride-2 convolution, eval-mode BatchNorm + ReLU, max pooling and space-to-depth.
 ///
 /// Shape letters: B batch, C channels, H height, W width, K kernel size, OH/OW output height/width.
 /// All tensors are row-major flat `[Float]` arrays. Buffer sizes are engine-internal contracts checked with

@@ -1,7 +1,7 @@
 /// `torch.linspace(start, end, steps)` for CPU float32, bit for bit.
 ///
 /// Mirrors ATen's `linspace` CPU kernel (`RangeFactoriesKernel.cpp`), which `transformers` reaches through
-/// `build_linear_positions` and `generate_fourier_features` (PERCEIVER.md B.8):
+/// `build_linear_positions` and `generate_fourier_features` (docs/reference/perceiver.md B.8):
 /// ```
 /// step = fl32(fl32(end - start) / fl32(count - 1))
 /// x[i] = fma( step, i,           start)   for i <  count / 2

@@ -1,4 +1,5 @@
-/// The Perceiver byte-level tokenizer: `transformers`' `PerceiverTokenizer` (PERCEIVER.md B.11), with no vocab file.
+/// The Perceiver byte-level tokenizer, with no vocab file: `transformers`' `PerceiverTokenizer`
+/// (docs/reference/perceiver.md B.11).
 ///
 /// Ids 0–5 are the special tokens `[PAD]`, `[BOS]`, `[EOS]`, `[MASK]`, `[CLS]`, `[SEP]`; the UTF-8 byte `b` is id
 /// `b + 6`, so the model's vocabulary has 262 entries. (HF's `tokenizer.vocab_size` says 256; `len(tokenizer)` and

@@ -1,7 +1,7 @@
 import Testing
 @testable import ModelServer
 
-/// The batcher's pure decision, Triton's dynamic batching rules (SERVING.md 2.2).
+/// The batcher's pure decision, Triton's dynamic batching rules (docs/reference/serving.md 2.2).
 @Suite struct BatchDecisionTests {
     func policy(max: Int = 8, delayMicroseconds: Int = 0, preferred: [Int] = []) -> BatchingPolicy {
         BatchingPolicy(ModelConfiguration(name: "m", path: "/m", maxBatchSize: max,

@@ -3,7 +3,7 @@ import HTTPServer
 
 /// The hostile-input catalog: each case is sent on its own connection to `HostileDaemon` (limits in
 /// `HostileDaemon.configuration`), and after each the daemon must still serve another client.
-/// Framing decisions (README "Hostile input"): Content-Length beside Transfer-Encoding, differing
+/// Framing decisions (docs/security.md "Hostile input"): Content-Length beside Transfer-Encoding, differing
 /// Content-Lengths, any coding but a lone `chunked`, obs-fold and bare LF or CR are all refused with 400 (501
 /// for unknown codings) and the connection closed; identical repeated Content-Lengths are accepted
 /// (RFC 9110 section 8.6).

@@ -5,7 +5,8 @@ import ModelServer
 import Testing
 
 /// `POST /infer` with PNG and JPEG bodies: the labels equal the float32 path fed transformers' pixel_values for the
-/// same image (tools/make_image_fixtures.py), and broken uploads get a 4xx JSON error while the server keeps serving.
+/// same image (tools/fixtures/make_image_fixtures.py), and broken uploads get a 4xx JSON error while the server
+/// keeps serving.
 @Suite struct ImageWireTests {
     static let images = ServerFixtures.root + "/images/"
 

@@ -4,8 +4,8 @@ import PerceiverEngine
 import Testing
 
 /// The repository's `config.json` and the models it ships (`models/digits`, `models/words`), served by the real
-/// `perceiverd serve`: every answer their training reports (`models/<name>/metrics.json`) and the README state
-/// must come back over HTTP.
+/// `perceiverd serve`: every answer their training reports (`models/<name>/metrics.json`) and README.md "Ask it"
+/// states must come back over HTTP.
 @Suite(.serialized) struct ShippedModelsTests {
     static let root = LifecycleTests.root
     /// Runs `body` against `perceiverd serve --config config.json` on a free port, stopped afterwards.
@@ -53,7 +53,7 @@ import Testing
         }
     } }
 
-    /// The README's quick-start call, word for word: sample 3.png is a 3.
+    /// README.md "Ask it"'s image call (with top_k 2): sample 3.png is a 3.
     @Test func readmeQuickStartDigit() throws { try Self.withDaemon { client in
         let body = try Data(contentsOf: URL(fileURLWithPath: Self.root + "/models/digits/samples/3.png"))
         let answer = try client().request("POST", "/infer?model=digits&top_k=2",
@@ -88,7 +88,7 @@ import Testing
         }
     } }
 
-    /// The README's quick-start fill, word for word.
+    /// README.md "Ask it"'s fill, word for word.
     @Test func readmeQuickStartWord() throws { try Self.withDaemon { client in
         let answer = try client().request("POST", "/infer",
                                           body: Data(#"{"model": "words", "text": "umb[MASK]ella", "top_k": 3}"#.utf8))
@@ -96,7 +96,7 @@ import Testing
     } }
 
     /// The whole held-out split of the training script (Tests/ModelServerTests/Fixtures/digits-heldout.json,
-    /// written by tools/export_digits_heldout.py) through the daemon's own preprocessing and V2 in batches of
+    /// written by tools/fixtures/export_digits_heldout.py) through the daemon's own preprocessing and V2 in batches of
     /// 8: exactly as many right as the report's `held_out_correct`.
     @Test func heldOutAccuracyMatchesTheReport() throws { try Self.withDaemon { client in
         let report = try Self.report("digits")

@@ -45,7 +45,7 @@ struct TestDaemonError: Error, CustomStringConvertible {
     var description: String { "test daemon failed to start: \(reason)" }
 }
 
-/// Golden cases written by tools/make_fixtures.py, read back for wire tests.
+/// Golden cases written by tools/fixtures/make_fixtures.py, read back for wire tests.
 enum FixtureCases {
     struct Case {
         var name: String

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import PerceiverEngine
 
-/// The image fixtures written by tools/make_image_fixtures.py (Pillow 13.0.0, PerceiverImageProcessorPil).
+/// The image fixtures written by tools/fixtures/make_image_fixtures.py (Pillow 13.0.0, PerceiverImageProcessorPil).
 enum ImageFixtures {
     struct Case: CustomTestStringConvertible, Sendable {
         var image: String

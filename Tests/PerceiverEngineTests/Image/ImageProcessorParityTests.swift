@@ -2,7 +2,8 @@ import Foundation
 import Testing
 @testable import PerceiverEngine
 
-/// The image pipeline against PerceiverImageProcessorPil on PIL's decoded pixels (tools/make_image_fixtures.py).
+/// The image pipeline against PerceiverImageProcessorPil on PIL's decoded pixels
+/// (tools/fixtures/make_image_fixtures.py).
 @Suite struct ImageProcessorParityTests {
     @Test(arguments: ImageFixtures.cases)
     func resizedPixelsEqualPillows(_ c: ImageFixtures.Case) throws {

@@ -1,7 +1,7 @@
 import Foundation
 @testable import PerceiverEngine
 
-/// The golden tensors written by `tools/make_fixtures.py` (transformers 5.23, seeded random weights).
+/// The golden tensors written by `tools/fixtures/make_fixtures.py` (transformers 5.23, seeded random weights).
 enum Fixtures {
     struct Case {
         let name: String

@@ -15,7 +15,8 @@ import Testing
             #expect(actual.shape == expected.tensor.shape, "\(expected.name)")
             guard actual.shape == expected.tensor.shape else { continue }
             let error = parityError(actual.scalars, expected.tensor.scalars)
-            // The measured figures, for notes and the README: `swift test --filter TransformersParityTests`.
+            // The measured figures, for docs/engine.md "Parity with transformers":
+            // `swift test --filter TransformersParityTests`.
             print("parity \(caseName) \(expected.name): max abs \(error.maxAbs), relative L2 \(error.relL2)")
             #expect(error.maxAbs <= 1e-4, "\(expected.name): max abs error \(error.maxAbs)")
             #expect(error.relL2 <= 1e-5, "\(expected.name): relative L2 error \(error.relL2)")
@@ -29,7 +30,7 @@ import Testing
     }
 
     @Test func parameterCountsMatchTransformers() throws {
-        // num_parameters() as recorded by tools/make_fixtures.py in the manifest.
+        // num_parameters() as recorded by tools/fixtures/make_fixtures.py in the manifest.
         let expected = ["mlm": 101_446, "seqcls": 100_643, "learned": 760_901, "fourier": 176_432, "conv": 53_545,
                         "flow": 267_648, "multimodal": 338_803]
         for (name, count) in expected {

@@ -3,7 +3,7 @@ import Testing
 @testable import PerceiverEngine
 
 /// Position grids and Fourier features against `build_linear_positions`, `decoder_query` and
-/// `generate_fourier_features` (tools/make_prep_fixtures.py).
+/// `generate_fourier_features` (tools/fixtures/make_prep_fixtures.py).
 ///
 /// Tolerance for sin/cos values: 1e-6 absolute. torch's SLEEF sinf/cosf and glibc's differ by at most one ulp
 /// (measured max 6.0e-8 over the full 224×224 and 1920-point audio grids); positions are compared bit for bit.

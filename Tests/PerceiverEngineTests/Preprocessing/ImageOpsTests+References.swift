@@ -3,8 +3,9 @@
 // Naive references and deterministic inputs for ImageOpsTests and ConvChainTests.
 
 extension ConvChainFixtures {
-    /// Deterministic inputs shared with tools/make_prep_fixtures.py (`lcg`): a 31-bit LCG picks k in [-127, 127],
-    /// and the value is `Float(k) / Float(denominator)` rounded once in float32, so Python and Swift agree exactly.
+    /// Deterministic inputs shared with tools/fixtures/make_prep_fixtures.py (`lcg`): a 31-bit LCG picks k in
+    /// [-127, 127], and the value is `Float(k) / Float(denominator)` rounded once in float32, so Python and Swift
+    /// agree exactly.
     static func lcg(count: Int, seed: Int, denominator: Float) -> [Float] {
         var state = seed
         return (0..<count).map { _ in

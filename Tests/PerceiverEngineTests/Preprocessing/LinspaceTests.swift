@@ -1,7 +1,7 @@
 import Testing
 @testable import PerceiverEngine
 
-/// `torchLinspace` against `torch.linspace` bit patterns (tools/make_prep_fixtures.py).
+/// `torchLinspace` against `torch.linspace` bit patterns (tools/fixtures/make_prep_fixtures.py).
 struct LinspaceTests {
     @Test(arguments: LinspaceFixtures.full)
     func matchesTorchBitForBitOnEveryElement(_ fixture: LinspaceCase) {

@@ -1,14 +1,14 @@
 // Helpers shared by the kernel tests: decoding the hex fixtures, hashing, and error measures.
 
 /// Floats from a string of space/newline separated float32 bit patterns (8 hex digits each), as written by
-/// tools/make_prep_fixtures.py. Malformed words decode as NaN so that a broken fixture fails the comparison.
+/// tools/fixtures/make_prep_fixtures.py. Malformed words decode as NaN so that a broken fixture fails the comparison.
 func hexFloats(_ text: String) -> [Float] {
     text.split(whereSeparator: { $0 == " " || $0 == "\n" }).map { word in
         UInt32(word, radix: 16).map(Float.init(bitPattern:)) ?? .nan
     }
 }
 
-/// FNV-1a over the float32 bit patterns, word by word (the same as `fnv1a` in tools/make_prep_fixtures.py).
+/// FNV-1a over the float32 bit patterns, word by word (the same as `fnv1a` in tools/fixtures/make_prep_fixtures.py).
 func fnv1a<S: Sequence>(_ values: S, seed: UInt64 = 0xcbf2_9ce4_8422_2325) -> UInt64 where S.Element == Float {
     var hash = seed
     for value in values {

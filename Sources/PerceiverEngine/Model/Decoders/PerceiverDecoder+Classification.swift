@@ -8,7 +8,7 @@ extension PerceiverDecoder {
     }
 
     /// `PerceiverClassificationDecoder`: one trainable query of width d_latents, one head, query residual,
-    /// then `final_layer` to num_labels (PERCEIVER.md A.2).
+    /// then `final_layer` to num_labels (docs/reference/perceiver.md A.2).
     static func classification(_ source: WeightSource, config: PerceiverConfig) throws(ModelLoadError) -> Self {
         PerceiverDecoder(
             queryTable: try source.tensor(ClassificationNames.queryTable, shape: [1, config.dLatents]),

@@ -1,10 +1,10 @@
 /// `PerceiverBasicDecoder`: output queries cross-attend to the latents, then an optional final projection
-/// (PERCEIVER.md B.7). The queries are a trainable table (MLM: one row per text position; classifiers: a
+/// (docs/reference/perceiver.md B.7). The queries are a trainable table (MLM: one row per text position; classifiers: a
 /// single row), the preprocessed input itself (optical flow), or generated per modality (multimodal).
 ///
 /// Shapes: B batch, O output queries of E channels, N latents of D channels.
 /// Queries are independent rows, so computing any subset gives exactly the matching rows of the full
-/// decode (PERCEIVER.md B.13): `output_positions` selects rows, `queries` replaces the table, and the
+/// decode (docs/reference/perceiver.md B.13): `output_positions` selects rows, `queries` replaces the table, and the
 /// decoder works through the queries a chunk at a time, so memory stays bounded whatever O is.
 struct PerceiverDecoder: Sendable {
     /// How many queries a request gets when it names none.

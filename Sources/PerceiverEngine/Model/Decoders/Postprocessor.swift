@@ -1,5 +1,5 @@
-/// What turns the decoder's `(B, O, E)` output into the model's output (PERCEIVER.md B.10). It is applied to
-/// each decoded chunk of rows, so the decoder's full-width output is never held at once. A family brings its
+/// What turns the decoder's `(B, O, E)` output into the model's output (docs/reference/perceiver.md B.10). It is
+/// applied to each decoded chunk of rows, so the decoder's full-width output is never held at once. A family brings its
 /// own when none of these fits.
 protocol Postprocessor: Sendable {
     /// Width of a row after this postprocessor, given the decoder's output width.

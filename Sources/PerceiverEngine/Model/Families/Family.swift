@@ -6,7 +6,8 @@
 /// parts it builds (`FamilyParts`), so a server maps V2 and `/infer` requests onto it by name and datatype.
 ///
 /// Adding an architecture: a folder under `Families/` with one type conforming to this (and any preprocessor
-/// or decoder of its own), and its line in `FamilyRegistry.all` (docs/development explains it step by step).
+/// or decoder of its own), and its line in `FamilyRegistry.all` (step by step, with the fixtures and what a new
+/// decoding scheme touches besides: docs/development/README.md "Adding a model family").
 protocol Family: Sendable {
     /// `architectures[0]` in `config.json`, e.g. `PerceiverForMaskedLM`.
     static var className: String { get }

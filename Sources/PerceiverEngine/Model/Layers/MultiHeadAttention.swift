@@ -1,7 +1,7 @@
 /// Scaled dot-product attention over H heads, with the head split read in place through strides.
 ///
 /// Shapes: B batch, H heads, Nq query rows, Nk key rows; `qk = H * dqk`, `v = H * dv`.
-/// Mirrors `PerceiverSelfAttention.forward` from `transformers` (PERCEIVER.md B.2):
+/// Mirrors `PerceiverSelfAttention.forward` from `transformers` (docs/reference/perceiver.md B.2):
 /// `softmax(Q K^T / sqrt(dqk) + mask) V`, heads concatenated head-major.
 ///
 /// The `(B, H, Nq, Nk)` score matrix is what grows with the input: 2048 latents against the 182,528 pixels of
@@ -141,7 +141,7 @@ struct MultiHeadAttention: Sendable {
 }
 
 /// The projected keys and values of an attention's key/value input, with its key bias: computed once and
-/// reused by every chunk of queries (the decoder's latents, PERCEIVER.md B.13).
+/// reused by every chunk of queries (the decoder's latents, docs/reference/perceiver.md B.13).
 struct KeyValues {
     /// `(B, Nk, qk)`
     let k: Activations

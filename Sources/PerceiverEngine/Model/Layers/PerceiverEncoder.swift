@@ -1,5 +1,5 @@
 /// `PerceiverEncoder`: learned latents cross-attend once to the inputs, then a stack of self-attention
-/// layers applied `num_blocks` times with shared weights (PERCEIVER.md B.5).
+/// layers applied `num_blocks` times with shared weights (docs/reference/perceiver.md B.5).
 ///
 /// Shapes: B batch, M input rows of C channels, N latents of D channels.
 struct PerceiverEncoder: Sendable {

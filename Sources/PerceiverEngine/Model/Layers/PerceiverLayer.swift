@@ -1,5 +1,5 @@
 /// One `PerceiverLayer` of `transformers`: attention (cross or self) with its projections, then a
-/// pre-LayerNorm MLP, each with a residual (PERCEIVER.md B.2-B.4).
+/// pre-LayerNorm MLP, each with a residual (docs/reference/perceiver.md B.2-B.4).
 ///
 /// Shapes: B batch, Nq query rows of width Dq, Nk key/value rows of width Dkv.
 struct PerceiverLayer: Sendable {
@@ -15,7 +15,7 @@ struct PerceiverLayer: Sendable {
     let attention: MultiHeadAttention
     let useQueryResidual: Bool
 
-    /// The dimensions of one layer, derived as in `PerceiverSelfAttention.__init__` (PERCEIVER.md B.1).
+    /// The dimensions of one layer, derived as in `PerceiverSelfAttention.__init__` (docs/reference/perceiver.md B.1).
     struct Shape {
         var isCross: Bool
         var queryDim: Int

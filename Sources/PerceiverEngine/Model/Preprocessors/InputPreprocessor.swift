@@ -1,4 +1,4 @@
-/// Turns a request's raw inputs into the encoder's `(B, M, C)` array (PERCEIVER.md B.9).
+/// Turns a request's raw inputs into the encoder's `(B, M, C)` array (docs/reference/perceiver.md B.9).
 ///
 /// Text, image, optical-flow and multimodal preprocessors conform to it.
 protocol InputPreprocessor: Sendable {

@@ -9,7 +9,7 @@ struct PreparedInputs: Sendable {
     /// `(B, M, C)`
     let values: [Float]
     /// `(B, M)`: 0 for kept keys, `-Float.greatestFiniteMagnitude` (torch `finfo.min`) for masked ones;
-    /// nil when nothing is masked, as `transformers` adds no bias then (PERCEIVER.md B.6).
+    /// nil when nothing is masked, as `transformers` adds no bias then (docs/reference/perceiver.md B.6).
     let keyBias: [Float]?
 }
 

@@ -1,4 +1,4 @@
-/// `PerceiverTextPreprocessor`: token embedding plus absolute position embedding (PERCEIVER.md B.9.1).
+/// `PerceiverTextPreprocessor`: token embedding plus absolute position embedding (docs/reference/perceiver.md B.9.1).
 struct TextPreprocessor: InputPreprocessor {
     let embeddings: WeightTensor   // (V, C) input_preprocessor.embeddings.weight
     let positions: WeightTensor    // (P, C) input_preprocessor.position_embeddings.weight

@@ -4,7 +4,7 @@
 ///
 /// Padding is invisible to each request: padded keys get the same `finfo.min` bias `transformers` uses for
 /// its own padding, so their softmax weight is exactly 0, and query rows never see each other
-/// (PERCEIVER.md B.13). Results equal running each request alone up to the summation order of the longer
+/// (docs/reference/perceiver.md B.13). Results equal running each request alone up to the summation order of the longer
 /// reductions (max abs <= 1e-5 in the tests).
 extension PerceiverModel {
     /// Rows (B) of a request: the batch dimension of its first input in `inputSpecs` order (the model's main

@@ -1,6 +1,6 @@
 /// `PerceiverImagePreprocessor(prep_type="conv")`: `Conv2DDownsample` (7x7 stride-2 conv with HF's
 /// symmetric (3,3) padding, BatchNorm, ReLU, 3x3 stride-2 max-pool without padding) plus Fourier features
-/// over the pooled grid with max_resolution (56, 56) (PERCEIVER.md A.5, B.9.2, B.9.4).
+/// over the pooled grid with max_resolution (56, 56) (docs/reference/perceiver.md A.5, B.9.2, B.9.4).
 struct ConvImagePreprocessor: InputPreprocessor {
     let conv: LinearWeights          // convnet.conv (64, 3, 7, 7), no bias, applied to im2col rows
     let bnWeight: [Float]            // convnet.batchnorm (64) each

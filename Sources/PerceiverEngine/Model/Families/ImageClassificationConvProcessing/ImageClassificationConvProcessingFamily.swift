@@ -1,5 +1,5 @@
-/// `PerceiverForImageClassificationConvProcessing` (PERCEIVER.md A.5): images of any size through a strided
-/// convolution and pool, with Fourier position features, one row of label scores per image.
+/// `PerceiverForImageClassificationConvProcessing` (docs/reference/perceiver.md A.5): images of any size through a
+/// strided convolution and pool, with Fourier position features, one row of label scores per image.
 ///
 /// Checkpoint: `ConvImagePreprocessor.Names`, the encoder (`PerceiverEncoder.Names`) and the classification
 /// decoder (`PerceiverDecoder.ClassificationNames`).

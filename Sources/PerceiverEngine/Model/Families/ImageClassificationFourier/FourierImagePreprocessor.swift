@@ -1,5 +1,5 @@
 /// `PerceiverImagePreprocessor(prep_type="pixels", fourier {concat_pos, max_resolution (224, 224),
-/// num_bands 64})`: raw pixels plus Fourier features of their positions (PERCEIVER.md A.4). Any H x W.
+/// num_bands 64})`: raw pixels plus Fourier features of their positions (docs/reference/perceiver.md A.4). Any H x W.
 struct FourierImagePreprocessor: InputPreprocessor {
     let positionFeatures = FourierGridCache(maxResolution: [224, 224], numBands: 64)
 

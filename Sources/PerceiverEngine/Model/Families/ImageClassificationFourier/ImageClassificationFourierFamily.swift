@@ -1,5 +1,5 @@
-/// `PerceiverForImageClassificationFourier` (PERCEIVER.md A.4): raw pixels of any size with Fourier position
-/// features, one row of label scores per image.
+/// `PerceiverForImageClassificationFourier` (docs/reference/perceiver.md A.4): raw pixels of any size with Fourier
+/// position features, one row of label scores per image.
 ///
 /// Checkpoint: no preprocessor weights; the encoder (`PerceiverEncoder.Names`) and the classification decoder
 /// (`PerceiverDecoder.ClassificationNames`).

@@ -1,5 +1,5 @@
-/// `PerceiverForImageClassificationLearned` (PERCEIVER.md A.3): `image_size`² pixels through a 1x1 convolution
-/// with learned positions, one row of label scores per image.
+/// `PerceiverForImageClassificationLearned` (docs/reference/perceiver.md A.3): `image_size`² pixels through a 1x1
+/// convolution with learned positions, one row of label scores per image.
 ///
 /// Checkpoint: `LearnedImagePreprocessor.Names`, the encoder (`PerceiverEncoder.Names`) and the classification
 /// decoder (`PerceiverDecoder.ClassificationNames`).

@@ -1,5 +1,5 @@
 /// `PerceiverImagePreprocessor(prep_type="conv1x1", out_channels=256, trainable positions projected to 256,
-/// concat)`: the Learned classifier's input (PERCEIVER.md A.3). Input must be image_size x image_size.
+/// concat)`: the Learned classifier's input (docs/reference/perceiver.md A.3). Input must be image_size x image_size.
 struct LearnedImagePreprocessor: InputPreprocessor {
     let conv: LinearWeights            // convnet_1x1 (256, 3, 1, 1) applied per pixel
     let projectedPositions: [Float]    // (P, 256): positions_projection(position_embeddings), input-independent

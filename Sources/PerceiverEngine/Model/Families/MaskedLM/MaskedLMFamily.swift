@@ -1,4 +1,5 @@
-/// `PerceiverForMaskedLM` (PERCEIVER.md A.1): bytes in, a distribution over the 262 byte tokens per position out.
+/// `PerceiverForMaskedLM` (docs/reference/perceiver.md A.1): bytes in, a distribution over the 262 byte tokens per
+/// position out.
 ///
 /// Checkpoint: the text preprocessor (`TextPreprocessor.Names`), the encoder (`PerceiverEncoder.Names`), the
 /// decoder below, and the output head tied to the input embeddings plus `embedding_decoder.bias`.

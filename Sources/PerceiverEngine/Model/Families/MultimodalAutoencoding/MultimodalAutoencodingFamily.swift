@@ -1,5 +1,5 @@
-/// `PerceiverForMultimodalAutoencoding` (PERCEIVER.md A.7): video, audio and a label in; any of their output
-/// points, per modality, out.
+/// `PerceiverForMultimodalAutoencoding` (docs/reference/perceiver.md A.7): video, audio and a label in; any of their
+/// output points, per modality, out.
 ///
 /// Checkpoint: the preprocessor's and decoder's per-modality padding and mask vectors, the label query, the
 /// shared decoder and the per-modality heads below, and the encoder (`PerceiverEncoder.Names`).

@@ -1,4 +1,4 @@
-/// `PerceiverMultimodalDecoder` with `PerceiverMultimodalPostprocessor` (PERCEIVER.md A.7, B.7, B.10).
+/// `PerceiverMultimodalDecoder` with `PerceiverMultimodalPostprocessor` (docs/reference/perceiver.md A.7, B.7, B.10).
 ///
 /// Each modality's queries are generated from the output points a request names (per-modality
 /// `output_positions_*`, flat indices; default: every point), padded to the common query width with a

@@ -1,4 +1,5 @@
-/// `PerceiverMultimodalPreprocessor` of `PerceiverForMultimodalAutoencoding` (PERCEIVER.md A.7, B.9.5-7).
+/// `PerceiverMultimodalPreprocessor` of `PerceiverForMultimodalAutoencoding`
+/// (docs/reference/perceiver.md A.7, B.9.5-7).
 ///
 /// Each modality becomes rows of its own width, padded to a common width with a trainable per-modality
 /// vector, then concatenated in sorted modality order:

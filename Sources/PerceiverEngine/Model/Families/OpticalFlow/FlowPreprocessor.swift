@@ -1,6 +1,6 @@
 /// `PerceiverImagePreprocessor(prep_type="patches", temporal_downsample=2, conv_after_patching=True)` with
 /// Fourier features over the pixel grid (64 bands, max_resolution train_size, concat): the optical-flow
-/// model's input (PERCEIVER.md A.6, B.9.2-3).
+/// model's input (docs/reference/perceiver.md A.6, B.9.2-3).
 ///
 /// `inputs (B, 2, 27, H, W)` (or `frames (B, 2, 3, H, W)`, patched here) -> space-to-depth over the two frames
 /// `(B, H, W, 54)` -> `conv_after_patches` Linear(54 -> 64) -> concat the `(H·W, 258)` position features

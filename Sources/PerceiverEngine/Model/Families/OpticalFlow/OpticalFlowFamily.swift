@@ -1,5 +1,5 @@
-/// `PerceiverForOpticalFlow` (PERCEIVER.md A.6): a pair of `train_size` frames in, a flow vector per pixel out;
-/// the decoder's queries are the preprocessed pixels themselves, so any subset of pixels can be decoded.
+/// `PerceiverForOpticalFlow` (docs/reference/perceiver.md A.6): a pair of `train_size` frames in, a flow vector per
+/// pixel out; the decoder's queries are the preprocessed pixels themselves, so any subset of pixels can be decoded.
 ///
 /// Checkpoint: `conv_after_patches` below, the encoder (`PerceiverEncoder.Names`) and the decoder below. Its
 /// Fourier position encodings are computed, not stored.

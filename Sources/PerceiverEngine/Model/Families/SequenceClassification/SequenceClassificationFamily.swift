@@ -1,4 +1,5 @@
-/// `PerceiverForSequenceClassification` (PERCEIVER.md A.2): bytes in, one row of label scores per item out.
+/// `PerceiverForSequenceClassification` (docs/reference/perceiver.md A.2): bytes in, one row of label scores per item
+/// out.
 ///
 /// Checkpoint: the text preprocessor (`TextPreprocessor.Names`), the encoder (`PerceiverEncoder.Names`) and the
 /// classification decoder (`PerceiverDecoder.ClassificationNames`).

@@ -5,10 +5,10 @@ The configuration is deepmind/language-perceiver's (d_model 768, d_latents 1280,
 self-attention layers, 8 heads each way, qk_channels 256, v_channels 1280, vocab 262, 2048 positions):
 201,108,230 parameters, about 800 MB as f32 safetensors. The weights are transformers' random initialisation
 under a fixed seed, not the trained ones (no download); it is for load and latency measurements, e.g.
-tools/bench_batching.sh. Its predictions are noise.
+tools/bench/bench_batching.sh. Its predictions are noise.
 
 Usage:
-    make venv && .venv/bin/python tools/make_language_model.py [OUTDIR] [--force]
+    make venv && .venv/bin/python tools/bench/make_language_model.py [OUTDIR] [--force]
 
 OUTDIR defaults to .build/models/language-perceiver (under the repository root; not committed). When OUTDIR
 already holds config.json and model.safetensors the script does nothing, unless --force is given.
@@ -29,7 +29,7 @@ from pathlib import Path
 import torch
 from transformers import PerceiverConfig, PerceiverForMaskedLM
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_OUT = ROOT / ".build" / "models" / "language-perceiver"
 SEED = 20261121
 EXPECTED_PARAMETERS = 201_108_230

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# tools/bench_e2e.sh: perceiverd against the KServe Python model server, end to end (issue 6, part 5).
+# tools/bench/bench_e2e.sh: perceiverd against the KServe Python model server, end to end (issue 6, part 5).
 #
 # What a user would deploy instead of perceiverd: the KServe Python model server (PyPI `kserve`) wrapping
-# transformers' PerceiverForMaskedLM (tools/kserve_mlm.py). Both serve the same checkpoint under the same model
+# transformers' PerceiverForMaskedLM (tools/bench/kserve_mlm.py). Both serve the same checkpoint under the same model
 # name over KServe V2 REST, with THREADS compute threads each, and get the same requests from PerceiverLoad:
 # the same body, URL path and headers, at the same concurrency levels.
 #
-# Steps: `swift build -c release`; .venv (make venv) and .venv-kserve (tools/requirements-kserve.txt) when
-# missing or out of date; the language-perceiver-sized checkpoint (tools/make_language_model.py, 201 M
+# Steps: `swift build -c release`; .venv (make venv) and .venv-kserve (tools/bench/requirements-kserve.txt) when
+# missing or out of date; the language-perceiver-sized checkpoint (tools/bench/make_language_model.py, 201 M
 # parameters, random weights) when missing; one request body. Then for each server in turn, never both at once:
 # start it on a free port, wait for /v2/health/ready, send the body once and keep the answer (after the second
 # server, the two answers are compared: same output name, datatype and shape, argmax over the vocabulary equal
@@ -24,8 +24,8 @@
 # results.jsonl (PerceiverLoad's --json line per level plus the settings) and report.md.
 #
 # Usage:
-#   tools/bench_e2e.sh                                  # 3 levels x 30 s per server: about 5 minutes on 2 cores
-#   DURATION=10 CONCURRENCY="1 4" tools/bench_e2e.sh    # a quick check, about 2 minutes
+#   tools/bench/bench_e2e.sh                                  # 3 levels x 30 s per server: about 5 minutes on 2 cores
+#   DURATION=10 CONCURRENCY="1 4" tools/bench/bench_e2e.sh    # a quick check, about 2 minutes
 #
 # Variables (environment; defaults in brackets):
 #   SEQ                 tokens per request, [CLS] and [SEP] included [128]
@@ -48,7 +48,7 @@
 # server fails, the answers disagree, or PerceiverLoad fails. Needs: bash 5, curl, jq, awk, python3; Linux /proc.
 
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 # shellcheck source=tools/daemon_lib.sh
 source tools/daemon_lib.sh
 
@@ -68,14 +68,14 @@ OUT=${OUT:-.build/bench-e2e/$(date +%Y%m%d-%H%M%S)}
 PERCEIVERD=${PERCEIVERD:-.build/release/perceiverd}
 PERCEIVERLOAD=${PERCEIVERLOAD:-.build/release/PerceiverLoad}
 KSERVE_VENV=.venv-kserve
-KSERVE_REQUIREMENTS=tools/requirements-kserve.txt
+KSERVE_REQUIREMENTS=tools/bench/requirements-kserve.txt
 
 on_exit() { local status=$?; trap - EXIT; cleanup_processes; exit "$status"; }
 trap on_exit EXIT
 trap 'log "interrupted"; exit 130' INT
 trap 'log "terminated"; exit 143' TERM
 
-# ensure_kserve_venv: .venv-kserve from tools/requirements-kserve.txt, reinstalled when that file changes
+# ensure_kserve_venv: .venv-kserve from tools/bench/requirements-kserve.txt, reinstalled when that file changes
 # (the stamp is its sha256, as Tests/clients/run.sh keeps .venv-clients).
 ensure_kserve_venv() {
   local stamp="$KSERVE_VENV/.requirements.sha256" wanted
@@ -173,7 +173,8 @@ ensure_kserve_venv
 if [ ! -f "$MODEL_DIR/model.safetensors" ]; then
   make venv >&2 || die "make venv failed"
   log "writing the language-perceiver-sized model to $MODEL_DIR (about 800 MB)"
-  .venv/bin/python tools/make_language_model.py "$MODEL_DIR" >&2 || die "tools/make_language_model.py failed"
+  .venv/bin/python tools/bench/make_language_model.py "$MODEL_DIR" >&2 \
+    || die "tools/bench/make_language_model.py failed"
 fi
 MODEL_DIR=$(cd "$MODEL_DIR" && pwd)
 check_request "$MODEL_DIR" "$SEQ" "$MASKS"
@@ -212,7 +213,7 @@ for server in perceiverd kserve; do
   if [ "$server" = perceiverd ]; then
     command=("$PERCEIVERD" serve --config "$OUT/perceiverd.config.json" --port "$PORT")
   else
-    command=("$KSERVE_VENV/bin/python" tools/kserve_mlm.py --model_dir "$MODEL_DIR" --model_name "$MODEL_NAME"
+    command=("$KSERVE_VENV/bin/python" tools/bench/kserve_mlm.py --model_dir "$MODEL_DIR" --model_name "$MODEL_NAME"
              --http_port "$PORT" --enable_grpc false --threads "$THREADS")
   fi
   url="http://127.0.0.1:$PORT/v2/models/$MODEL_NAME/infer"

@@ -3,9 +3,9 @@
 # weights): the full field against a few thousand chosen pixels. Each mode runs in its own process, so its
 # peak resident memory (VmHWM) is its own. Prints both tables and the ratio of the median times.
 #
-# Usage: tools/bench_flow.sh [PIXELS (default 4096)] [RUNS (default 3)]
+# Usage: tools/bench/bench_flow.sh [PIXELS (default 4096)] [RUNS (default 3)]
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 pixels=${1:-4096}
 runs=${2:-3}
 swift build -c release --product PerceiverBench >/dev/null

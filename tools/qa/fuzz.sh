@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# tools/fuzz.sh: builds the libFuzzer targets (issue 7) and runs each in turn on a copy of its seed corpus, then
+# tools/qa/fuzz.sh: builds the libFuzzer targets (issue 7) and runs each in turn on a copy of its seed corpus, then
 # prints one summary row per target. Exits non-zero when any target crashed (or broke an invariant, hung, or ran
 # out of memory).
 #
-#   tools/fuzz.sh [--asan] [--seconds N] [TARGET...]       (make fuzz [SECONDS=N] [ASAN=1])
+#   tools/qa/fuzz.sh [--asan] [--seconds N] [TARGET...]       (make fuzz [SECONDS=N] [ASAN=1])
 #
 # TARGET: httpParser chunked v2Request safetensorsHeader inflate imageDecode jsonKit (default: all, one after
-# another; never run two fuzzers at once on this machine). N defaults to 60 per target; `SECONDS=N tools/fuzz.sh`
+# another; never run two fuzzers at once on this machine). N defaults to 60 per target; `SECONDS=N tools/qa/fuzz.sh`
 # works too (bash starts its own SECONDS counter from an inherited value). --asan (or ASAN=1) adds AddressSanitizer.
 #
 # - Build: `swift build -c release --sanitize=fuzzer -Xswiftc -DFUZZING --product Fuzz<T>` into .build/fuzz, one
@@ -26,7 +26,7 @@
 set -uo pipefail
 
 inherited_seconds=$SECONDS
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 
 seconds=60
 ((inherited_seconds > 1)) && seconds=$inherited_seconds

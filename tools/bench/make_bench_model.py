@@ -6,7 +6,7 @@ one request's forward pass is then mostly the fixed cost of each layer's kernels
 amortizes, while a row costs little. About 0.2 M parameters; not committed (the benchmark writes it when
 missing).
 
-    .venv/bin/python tools/make_bench_model.py [OUTDIR]     (default .build/models/small-deep-mlm)
+    .venv/bin/python tools/bench/make_bench_model.py [OUTDIR]     (default .build/models/small-deep-mlm)
 """
 import sys
 from pathlib import Path
@@ -14,7 +14,7 @@ from pathlib import Path
 import torch
 from transformers import PerceiverConfig, PerceiverForMaskedLM
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def main() -> None:

@@ -1,25 +1,26 @@
 #!/usr/bin/env bash
-# tools/bench_batching.sh: throughput and latency of perceiverd with and without dynamic batching.
+# tools/bench/bench_batching.sh: throughput and latency of perceiverd with and without dynamic batching.
 #
 # For each model (small: the `mlm` test fixture, 101,446 parameters in 1 self-attention layer; deep: a model of
 # about the same size but the language perceiver's 26 layers at a tiny width, written by
-# tools/make_bench_model.py; large: the deepmind/language-perceiver-sized model that tools/make_language_model.py
-# writes) and each mode (batching: max_batch_size N; unbatched: max_batch_size 1),
+# tools/bench/make_bench_model.py; large: the deepmind/language-perceiver-sized model that
+# tools/bench/make_language_model.py writes) and each mode (batching: max_batch_size N; unbatched: max_batch_size 1),
 # the script writes a temporary config, starts `.build/release/perceiverd serve` on a free port, waits for
 # /v2/health/ready, runs PerceiverLoad once per concurrency level, and stops the daemon with SIGTERM. Every request
 # is the same KServe V2 JSON body: input_ids (INT64, shape [1, TOKENS]) and OUTPUT_POSITIONS output_positions,
 # so each answer is OUTPUT_POSITIONS x 262 logits. The forward passes and rows the daemon counted during each
 # level (/metrics, warm-up included) give the mean rows per pass, which shows whether batching happened.
 #
-# At the end it prints markdown for the README: one row per model, mode and level (req/s, p50/p95/p99 ms,
-# non-2xx, socket errors, rows per pass), then per model the ratio batching/unbatched req/s and p99/p50 per
-# level. Raw results, one JSON object per level (PerceiverLoad's --json line plus the settings), go to $RESULTS.
+# At the end it prints markdown for docs/benchmarks.md "Batching": one row per model, mode and level (req/s,
+# p50/p95/p99 ms, non-2xx, socket errors, rows per pass), then per model the ratio batching/unbatched req/s and
+# p99/p50 per level. Raw results, one JSON object per level (PerceiverLoad's --json line plus the settings), go to
+# $RESULTS.
 #
 # Usage:
-#   tools/bench_batching.sh                                  # all three models: about 15 minutes on 2 cores
-#   MODELS=small SMALL_DURATION=3 tools/bench_batching.sh    # a quick check
-#   EXTRA_MODEL_KEYS='{"instances": 2}' tools/bench_batching.sh   # keys the daemon gains later
-#   tools/bench_batching.sh --report .build/bench/batching-X.jsonl    # the tables again, from saved results
+#   tools/bench/bench_batching.sh                                  # all three models: about 15 minutes on 2 cores
+#   MODELS=small SMALL_DURATION=3 tools/bench/bench_batching.sh    # a quick check
+#   EXTRA_MODEL_KEYS='{"instances": 2}' tools/bench/bench_batching.sh   # keys the daemon gains later
+#   tools/bench/bench_batching.sh --report .build/bench/batching-X.jsonl    # the tables again, from saved results
 #
 # Variables (environment; defaults in brackets, for small; deep; large). M is SMALL, DEEP or LARGE:
 #   MODELS                   models to run, in order ["small deep large"]
@@ -52,7 +53,7 @@
 # Needs: bash 5, curl, jq, awk, pgrep; Linux /proc. The daemon is always stopped on exit (also on Ctrl-C).
 
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 # shellcheck source=tools/daemon_lib.sh
 source tools/daemon_lib.sh
 
@@ -181,12 +182,12 @@ ensure_binaries
 if [[ " $MODELS " == *" deep "* ]] && [ ! -f "$DEEP_MODEL/model.safetensors" ]; then
   [ -x "$PYTHON" ] || { log "no $PYTHON: make venv"; make venv >&2; }
   log "writing the small deep model to $DEEP_MODEL"
-  "$PYTHON" tools/make_bench_model.py "$DEEP_MODEL" >&2
+  "$PYTHON" tools/bench/make_bench_model.py "$DEEP_MODEL" >&2
 fi
 if [[ " $MODELS " == *" large "* ]] && [ ! -f "$LARGE_MODEL/model.safetensors" ]; then
   [ -x "$PYTHON" ] || { log "no $PYTHON: make venv"; make venv >&2; }
   log "writing the language-perceiver-sized model to $LARGE_MODEL (about 800 MB)"
-  "$PYTHON" tools/make_language_model.py "$LARGE_MODEL" >&2
+  "$PYTHON" tools/bench/make_language_model.py "$LARGE_MODEL" >&2
 fi
 declare -A MODEL_DIR
 for model in $MODELS; do

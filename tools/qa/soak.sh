@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tools/soak.sh: a long steady load on perceiverd, watching its memory and file descriptors for leaks.
+# tools/qa/soak.sh: a long steady load on perceiverd, watching its memory and file descriptors for leaks.
 #
 # Starts `.build/release/perceiverd serve` with models/demo-mlm in batching mode on a free port, then runs
 # PerceiverLoad at one concurrency for DURATION seconds (one level, --warmup 0, so every request counts),
@@ -12,7 +12,7 @@
 # non-2xx answers, RSS after the warm-up vs at the end and the growth in %, peak RSS (sampled, and the kernel's
 # VmHWM), and the fd count before the load, after the warm-up, at the end, and after the load.
 #
-# With HOSTILE=1, tools/hostile_load.py runs beside the normal clients for the whole load, from 127.0.0.2 (so the
+# With HOSTILE=1, tools/qa/hostile_load.py runs beside the normal clients for the whole load, from 127.0.0.2 (so the
 # per-client limits fall on it): huge declared bodies, gzip bombs, slow headers, huge shapes, bad framing,
 # pipelined floods, connection floods. The normal clients must still see no error, and memory stay flat; the
 # daemon's own non-2xx count then includes the hostile refusals, so it is reported but not a failure.
@@ -22,8 +22,8 @@
 # start, died, or did not exit 0 on SIGTERM; else 0.
 #
 # Usage:
-#   tools/soak.sh                                # 600 s at concurrency 64 (about 11 minutes)
-#   DURATION=30 WARMUP=10 tools/soak.sh          # a quick check
+#   tools/qa/soak.sh                                # 600 s at concurrency 64 (about 11 minutes)
+#   DURATION=30 WARMUP=10 tools/qa/soak.sh          # a quick check
 #
 # Variables (environment; defaults in brackets):
 #   MODEL              model directory [models/demo-mlm]
@@ -42,14 +42,14 @@
 #   TIMEOUT            PerceiverLoad --timeout [30]
 #   RSS_GROWTH_LIMIT   fail at this RSS growth in % or more [10]
 #   LOG_LEVEL          daemon log_level [warning]
-#   HOSTILE            1 runs tools/hostile_load.py beside the normal clients [0]
+#   HOSTILE            1 runs tools/qa/hostile_load.py beside the normal clients [0]
 #   START_TIMEOUT      seconds to wait for /v2/health/ready [120]
 #   CSV                the samples [.build/bench/soak-YYYYmmdd-HHMMSS.csv]
 #   PERCEIVERD, PERCEIVERLOAD  binaries [.build/release/perceiverd, .build/release/PerceiverLoad]
 # Needs: bash, curl, jq, awk, pgrep; Linux /proc.
 
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 # shellcheck source=tools/daemon_lib.sh
 source tools/daemon_lib.sh
 
@@ -171,14 +171,14 @@ SAMPLER_PID=$!
 LOAD_PID=$!
 HOSTILE_PID=""
 if [ "$HOSTILE" = 1 ]; then
-  log "hostile load beside it: tools/hostile_load.py from 127.0.0.2"
-  python3 tools/hostile_load.py --port "$PORT" --model soak --duration "$DURATION" > "$SCRATCH/hostile.json" &
+  log "hostile load beside it: tools/qa/hostile_load.py from 127.0.0.2"
+  python3 tools/qa/hostile_load.py --port "$PORT" --model soak --duration "$DURATION" > "$SCRATCH/hostile.json" &
   HOSTILE_PID=$!
 fi
 load_status=0
 wait "$LOAD_PID" || load_status=$?
 LOAD_PID=""
-if [ -n "$HOSTILE_PID" ]; then wait "$HOSTILE_PID" || die "tools/hostile_load.py failed"; fi
+if [ -n "$HOSTILE_PID" ]; then wait "$HOSTILE_PID" || die "tools/qa/hostile_load.py failed"; fi
 cpu_after=$(cpu_counters)
 kill "$SAMPLER_PID" 2>/dev/null || true
 wait "$SAMPLER_PID" 2>/dev/null || true

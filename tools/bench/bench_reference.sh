@@ -1,26 +1,26 @@
 #!/usr/bin/env bash
-# tools/bench_reference.sh: perceiverd against PyTorch on the same models, inputs and threads, in one command.
+# tools/bench/bench_reference.sh: perceiverd against PyTorch on the same models, inputs and threads, in one command.
 #
 # Builds release and the venv, writes the two random-weight checkpoints if missing (language-perceiver, 201M
 # parameters; vision-perceiver-learned, 62M), then measures, each in its own process so each peak RSS is its own:
 #   - oneDNN's matmul peak (PerceiverBench peak), the yardstick for GFLOP/s, with the CPU model and ISA;
 #   - per (model, batch) in language batch 1 and 8 (sequence 2048) and vision-learned batch 1: PyTorch f32,
-#     bf16-weights and bf16-autocast (tools/bench_reference.py run), perceiverd f32 and bf16
+#     bf16-weights and bf16-autocast (tools/bench/bench_reference.py run), perceiverd f32 and bf16
 #     (PerceiverBench reference): median of RUNS timed runs after a warm-up; the bf16 rows only where the CPU
 #     multiplies bf16 natively (the peak record's bf16_native);
 #   - perceiverd serve's start-to-ready with the language checkpoint (f32): launch until /v2/health/ready answers
 #     200, polled every 10 ms; one unmeasured start warms the page cache, then START_RUNS measured starts.
-# Every result is a JSON line in $RESULTS (written afresh); tools/bench_reference.py report prints the table
+# Every result is a JSON line in $RESULTS (written afresh); tools/bench/bench_reference.py report prints the table
 # and which targets are met.
 #
-# Usage: tools/bench_reference.sh [RUNS (default 5)]
+# Usage: tools/bench/bench_reference.sh [RUNS (default 5)]
 # Variables: THREADS (threads for both engines, default all cores), START_RUNS (default 3),
 #            START_TIMEOUT (seconds a start may take, default 120).
 # Exit status: 0 when every measurement ran; 1, naming the step, when a build or measurement fails.
 # Needs: bash 5, curl, jq, make, swift, python3. The daemon is always stopped on exit (also on Ctrl-C).
 
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 # shellcheck source=tools/daemon_lib.sh
 source tools/daemon_lib.sh
 
@@ -94,9 +94,9 @@ start_to_ready() {
 log "release build (swift build -c release)"
 swift build -c release >&2 || die "swift build -c release failed"
 make venv >&2 || die "make venv failed"
-"$PYTHON" tools/bench_reference.py checkpoint --config language --out "$LANGUAGE" >&2 \
+"$PYTHON" tools/bench/bench_reference.py checkpoint --config language --out "$LANGUAGE" >&2 \
   || die "writing $LANGUAGE failed"
-"$PYTHON" tools/bench_reference.py checkpoint --config vision-learned --out "$VISION" >&2 \
+"$PYTHON" tools/bench/bench_reference.py checkpoint --config vision-learned --out "$VISION" >&2 \
   || die "writing $VISION failed"
 
 mkdir -p "$OUT"
@@ -114,7 +114,7 @@ fi
 for spec in "$LANGUAGE 1" "$LANGUAGE 8" "$VISION 1"; do
   read -r model batch <<< "$spec"
   for mode in $TORCH_MODES; do
-    measure "PyTorch $(basename "$model") batch $batch $mode" "$PYTHON" tools/bench_reference.py run \
+    measure "PyTorch $(basename "$model") batch $batch $mode" "$PYTHON" tools/bench/bench_reference.py run \
       --checkpoint "$model" --batch "$batch" --mode "$mode" --threads "$THREADS" --runs "$RUNS"
   done
   for precision in $PRECISIONS; do
@@ -125,6 +125,6 @@ done
 log "start-to-ready, $START_RUNS starts after a first unmeasured one"
 start_to_ready
 
-"$PYTHON" tools/bench_reference.py report "$RESULTS"
+"$PYTHON" tools/bench/bench_reference.py report "$RESULTS"
 echo
 echo "raw results: $RESULTS"

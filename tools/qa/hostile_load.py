@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""A mixed hostile load on a perceiverd port, beside the normal clients of tools/soak.sh (HOSTILE=1).
+"""A mixed hostile load on a perceiverd port, beside the normal clients of tools/qa/soak.sh (HOSTILE=1).
 
 Each kind of abuse runs in its own thread, in a loop, for --duration seconds, from its own source address
 (--source, 127.0.0.2 by default, so that per-client limits fall on it and not on the normal clients on
@@ -12,7 +12,7 @@ object at the end. Kinds:
   bad-framing   Content-Length beside Transfer-Encoding, no Host, a broken percent-encoding (400)
   pipeline      20 pipelined requests to an unknown model, then a half-close (404s)
   conn-flood    as many idle connections as the per-client cap allows, held for a second (503 beyond)
-Usage: tools/hostile_load.py --port PORT --model NAME [--duration S] [--source ADDR]
+Usage: tools/qa/hostile_load.py --port PORT --model NAME [--duration S] [--source ADDR]
 Stdlib only: it runs without the tools venv.
 """
 import argparse

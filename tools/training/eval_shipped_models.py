@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Checks the shipped models/digits and models/words through perceiverd against PyTorch.
 
-    make models-check      # or: .venv/bin/python tools/eval_shipped_models.py --perceiverd .build/release/perceiverd
+    make models-check
+    .venv/bin/python tools/training/eval_shipped_models.py --perceiverd .build/release/perceiverd   # the same
 
 digits: every held-out image (the training script's seeded split) and every file in models/digits/samples/ goes
 through the saved preprocessor_config.json into pixel_values; one KServe V2 request per set goes through
@@ -24,8 +25,8 @@ from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 from transformers import PerceiverForImageClassificationLearned, PerceiverForMaskedLM, PerceiverImageProcessorPil
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tools"))
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tools" / "training"))
 import train_digits  # noqa: E402
 import train_words  # noqa: E402
 

@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """The PyTorch side of the reference benchmark: checkpoints, timed forward passes, and the comparison table.
 
-tools/bench_reference.sh runs the whole benchmark; the subcommands are its parts:
+tools/bench/bench_reference.sh runs the whole benchmark; the subcommands are its parts:
 
     checkpoint --config language|vision-learned --out DIR
         A seeded random-weight save_pretrained directory (safetensors) with deepmind/language-perceiver's or
-        deepmind/vision-perceiver-learned's configuration (PERCEIVER.md D.1), unless DIR already holds one.
+        deepmind/vision-perceiver-learned's configuration (docs/reference/perceiver.md D.1), unless DIR already
+        holds one.
     run --checkpoint DIR --batch B --mode f32|bf16-weights|bf16-autocast --threads T --runs N [--sequence S]
         Loads DIR with transformers (the class named by config.json's architectures[0]), runs one warm-up and
         N timed forward passes, and prints one JSON line to stdout (everything else goes to stderr).
@@ -36,7 +37,7 @@ from transformers import PerceiverConfig, PerceiverForImageClassificationLearned
 TARGET_F32_SPEEDUP = 1.4
 TARGET_BF16_SPEEDUP = 2.0
 TARGET_START_TO_READY_S = 3.0
-# The (config, batch) rows tools/bench_reference.sh measures; the report lists them even when records are missing.
+# The (config, batch) rows tools/bench/bench_reference.sh measures; the report lists them even when records are missing.
 EXPECTED_ROWS = [("language-perceiver", 1), ("language-perceiver", 8), ("vision-perceiver-learned", 1)]
 
 

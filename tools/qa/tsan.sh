@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tools/tsan.sh: the whole Swift test suite under ThreadSanitizer (`swift test --sanitize=thread`).
+# tools/qa/tsan.sh: the whole Swift test suite under ThreadSanitizer (`swift test --sanitize=thread`).
 #
 # Builds into its own scratch path (.build/tsan), so the normal debug build in .build is left alone; the
 # lifecycle tests start the normal debug `perceiverd` (.build/debug/perceiverd), so that is built first.
@@ -10,10 +10,10 @@
 # failed, else 0. The full output is kept in .build/tsan/tsan-test.log.
 #
 # Usage:
-#   tools/tsan.sh                 # or: make tsan
-#   SWIFT=/path/to/swift tools/tsan.sh
+#   tools/qa/tsan.sh                 # or: make tsan
+#   SWIFT=/path/to/swift tools/qa/tsan.sh
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 
 SWIFT=${SWIFT:-swift}
 SCRATCH=.build/tsan

@@ -1,5 +1,5 @@
-"""What tools/train_digits.py and tools/train_words.py share: reproducible seeding and the starting scale of
-every Linear layer."""
+"""What tools/training/train_digits.py and tools/training/train_words.py share: reproducible seeding and the
+starting scale of every Linear layer."""
 import random
 
 import numpy as np

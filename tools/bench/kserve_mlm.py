@@ -3,7 +3,7 @@
 
 A `kserve.Model` written the way KServe's custom-model guide does it (load with `from_pretrained`, `eval()`,
 synchronous `predict` under `torch.inference_mode()`), served by `kserve.ModelServer` over the V2 (open
-inference) REST protocol. tools/bench_e2e.sh runs it against perceiverd with the same requests.
+inference) REST protocol. tools/bench/bench_e2e.sh runs it against perceiverd with the same requests.
 
 It takes the V2 JSON body perceiverd takes for a masked LM and answers with the same output tensor:
   inputs:  input_ids         INT64 or INT32 (B, L)
@@ -19,7 +19,7 @@ as KServe's InferResponse handles them. Unlike perceiverd, KServe parses the bod
 with `Content-Type: application/json` (otherwise it expects binary tensor data and Inference-Header-Content-Length).
 
 Usage (any kserve.ModelServer flag also applies, e.g. --workers, --enable_grpc false):
-    .venv-kserve/bin/python tools/kserve_mlm.py --model_dir DIR --model_name NAME --http_port PORT [--threads N]
+    .venv-kserve/bin/python tools/bench/kserve_mlm.py --model_dir DIR --model_name NAME --http_port PORT [--threads N]
 """
 from __future__ import annotations
 
