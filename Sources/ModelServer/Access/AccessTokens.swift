@@ -5,6 +5,8 @@ import HTTPServer
 public enum AccessTokens {
     /// The environment variable holding tokens, separated by commas or whitespace.
     public static let environmentVariable = "PERCEIVERD_TOKENS"
+    /// The environment variable holding admin tokens, likewise.
+    public static let adminEnvironmentVariable = "PERCEIVERD_ADMIN_TOKENS"
 
     /// Every token from `configuration.tokenFile` (one per line; blank lines and `#` comments skipped) and from
     /// `environment[environmentVariable]`. Empty: access is open.
@@ -13,14 +15,28 @@ public enum AccessTokens {
     ///   `.malformedToken` naming the source and the token's position (never the token).
     public static func load(_ configuration: AuthConfiguration,
                             environment: [String: String]) throws(ConfigurationError) -> [String] {
+        try load(file: configuration.tokenFile, fileKey: "auth.token_file", environment: environment,
+                 variable: environmentVariable)
+    }
+
+    /// Every admin token from `configuration.tokenFile` and `environment[adminEnvironmentVariable]`, read as
+    /// `load` reads the inference tokens.
+    public static func loadAdmin(_ configuration: AdminConfiguration,
+                                 environment: [String: String]) throws(ConfigurationError) -> [String] {
+        try load(file: configuration.tokenFile, fileKey: "admin.token_file", environment: environment,
+                 variable: adminEnvironmentVariable)
+    }
+
+    private static func load(file: String?, fileKey: String, environment: [String: String],
+                             variable environmentVariable: String) throws(ConfigurationError) -> [String] {
         var tokens: [String] = []
-        if let path = configuration.tokenFile {
+        if let path = file {
             let text: String
             do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
                 throw .unreadableTokenFile(path: path, reason: reason(path: path))
             }
             let fromFile = try fileTokens(text, path: path)
-            guard !fromFile.isEmpty else { throw .noTokens(source: "auth.token_file \(path)") }
+            guard !fromFile.isEmpty else { throw .noTokens(source: "\(fileKey) \(path)") }
             tokens += fromFile
         }
         if let value = environment[environmentVariable] {

@@ -40,7 +40,10 @@ extension ServerConfiguration {
             },
             auth: try root.object("auth", allowedKeys: JSONKeys.auth).map { reader throws(ConfigurationError) in
                 try AuthConfiguration(reader, baseDirectory: baseDirectory)
-            } ?? defaults.auth)
+            } ?? defaults.auth,
+            admin: try root.object("admin", allowedKeys: JSONKeys.admin).map { reader throws(ConfigurationError) in
+                try AdminConfiguration(reader, baseDirectory: baseDirectory)
+            } ?? defaults.admin)
         try validate()
     }
 
@@ -69,7 +72,7 @@ extension ServerConfiguration {
 /// The keys each object of the file format may hold.
 private enum JSONKeys {
     static let top: Set = ["host", "port", "threads", "log_level", "drain_timeout_ms", "models", "limits", "tls",
-                           "auth"]
+                           "auth", "admin"]
     static let model: Set = ["name", "path", "version", "precision", "max_batch_size", "max_queue_delay_us",
                              "max_queue_size", "default_timeout_us", "preferred_batch_sizes", "priority_levels",
                              "default_priority_level", "instances", "threads_per_instance", "memory_budget_mib",
@@ -77,6 +80,7 @@ private enum JSONKeys {
     static let limits = Set(LimitsConfiguration.keys.map(\.key))
     static let tls: Set = ["port", "cert", "key"]
     static let auth: Set = ["token_file", "protect_metrics"]
+    static let admin: Set = ["repository", "logging", "token_file"]
 }
 
 extension ModelConfiguration {
@@ -128,6 +132,18 @@ extension TLSConfiguration {
                                                          against: baseDirectory),
             keyPath: ServerConfiguration.resolve(try reader.string("key", default: nil, .nonEmptyString),
                                                  against: baseDirectory))
+    }
+}
+
+extension AdminConfiguration {
+    /// The `admin` object; `token_file` resolves against `baseDirectory`.
+    fileprivate init(_ reader: JSONObjectReader, baseDirectory: String) throws(ConfigurationError) {
+        let file: String? = reader.has("token_file")
+            ? ServerConfiguration.resolve(try reader.string("token_file", default: nil, .nonEmptyString),
+                                          against: baseDirectory)
+            : nil
+        self.init(repository: try reader.boolean("repository", default: false),
+                  logging: try reader.boolean("logging", default: false), tokenFile: file)
     }
 }
 

@@ -28,12 +28,14 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var tls: TLSConfiguration?
     /// Bearer-token access control from the file; tokens may also come from `$PERCEIVERD_TOKENS`.
     public var auth: AuthConfiguration
+    /// The administrative endpoints (model repository, logging): off unless enabled, with their own tokens.
+    public var admin: AdminConfiguration
 
     /// A configuration; every argument defaults to the file format's default.
     public init(host: String = "127.0.0.1", port: Int = 8000, threads: Int = 0, logLevel: LogLevel = .info,
                 drainTimeoutMilliseconds: Int = 30_000, models: [ModelConfiguration] = [],
                 limits: LimitsConfiguration = LimitsConfiguration(), tls: TLSConfiguration? = nil,
-                auth: AuthConfiguration = AuthConfiguration()) {
+                auth: AuthConfiguration = AuthConfiguration(), admin: AdminConfiguration = AdminConfiguration()) {
         self.host = host
         self.port = port
         self.threads = threads
@@ -43,6 +45,24 @@ public struct ServerConfiguration: Sendable, Equatable {
         self.limits = limits
         self.tls = tls
         self.auth = auth
+        self.admin = admin
+    }
+}
+
+/// The administrative endpoints: each group off unless enabled; with access control on, they take only tokens of
+/// a separate set (`token_file`, `$PERCEIVERD_ADMIN_TOKENS`), never the inference tokens.
+public struct AdminConfiguration: Sendable, Equatable {
+    /// `/v2/repository/...`: the model repository index, load (and reload) and unload.
+    public var repository: Bool
+    /// `/v2/logging`: reading and changing the log settings.
+    public var logging: Bool
+    /// A file of admin tokens, one per line (as `auth.token_file`); absolute once parsed from a file.
+    public var tokenFile: String?
+
+    public init(repository: Bool = false, logging: Bool = false, tokenFile: String? = nil) {
+        self.repository = repository
+        self.logging = logging
+        self.tokenFile = tokenFile
     }
 }
 

@@ -93,7 +93,7 @@ public final class Daemon: @unchecked Sendable {
             "onednn.bf16": "\(BF16Support.current.summary)",
         ])
         if let problem = DNNLInfo.dispatchFloorProblem() { throw DaemonError.cpu(problem) }
-        do { access = try AccessPolicy(configuration.auth, environment: environment) } catch {
+        do { access = try AccessPolicy(configuration.auth, admin: configuration.admin, environment: environment) } catch {
             throw DaemonError.access(error.description)
         }
         environment = [:]

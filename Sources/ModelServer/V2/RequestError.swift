@@ -57,6 +57,8 @@ public enum RequestError: Error, Equatable, Sendable {
     case latentsNotFound(id: String, model: String)
     /// `latents_id` or `latents` beside inputs that contradict it (400); the text says which.
     case latentsConflict(String)
+    /// An administrative endpoint that is off, or a token that may not use it (403); the text says which.
+    case forbidden(String)
 
     /// The HTTP status this error answers with.
     public var status: Int {
@@ -71,6 +73,7 @@ public enum RequestError: Error, Equatable, Sendable {
         case .badImage(.outOfMemory, _): return 500
         case .badImage: return 400
         case .unauthorized: return 401
+        case .forbidden: return 403
         case .routeNotFound, .modelNotFound, .versionNotFound, .latentsNotFound: return 404
         case .modelRequired, .batchTooLarge, .badPriority, .badPath, .latentsConflict: return 400
         case .methodNotAllowed: return 405
@@ -133,6 +136,7 @@ extension RequestError: CustomStringConvertible {
             return "latents_id '\(id.prefix(64))' names no cached latents of model '\(model)' (evicted, never issued, or "
                 + "issued to another token); resend the inputs"
         case .latentsConflict(let reason): return reason
+        case .forbidden(let reason): return reason
         case .badPriority(let priority, let levels):
             return "parameter 'priority' must be from 0 (the default level) to \(levels), got \(priority)"
         }

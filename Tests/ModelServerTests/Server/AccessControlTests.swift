@@ -151,4 +151,44 @@ import Testing
         #expect(!AccessPolicy.open.isEnabled)
         #expect(!AccessPolicy(tokens: BearerTokenSet([]), protectsMetrics: true).isEnabled)
     }
+
+    /// The administrative routes: off unless enabled (403); with admin tokens, only those (an inference token is a
+    /// 403, none or an unknown one a 401); with inference tokens and no admin tokens, refused (403); with
+    /// neither, open like every other route.
+    @Test(arguments: [
+        // (inference tokens, admin tokens, repository on, presented token, expected status or nil for allowed)
+        (false, false, false, nil, 403), (false, false, true, nil, nil),
+        (true, false, true, "user", 403), (true, true, true, "user", 403), (true, true, true, "admin", nil),
+        (true, true, true, nil, 401), (true, true, true, "stranger", 401), (false, true, true, nil, 401),
+        (false, true, true, "admin", nil), (true, true, false, "admin", 403),
+    ] as [(Bool, Bool, Bool, String?, Int?)])
+    func administrativeRoutesNeedTheirOwnTokens(users: Bool, admins: Bool, on: Bool, token: String?,
+                                                expected: Int?) throws {
+        let policy = AccessPolicy(tokens: users ? BearerTokenSet(["user"]) : nil, protectsMetrics: false,
+                                  adminTokens: admins ? BearerTokenSet(["admin"]) : nil,
+                                  admin: AdminConfiguration(repository: on))
+        var fields = [("Host", "x")]
+        if let token { fields.append(("Authorization", "Bearer \(token)")) }
+        let head = HTTPRequestHead(method: "POST", target: "/v2/repository/index", version: .http1_1,
+                                   headers: HTTPHeaders(fields))
+        var status: Int?
+        do { try policy.check(head, segments: ["v2", "repository", "index"]) } catch { status = error.status }
+        #expect(status == expected)
+        // The logging group is its own switch.
+        do {
+            try policy.check(head, segments: ["v2", "logging"])
+            Issue.record("logging is off")
+        } catch { #expect(error.status == 403) }
+    }
+
+    @Test func adminSettingsParseAndResolveTheTokenFile() throws {
+        let json = #"{"models": [{"name": "m", "path": "m"}], "admin": {"repository": true, "token_file": "admins"}}"#
+        let configuration = try ServerConfiguration(json: Data(json.utf8), baseDirectory: "/etc/perceiverd")
+        #expect(configuration.admin == AdminConfiguration(repository: true, logging: false,
+                                                          tokenFile: "/etc/perceiverd/admins"))
+        let path = try Self.tokenFile("root-1\n")
+        let tokens = try AccessTokens.loadAdmin(AdminConfiguration(tokenFile: path),
+                                                environment: ["PERCEIVERD_ADMIN_TOKENS": "root-2"])
+        #expect(tokens == ["root-1", "root-2"])
+    }
 }
