@@ -16,7 +16,9 @@ public final class WorkPool: @unchecked Sendable {
     /// Jobs that may wait for a thread.
     public let queueLimit: Int
     private let condition = NSCondition()
-    private var jobs: [@Sendable () -> Void] = []
+    /// Waiting jobs from `head` on; the consumed prefix holds nils, so that a job (and the request body it
+    /// captures) is released as soon as it is taken, not when the prefix is next compacted.
+    private var jobs: [(@Sendable () -> Void)?] = []
     private var head = 0
     private var running = 0
     private var isStopped = false
@@ -78,6 +80,7 @@ public final class WorkPool: @unchecked Sendable {
             condition.wait()
         }
         let job = jobs[head]
+        jobs[head] = nil
         head += 1
         // Amortized O(1): drop the consumed prefix once it is at least half of the array.
         if head >= 64 && head * 2 >= jobs.count {
