@@ -16,9 +16,12 @@ struct ServeCommand: ParsableCommand {
 
         Signals: SIGTERM or SIGINT drains (readiness turns 503, the listener closes, in-flight requests \
         finish within drain_timeout_ms; then a pass still running is abandoned) and exits 0; a second SIGTERM \
-        ends the drain at once, still exiting 0. A SIGTERM during start-up is a drain too. SIGHUP, SIGUSR1 \
-        and SIGUSR2 are logged and ignored. Under systemd (Type=notify) it sends READY=1, \
-        STOPPING=1 and, when WatchdogSec= is set, WATCHDOG=1 every half period.
+        ends the drain at once, still exiting 0. A SIGTERM during start-up is a drain too. SIGHUP reads the \
+        configuration file again (with the same flags) and applies what changed in `models`: new models load, \
+        changed ones reload beside the running ones with no request lost, removed ones unload; other keys are \
+        reported as needing a restart. SIGUSR1 and SIGUSR2 are logged and ignored. Under systemd \
+        (Type=notify) it sends READY=1, RELOADING=1 around a SIGHUP, STOPPING=1 and, when WatchdogSec= is \
+        set, WATCHDOG=1 every half period.
 
         Exit status: 0 after a drain; 1 when the configuration is invalid, a model does not load or a port \
         cannot be bound (one line on stderr, starting `perceiverd:`); 64 for a usage error.
@@ -73,7 +76,14 @@ struct ServeCommand: ParsableCommand {
             handler.logLevel = level
             return handler
         }
-        let daemon = Daemon(configuration: settings, logger: Logger(label: "perceiverd"), version: perceiverdVersion)
+        let (file, host, port, threads, models) = (config, self.host, self.port, self.threads, self.models)
+        let directory = file.map { URL(fileURLWithPath: $0).deletingLastPathComponent().path }
+            ?? FileManager.default.currentDirectoryPath
+        let daemon = Daemon(configuration: settings, logger: Logger(label: "perceiverd"), version: perceiverdVersion,
+                            configurationDirectory: directory) { () throws(ConfigurationError) in
+            let base = try file.map(ServerConfiguration.load(path:)) ?? ServerConfiguration(models: [])
+            return try base.overriding(host: host, port: port, threads: threads, models: models)
+        }
         do {
             try daemon.run()
         } catch {

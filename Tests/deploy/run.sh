@@ -106,7 +106,7 @@ exposure=$(systemd-analyze security --offline=true "$tmp/unit/perceiverd.service
 if [[ "$exposure" =~ :\ ([0-9.]+)\ (OK|MEDIUM)$ ]] && awk "BEGIN {exit !(${BASH_REMATCH[1]} <= 2.0)}"; then
   pass "unit-security: $exposure (at most 2.0 wanted)"
 else fail "unit-security: $exposure"; fi
-for key in 'Type=notify' 'NotifyAccess=main' 'WatchdogSec=' 'Restart=on-failure' 'DynamicUser=yes' \
+for key in 'Type=notify' 'NotifyAccess=main' 'WatchdogSec=' 'Restart=on-failure' 'DynamicUser=yes' 'ExecReload=' \
            'ProtectSystem=strict' 'CapabilityBoundingSet=$' 'KillSignal=SIGTERM' 'Environment=OMP_WAIT_POLICY=PASSIVE'; do
   grep -qE "^$key" deploy/perceiverd.service || fail "unit-keys: no $key"
 done
@@ -148,13 +148,17 @@ if port=$(wait_ready "$tmp/notify-serve.log" "$tracer"); then
   curl -sf "http://127.0.0.1:$port/v2/models/$first_model" >/dev/null || fail "notify-metadata: GET /v2/models/$first_model"
   curl -sf "http://127.0.0.1:$port/metrics" >/dev/null || fail "notify-metrics: GET /metrics"
   sleep 0.5  # a watchdog ping every 0.2 s
+  # systemctl reload: SIGHUP reads the configuration again (nothing changed here) between RELOADING=1 and READY=1.
+  kill -HUP "$(pgrep -P "$tracer" -x perceiverd)"
+  for _ in $(seq 100); do grep -q 'configuration reloaded' "$tmp/notify-serve.log" && break; sleep 0.1; done
   kill -TERM "$(pgrep -P "$tracer" -x perceiverd)"
   wait "$tracer"; rc=$?
   wait "$listener"
   messages=$(cat "$tmp/notify.log")
   if [ $rc = 0 ] && grep -q '^READY=1 STATUS=serving' <<<"$messages" && grep -q '^WATCHDOG=1' <<<"$messages" \
+     && grep -q '^RELOADING=1' <<<"$messages" && [ "$(grep -c '^READY=1' <<<"$messages")" -ge 2 ] \
      && grep -q '^STOPPING=1' <<<"$messages"; then
-    pass "notify: READY=1, $(grep -c '^WATCHDOG=1' <<<"$messages") x WATCHDOG=1 (WATCHDOG_USEC=400000), STOPPING=1, exit 0"
+    pass "notify: READY=1, $(grep -c '^WATCHDOG=1' <<<"$messages") x WATCHDOG=1 (WATCHDOG_USEC=400000), RELOADING=1 and READY=1 on SIGHUP, STOPPING=1, exit 0"
   else fail "notify: exit $rc, messages:" "$messages"; fi
   expand() { # expand @GROUP: every system call name in it, nested groups resolved
     systemd-analyze syscall-filter "$1" | awk 'NR > 1 && !/^ *#/ {print $1}' | while read -r name; do

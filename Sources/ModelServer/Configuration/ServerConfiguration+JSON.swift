@@ -84,11 +84,25 @@ private enum JSONKeys {
 }
 
 extension ModelConfiguration {
-    /// One element of `models`; `name` and `path` are required, `path` resolves against `baseDirectory`.
-    fileprivate init(_ reader: JSONObjectReader, baseDirectory: String) throws(ConfigurationError) {
+    /// One `models` entry on its own, as the model repository API takes it (`parameters.config`): an object with
+    /// the keys of a `models` element, checked and validated as the file's are. `name` may be left out; given,
+    /// it must be `name`. A relative `path` resolves against `baseDirectory`.
+    /// - Throws: `ConfigurationError` naming the offending key.
+    public init(json: Data, name: String, baseDirectory: String) throws(ConfigurationError) {
+        let reader = try JSONObjectReader.configuration(json, allowedKeys: JSONKeys.model)
+        try self.init(reader, baseDirectory: baseDirectory, name: name)
+        guard self.name == name else {
+            throw .invalidValue(key: "name", expected: .oneOf([name]), found: "\"\(self.name)\"")
+        }
+        try validate(keyPrefix: "config")
+    }
+
+    /// One element of `models`; `name` (unless given) and `path` are required, `path` resolves against
+    /// `baseDirectory`.
+    fileprivate init(_ reader: JSONObjectReader, baseDirectory: String, name: String? = nil) throws(ConfigurationError) {
         let defaults = ModelConfiguration(name: "", path: "")
         self.init(
-            name: try reader.string("name", default: nil, .modelName),
+            name: try reader.string("name", default: name, .modelName),
             path: ServerConfiguration.resolve(try reader.string("path", default: nil, .nonEmptyString),
                                               against: baseDirectory),
             version: try reader.string("version", default: defaults.version, .nonEmptyString),

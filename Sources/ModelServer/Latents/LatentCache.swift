@@ -27,6 +27,7 @@ final class LatentCache: @unchecked Sendable {
     /// Requests waiting in `waiting`, over every key.
     private var followers = 0
     private var clock = 0
+    private var retired = false
     private var bytes = 0
 
     private struct Entry {
@@ -39,6 +40,8 @@ final class LatentCache: @unchecked Sendable {
         self.model = model
         self.budget = max(0, budgetBytes)
         self.metrics = metrics
+        // A reloaded model's cache starts empty; the gauges say so until its first entry.
+        metrics.setLatentCacheSize(model: model, entries: 0, bytes: 0)
     }
 
     /// The latents of `key` and their id in `scope`, if cached (the caller counts the hit or miss: a request
@@ -77,7 +80,7 @@ final class LatentCache: @unchecked Sendable {
                 entries[key] = existing
                 return id
             }
-            guard size <= budget else { return nil }
+            guard size <= budget, !retired else { return nil }
             while bytes + size > budget, let oldest = entries.min(by: { $0.value.lastUse < $1.value.lastUse })?.key {
                 evict(oldest)
             }
@@ -125,6 +128,17 @@ final class LatentCache: @unchecked Sendable {
             return released
         }
         for follower in released { follower(latents) }
+    }
+
+    /// Empties the cache of a model that is replaced or unloaded, and keeps nothing more: its memory goes now,
+    /// and its gauges are left to the model that replaces it.
+    func retire() {
+        lock.withLock {
+            retired = true
+            entries = [:]
+            ids = [:]
+            bytes = 0
+        }
     }
 
     /// Bytes held now (tests).

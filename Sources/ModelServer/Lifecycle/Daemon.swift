@@ -36,13 +36,24 @@ public final class Daemon: @unchecked Sendable {
     /// Threads for work that grows with a request's bytes (inflating, parsing, decoding), shared by the server
     /// and the routes.
     private let workPool: WorkPool
+    /// The models served and their changes at run time (the repository API, SIGHUP).
+    public let repository: ModelRepository
+    /// Reads the configuration again for SIGHUP (the file and the command line's flags); nil: SIGHUP is ignored.
+    private let reloadConfiguration: (@Sendable () throws(ConfigurationError) -> ServerConfiguration)?
+    /// Where a relative `path` in a model configuration given to the repository API resolves.
+    let configurationDirectory: String
 
     public init(configuration: ServerConfiguration, logger: Logger, version: String,
-                environment: [String: String] = ProcessInfo.processInfo.environment) {
+                environment: [String: String] = ProcessInfo.processInfo.environment,
+                configurationDirectory: String = FileManager.default.currentDirectoryPath,
+                reloadConfiguration: (@Sendable () throws(ConfigurationError) -> ServerConfiguration)? = nil) {
         self.configuration = configuration
         self.logger = logger
         self.version = version
         self.environment = environment
+        self.configurationDirectory = configurationDirectory
+        self.reloadConfiguration = reloadConfiguration
+        repository = ModelRepository(configuration: configuration, state: state, metrics: metrics, logger: logger)
         let limits = configuration.limits
         workPool = WorkPool(width: limits.workThreads > 0 ? limits.workThreads : AvailableCores.current(),
                             queueLimit: limits.workQueue)
@@ -112,7 +123,7 @@ public final class Daemon: @unchecked Sendable {
         logger.info("listening", metadata: ["http.port": "\(server.port)", "connections.cap": "\(server.connectionCap)",
                                             "https.port": "\(server.tlsPort.map(String.init) ?? "off")",
                                             "auth": "\(accessSummary)"])
-        let models = try loadModels()
+        let models = try repository.loadAll()
         guard state.becomeReady(with: ModelRegistry(models: models)) else {
             models.forEach { $0.stop() }
             _ = models.allSatisfy { $0.waitForWorkers(until: Date() + Self.workerGraceSeconds) }
@@ -166,7 +177,7 @@ public final class Daemon: @unchecked Sendable {
     /// (the drain timeout passed) is abandoned at its next primitive; then waits for the workers, so that the
     /// process never exits under a running oneDNN pass.
     private func stopWorkers() {
-        let models = state.registry.models
+        let models = state.registry.models + repository.retiringModels
         models.forEach { $0.abandon() }
         let deadline = Date() + Self.workerGraceSeconds
         let stopped = models.allSatisfy { $0.waitForWorkers(until: deadline) }
@@ -188,74 +199,13 @@ public final class Daemon: @unchecked Sendable {
 
     private var router: Router {
         Router(state: state, metrics: metrics, serverVersion: version, access: access, workPool: workPool,
-               limits: configuration.limits)
+               limits: configuration.limits, repository: repository, configurationDirectory: configurationDirectory)
     }
 
     /// How access is controlled, for the `listening` log line.
     private var accessSummary: String {
         guard let tokens = access.tokens else { return "off" }
         return "bearer (\(tokens.count) token(s), metrics \(access.protectsMetrics ? "protected" : "open"))"
-    }
-
-    /// Loads, warms and starts every model; on a failure, stops the ones already started.
-    private func loadModels() throws(DaemonError) -> [ServedModel] {
-        warnIfOversubscribed()
-        var served: [ServedModel] = []
-        for entry in configuration.models {
-            do {
-                served.append(try loadModel(entry))
-            } catch {
-                served.forEach { $0.stop() }
-                throw error
-            }
-        }
-        return served
-    }
-
-    private func loadModel(_ entry: ModelConfiguration) throws(DaemonError) -> ServedModel {
-        let start = Date()
-        let threads = configuration.threadsPerInstance(of: entry)
-        // Validated against `PrecisionSetting` with the rest of the configuration.
-        let precision = (PrecisionSetting(rawValue: entry.precision) ?? .f32).resolve()
-        if let why = precision.fallback {
-            logger.warning("bf16 requested, serving in f32", metadata: ["model": "\(entry.name)", "reason": "\(why)"])
-        }
-        let options = ExecutionOptions(precision: precision.effective, threads: threads)
-        let model: PerceiverModel
-        do { model = try PerceiverModel.load(directory: entry.path, options: options) } catch {
-            throw DaemonError.model(name: entry.name, path: entry.path, reason: error.description)
-        }
-        let item: ServedModel
-        do {
-            item = try ServedModel(model: model, configuration: entry, threadsPerInstance: threads, metrics: metrics,
-                                   precision: precision)
-            try item.warmUp()
-        } catch {
-            throw DaemonError.model(name: entry.name, path: entry.path, reason: "warm-up failed: \(error)")
-        }
-        metrics.register(model: entry.name, info: MetricsRegistry.ModelInfo(
-            version: entry.version, architecture: model.architecture.rawValue,
-            precision: precision.effective.rawValue, requestedPrecision: precision.requested.rawValue))
-        item.start()
-        logger.info("model loaded", metadata: [
-            "model": "\(entry.name)", "model.architecture": "\(model.architecture.rawValue)",
-            "model.parameters": "\(model.parameterCount)", "model.precision": "\(precision.effective.rawValue)",
-            "model.precision.requested": "\(precision.requested.rawValue)",
-            "instances": "\(entry.instances)", "threads_per_instance": "\(threads)",
-            "max_batch_size": "\(entry.maxBatchSize)", "load.ms": "\(Int(Date().timeIntervalSince(start) * 1000))",
-        ])
-        return item
-    }
-
-    /// Logs a warning when the configured instances ask for more threads than `threads` allows.
-    private func warnIfOversubscribed() {
-        let models = configuration.models
-        let threadsUsed = models.map { $0.instances * configuration.threadsPerInstance(of: $0) }.reduce(0, +)
-        guard threadsUsed > configuration.computeThreads else { return }
-        logger.warning("model instances oversubscribe the cores", metadata: [
-            "threads.requested": "\(threadsUsed)", "threads.available": "\(configuration.computeThreads)",
-            "instances": "\(models.map(\.instances).reduce(0, +))",
-        ])
     }
 
     private func httpConfiguration() throws(DaemonError) -> HTTPServerConfiguration {
@@ -285,8 +235,9 @@ public final class Daemon: @unchecked Sendable {
             writeTimeout: Double(limits.writeTimeoutMilliseconds) / 1000)
     }
 
-    /// Starts the signal thread: SIGTERM and SIGINT drain (a second one ends the drain early); SIGHUP,
-    /// SIGUSR1 and SIGUSR2 are logged and otherwise ignored (the configuration is read at start only).
+    /// Starts the signal thread: SIGTERM and SIGINT drain (a second one ends the drain early); SIGHUP reads the
+    /// configuration again and applies what changed in its models (`reloadModels`); SIGUSR1 and SIGUSR2 are
+    /// logged and otherwise ignored.
     private func watchSignals(stopped: @escaping @Sendable () -> Void) {
         signalWatcher = SignalWatcher { [weak self] signal in
             guard let self else { return }
@@ -295,10 +246,45 @@ public final class Daemon: @unchecked Sendable {
             case SIGTERM, SIGINT:
                 self.logger.info("received \(name)")
                 self.stop(stopped: stopped)
+            case SIGHUP:
+                self.logger.info("received SIGHUP: reading the configuration again")
+                self.reloadModels()
             default:
                 self.logger.notice(
                     "received \(name): ignored (the configuration is read at start only; restart to apply changes)")
             }
+        }
+    }
+
+    /// Reads the configuration again and applies the difference in its models: new ones load, changed ones
+    /// reload beside the running ones, removed ones unload (`ModelRepository.apply`); a file that does not read
+    /// or validate changes nothing. Server-level keys are reported, not applied. Under systemd the status line
+    /// says it is reloading meanwhile (`RELOADING=1`, then `READY=1`).
+    public func reloadModels(completion: (@Sendable ([String]) -> Void)? = nil) {
+        guard let reloadConfiguration else {
+            logger.notice("SIGHUP ignored: the daemon was started without a configuration to read again")
+            completion?([])
+            return
+        }
+        guard state.phase == .ready else {
+            logger.notice("SIGHUP ignored: the daemon is \(state.phase.rawValue)")
+            completion?([])
+            return
+        }
+        let new: ServerConfiguration
+        do { new = try reloadConfiguration() } catch {
+            logger.error("configuration not reloaded: \(error)")
+            completion?(["configuration not reloaded: \(error)"])
+            return
+        }
+        notifier.notify("RELOADING=1\nSTATUS=reloading the configuration")
+        let logger = self.logger
+        let notifier = self.notifier
+        repository.apply(new) { outcomes in
+            if outcomes.isEmpty { logger.info("configuration reloaded: no model changed") }
+            for outcome in outcomes { logger.info("configuration reloaded: \(outcome)") }
+            notifier.notify("READY=1\nSTATUS=serving")
+            completion?(outcomes)
         }
     }
 

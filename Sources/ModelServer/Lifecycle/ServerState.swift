@@ -40,6 +40,28 @@ public final class ServerState: @unchecked Sendable {
         }
     }
 
-    /// Ready means every model is loaded and warm and the server is not draining.
+    /// Ready means the models of the configuration are loaded and warm and the server is not draining; a model
+    /// loaded, reloaded or unloaded through the repository API later does not change it (as in Triton).
     public var isReady: Bool { phase == .ready }
+
+    /// Serves `served` under its name from now on; the model it replaced (still finishing what it accepted).
+    func install(_ served: ServedModel) -> ServedModel? {
+        lock.withLock { registry_.install(served) }
+    }
+
+    /// Stops offering the model `name`; the model removed (still finishing what it accepted).
+    func remove(_ name: String) -> ServedModel? {
+        lock.withLock { registry_.remove(name) }
+    }
+
+    /// The model `name` (the only one when nil), counted as arrived at its scheduler (`BatchScheduler.arrive`)
+    /// under the same lock that `install` and `remove` take: a model that is replaced or removed afterwards
+    /// keeps its workers until this request has its answer (`BatchScheduler.leave`).
+    func acquire(_ name: String?) -> ServedModel? {
+        lock.withLock { () -> ServedModel? in
+            guard let served = registry_.model(named: name) else { return nil }
+            served.scheduler.arrive()
+            return served
+        }
+    }
 }

@@ -99,6 +99,8 @@ public final class MetricsRegistry: @unchecked Sendable {
             state.models.insert(model)
             state.touchSeries(of: model)
             if let info {
+                // A reload may change the version or the precision: one info series per model.
+                state.modelInfo.removeSeries(first: model)
                 state.modelInfo.set(1, [model, info.version, info.architecture, info.precision, info.requestedPrecision])
             }
         }

@@ -100,6 +100,11 @@ struct ScalarFamily: ExpositionFamily {
         add(0, labels)
     }
 
+    /// Removes every series whose first label value is `first` (a model's info, before it is set anew).
+    mutating func removeSeries(first: String) {
+        values = values.filter { $0.key.first != first }
+    }
+
     func renderSamples(into text: inout String) {
         for key in values.keys.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
             let value = values[key] ?? 0

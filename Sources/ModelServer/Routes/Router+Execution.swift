@@ -24,9 +24,7 @@ extension Router {
         let name = served.name
         let logger = context.logger
         let retryAfter = limits.retryAfterSeconds
-        let scheduler = served.scheduler
         metrics.adjustInFlight(model: name, by: 1)
-        scheduler.arrive()
         let complete: @Sendable (Result<(Answer, BatchInfo), RequestError>, String) -> Void = { outcome, label in
             var response: HTTPResponse
             var failure: RequestError?
@@ -45,7 +43,6 @@ extension Router {
             if !label.isEmpty { response.logMetadata["latents"] = label }
             Self.account(response, model: name, start: start, metrics: metrics, failure: failure)
             respond(response)
-            scheduler.leave()
         }
         do throws(RequestError) {
             try latentSource(inputs, latentsID: latentsID, on: served, scope: scope) { source, label in

@@ -24,11 +24,14 @@ extension Router {
         } else {
             body = try TaskRequest(json: request.body)
         }
-        let served = try lookUp(body.model, version: nil)
         try requireReady()
-        let plan = try Self.plan(body, on: served, maxImagePixels: limits.maxImagePixels)
+        let (served, answer) = try acquire(body.model, version: nil, respond: respond)
+        let plan: TaskPlan
+        do { plan = try Self.plan(body, on: served, maxImagePixels: limits.maxImagePixels) } catch {
+            return answer(errorResponse(error, context.logger))
+        }
         schedule(plan.inputs, latentsID: body.latentsID, on: served, timeout: nil, priority: nil, context: context,
-                 scope: access.scope(of: request.head), start: Date(), respond: respond) { answer throws(RequestError) in
+                 scope: access.scope(of: request.head), start: Date(), respond: answer) { answer throws(RequestError) in
             let id = answer.latentsID.map { ",\"latents_id\":" + JSONText.quoted($0) } ?? ""
             return .json(200, Data(("{\"model\":" + JSONText.quoted(served.name) + (try plan.render(answer.outputs))
                                     + id + "}").utf8))

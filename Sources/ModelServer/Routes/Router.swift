@@ -15,15 +15,22 @@ public struct Router: HTTPHandler {
     public let workPool: WorkPool?
     /// What one request may ask of the engine (input and output sizes), and the `Retry-After` of a 503.
     public let limits: LimitsConfiguration
+    /// The model repository the `/v2/repository` routes change; nil: those routes answer 404.
+    public let repository: ModelRepository?
+    /// Where a relative `path` in a model configuration given to `/v2/repository/.../load` resolves.
+    public let configurationDirectory: String
 
     public init(state: ServerState, metrics: MetricsRegistry, serverVersion: String, access: AccessPolicy = .open,
-                workPool: WorkPool? = nil, limits: LimitsConfiguration = LimitsConfiguration()) {
+                workPool: WorkPool? = nil, limits: LimitsConfiguration = LimitsConfiguration(),
+                repository: ModelRepository? = nil, configurationDirectory: String = "/") {
         self.state = state
         self.metrics = metrics
         self.serverVersion = serverVersion
         self.access = access
         self.workPool = workPool
         self.limits = limits
+        self.repository = repository
+        self.configurationDirectory = configurationDirectory
     }
 
     public func handle(_ request: HTTPRequest, context: RequestContext,
@@ -77,6 +84,8 @@ public struct Router: HTTPHandler {
         case _ where Self.isServerRoute(segments):
             try allow(request, "GET")
             respond(try serverRoute(segments))
+        case _ where segments.count >= 3 && segments[0] == "v2" && segments[1] == "repository":
+            try repositoryRoute(request, Array(segments.dropFirst(2)), context: context, respond: respond)
         case _ where segments.first == "v2" && segments.count >= 3 && segments[1] == "models":
             try modelRoute(request, Array(segments.dropFirst(2)), context: context, respond: respond)
         default:
@@ -133,9 +142,9 @@ public struct Router: HTTPHandler {
                           logMetadata: ["model": served.name]))
         case ["infer"]:
             try allow(request, "POST")
-            let served = try lookUp(name, version: version)
             try requireReady()
-            offload(context, respond: respond) { v2Infer(request, model: served, context: context, respond: respond) }
+            let (served, answer) = try acquire(name, version: version, respond: respond)
+            offload(context, respond: answer) { v2Infer(request, model: served, context: context, respond: answer) }
         default:
             throw RequestError.routeNotFound(path: request.path)
         }
@@ -146,14 +155,49 @@ public struct Router: HTTPHandler {
     func lookUp(_ name: String?, version: String?) throws(RequestError) -> ServedModel {
         if state.phase == .starting { throw RequestError.unavailable("models are still loading") }
         let registry = state.registry
-        guard let served = registry.model(named: name) else {
-            if name == nil { throw RequestError.modelRequired(available: registry.names) }
-            throw RequestError.modelNotFound(name: name ?? "", available: registry.names)
+        guard let served = registry.model(named: name) else { throw notServed(name) }
+        try check(served, version: version)
+        return served
+    }
+
+    /// Why no model answers to `name`: none named, unknown, loading, or known to the repository but not loaded.
+    func notServed(_ name: String?) -> RequestError {
+        let names = state.registry.names
+        guard let name else { return .modelRequired(available: names) }
+        guard let entry = repository?.index().first(where: { $0.name == name }) else {
+            return .modelNotFound(name: name, available: names)
         }
+        switch entry.state {
+        case .loading: return .unavailable("model '\(name)' is loading")
+        case .ready: return .modelNotFound(name: name, available: names)
+        case .unloading, .unavailable:
+            return .modelUnavailable(name: name, reason: entry.reason.isEmpty ? entry.state.rawValue : entry.reason)
+        }
+    }
+
+    /// The served model an inference request goes to, counted as arrived there (`ServerState.acquire`), and
+    /// `respond` wrapped to count it as gone once answered: a reload or unload that replaces the model meanwhile
+    /// lets it finish on the model it found.
+    /// - Throws: as `lookUp`.
+    func acquire(_ name: String?, version: String?, respond: @escaping @Sendable (HTTPResponse) -> Void)
+        throws(RequestError) -> (ServedModel, @Sendable (HTTPResponse) -> Void) {
+        if state.phase == .starting { throw RequestError.unavailable("models are still loading") }
+        guard let served = state.acquire(name) else { throw notServed(name) }
+        do { try check(served, version: version) } catch {
+            served.scheduler.leave()
+            throw error
+        }
+        let scheduler = served.scheduler
+        return (served, { response in
+            respond(response)
+            scheduler.leave()
+        })
+    }
+
+    private func check(_ served: ServedModel, version: String?) throws(RequestError) {
         if let version, version != served.version {
             throw RequestError.versionNotFound(model: served.name, version: version, available: [served.version])
         }
-        return served
     }
 
     func requireReady() throws(RequestError) {
@@ -165,7 +209,7 @@ public struct Router: HTTPHandler {
     }
 
     /// HEAD is allowed wherever GET is (RFC 9110 section 9.3.2).
-    private func allow(_ request: HTTPRequest, _ method: String) throws(RequestError) {
+    func allow(_ request: HTTPRequest, _ method: String) throws(RequestError) {
         if request.method == method || (method == "GET" && request.method == "HEAD") { return }
         throw RequestError.methodNotAllowed(method: request.method, allowed: method == "GET" ? ["GET", "HEAD"] : [method])
     }

@@ -59,6 +59,13 @@ public enum RequestError: Error, Equatable, Sendable {
     case latentsConflict(String)
     /// An administrative endpoint that is off, or a token that may not use it (403); the text says which.
     case forbidden(String)
+    /// A model the repository knows but does not serve now: unloaded, or its load failed (404).
+    case modelUnavailable(name: String, reason: String)
+    /// A model load or reload through the repository API failed (400, as Triton answers): the reason, and the
+    /// previous version, if any, still serves.
+    case loadFailed(model: String, reason: String)
+    /// A model configuration given to the repository API is not valid (400), named by its key.
+    case badModelConfiguration(String)
 
     /// The HTTP status this error answers with.
     public var status: Int {
@@ -74,7 +81,8 @@ public enum RequestError: Error, Equatable, Sendable {
         case .badImage: return 400
         case .unauthorized: return 401
         case .forbidden: return 403
-        case .routeNotFound, .modelNotFound, .versionNotFound, .latentsNotFound: return 404
+        case .loadFailed, .badModelConfiguration: return 400
+        case .routeNotFound, .modelNotFound, .versionNotFound, .latentsNotFound, .modelUnavailable: return 404
         case .modelRequired, .batchTooLarge, .badPriority, .badPath, .latentsConflict: return 400
         case .methodNotAllowed: return 405
         case .unavailable, .queueFull, .timeoutExpired: return 503
@@ -137,6 +145,9 @@ extension RequestError: CustomStringConvertible {
                 + "issued to another token); resend the inputs"
         case .latentsConflict(let reason): return reason
         case .forbidden(let reason): return reason
+        case .modelUnavailable(let name, let reason): return "model '\(name)' is not loaded (\(reason))"
+        case .loadFailed(let model, let reason): return "model '\(model)' failed to load: \(reason)"
+        case .badModelConfiguration(let reason): return "parameters.config: \(reason)"
         case .badPriority(let priority, let levels):
             return "parameter 'priority' must be from 0 (the default level) to \(levels), got \(priority)"
         }

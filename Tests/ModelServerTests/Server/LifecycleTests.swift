@@ -52,9 +52,11 @@ import Testing
         #expect(daemon.log().contains("draining"))
     }
 
-    /// SIGHUP is logged and ignored (it used to end the process without a drain); `threads: 0` under
-    /// `taskset -c 0` is one thread, not every online CPU.
-    @Test func ignoresSIGHUPAndCountsOnlyTheCoresOfItsAffinityMask() throws {
+    /// SIGHUP reads the configuration file again and applies its models (a model added is served, one whose
+    /// settings changed is reloaded, readiness stays 200 throughout), reports a server-level change as needing a
+    /// restart, and a file that no longer parses changes nothing; `threads: 0` under `taskset -c 0` is one
+    /// thread, not every online CPU.
+    @Test func sighupAppliesTheConfigurationsModelsAndTheAffinityMaskBoundsThreads() throws {
         let taskset = "/usr/bin/taskset"
         try #require(FileManager.default.isExecutableFile(atPath: taskset), "util-linux's taskset is missing")
         let config = try Self.writeConfig("""
@@ -64,12 +66,32 @@ import Testing
         defer { daemon.kill() }
         try daemon.waitForReady()
         #expect(daemon.logField("threads") == "1", "\(daemon.log())")
-        Glibc.kill(daemon.pid, SIGHUP)
-        let deadline = Date().addingTimeInterval(5)
-        while !daemon.log().contains("received SIGHUP") && Date() < deadline { usleep(20_000) }
-        #expect(daemon.log().contains("received SIGHUP: ignored"))
         let client = try RawHTTPClient(port: try daemon.port())
-        #expect(try client.request("GET", "/v2/health/ready").status == 200)
+        #expect(try client.request("GET", "/v2/models/seqcls").status == 404)
+        try Data("""
+            {"port": 0, "threads": 1, "models": [{"name": "mlm", "path": "\(Self.models)/mlm", "max_batch_size": 4},
+                                                 {"name": "seqcls", "path": "\(Self.models)/seqcls"}]}
+            """.utf8).write(to: URL(fileURLWithPath: config))
+        Glibc.kill(daemon.pid, SIGHUP)
+        func waitForLog(_ text: String, count: Int = 1) -> Bool {
+            let deadline = Date().addingTimeInterval(60)
+            while daemon.log().components(separatedBy: text).count - 1 < count && Date() < deadline {
+                #expect((try? client.request("GET", "/v2/health/ready").status) == 200)
+                usleep(20_000)
+            }
+            return daemon.log().components(separatedBy: text).count - 1 >= count
+        }
+        #expect(waitForLog("configuration reloaded: seqcls: loaded"), "\(daemon.log())")
+        #expect(waitForLog("configuration reloaded: mlm: loaded"))
+        #expect(daemon.log().contains("configuration reloaded: not applied (restart to change): threads"))
+        #expect(try client.request("GET", "/v2/models/seqcls").status == 200)
+        let answer = try client.request("POST", "/infer", body: Data(#"{"model":"seqcls","text":"hi"}"#.utf8))
+        #expect(answer.status == 200, "\(answer.text)")
+        // A file that no longer parses: logged, nothing changes.
+        try Data("{".utf8).write(to: URL(fileURLWithPath: config))
+        Glibc.kill(daemon.pid, SIGHUP)
+        #expect(waitForLog("configuration not reloaded"))
+        #expect(try client.request("GET", "/v2/models/seqcls").status == 200)
         Glibc.kill(daemon.pid, SIGTERM)
         #expect(daemon.wait(within: 10) == 0)
     }
