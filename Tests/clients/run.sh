@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Third-party client test: NVIDIA's tritonclient.http against a running perceiverd (test_tritonclient.py).
+# Third-party client tests: NVIDIA's tritonclient.http against a running perceiverd (test_tritonclient.py; the
+# model repository extension, test_repository.py).
 # Keeps its own venv in .venv-clients, installed from requirements.txt and reinstalled only when that file
 # changes. Run by `make test` after Tests/cli/run.sh. Needs the debug build (or PERCEIVERD=path).
 set -euo pipefail
@@ -30,3 +31,4 @@ if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]
 fi
 
 "$VENV/bin/python" Tests/clients/test_tritonclient.py
+"$VENV/bin/python" Tests/clients/test_repository.py

@@ -87,6 +87,14 @@ class Checks:
             self.failed.append(name)
             print(f"FAIL {name}: {detail}", file=sys.stderr)
 
+    def summary(self, label):
+        """Prints the counts (to stderr when any failed); the exit status."""
+        if self.failed:
+            print(f"{label}: {self.passed} checks passed, {len(self.failed)} failed", file=sys.stderr)
+            return 1
+        print(f"{label}: {self.passed} checks passed")
+        return 0
+
     def run(self, name, function):
         """Runs a group of checks; an exception fails the group."""
         try:
@@ -294,11 +302,7 @@ def main():
     time.sleep(0.1)  # let the reader thread take the last lines
     checks.expect("log says stopped", any(line.endswith(" stopped") for line in daemon.lines),
                   "\n".join(daemon.lines[-5:]))
-    if checks.failed:
-        print(f"tritonclient: {checks.passed} checks passed, {len(checks.failed)} failed", file=sys.stderr)
-        return 1
-    print(f"tritonclient: {checks.passed} checks passed")
-    return 0
+    return checks.summary("tritonclient")
 
 
 if __name__ == "__main__":
