@@ -11,14 +11,32 @@ public enum V2Inference {
         // Unknown outputs are refused before any compute is spent.
         try checkOutputs(request, available: availableOutputs(model))
         let inputs = try ModelInputs(v2: request.inputs, specs: model.inputSpecs)
-        let result: PassResult
-        do {
-            result = try model.predict(batch: [PassRequest(inputs: inputs)])[0].get()
+        let outputs: ModelOutputs
+        var latents = inputs.floats("latents")
+        let tiling: FlowTiling?
+        do throws(InferenceError) { tiling = try model.flowTiling(inputs) } catch { throw RequestError.inference(error) }
+        if let tiling { try refuseLatents(request, tiling: tiling) }
+        do throws(InferenceError) {
+            if tiling != nil {
+                outputs = try model.predict(inputs)
+            } else {
+                let result = try model.predict(batch: [PassRequest(inputs: inputs)])[0].get()
+                (outputs, latents) = (result.outputs, result.latents?.tensor ?? latents)
+            }
         } catch {
             throw RequestError.inference(error)
         }
-        return try response(to: request, outputs: result.outputs, latents: result.latents?.tensor ?? inputs.floats("latents"),
-                            modelName: modelName, modelVersion: modelVersion)
+        return try response(to: request, outputs: outputs, latents: latents, modelName: modelName,
+                            modelVersion: modelVersion)
+    }
+
+    /// Optical-flow frames larger than `train_size` are encoded tile by tile, so there are no latents of the
+    /// request to return.
+    static func refuseLatents(_ request: V2InferenceRequest, tiling: FlowTiling) throws(RequestError) {
+        guard request.requestedOutputs?.contains("latents") == true else { return }
+        throw RequestError.latentsConflict("output 'latents': \(tiling.height) x \(tiling.width) frames are tiled "
+                                           + "and each tile is encoded on its own; latents are returned for frames of "
+                                           + "the model's train_size (\(tiling.tileHeight) x \(tiling.tileWidth))")
     }
 
     /// The outputs a request may name: the model's, and `latents` (returned only when named).

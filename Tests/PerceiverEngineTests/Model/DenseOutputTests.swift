@@ -65,7 +65,9 @@ import Testing
         #expect(throws: InferenceError.missingInput("inputs (or frames)")) { try model.predict(ModelInputs()) }
         var small = ModelInputs()
         small.frames = Tensor(shape: [1, 2, 3, 6, 6], scalars: [Float](repeating: 0, count: 216))
-        #expect(throws: InferenceError.badShape(tensor: "frames", expected: "(B, 2, 3, 6, 8)", actual: [1, 2, 3, 6, 6])) {
+        #expect(throws: InferenceError.badShape(tensor: "frames", expected: "(B, 2, 3, H, W) with H >= 6 and W >= 8 "
+                                                + "(the model's train_size; larger frames are tiled)",
+                                                actual: [1, 2, 3, 6, 6])) {
             try model.predict(small)
         }
         var outside = try Fixtures.load("flow_patches").inputs

@@ -57,8 +57,10 @@ public final class PerceiverModel: Sendable {
 
     /// Runs one forward pass over a batch.
     /// - Throws: `InferenceError` naming the input at fault, or `.backend` on an engine failure.
+    /// Optical-flow frames larger than `train_size` are tiled (`FlowTiling`, `predictTiled`).
     public func predict(_ inputs: ModelInputs) throws(InferenceError) -> ModelOutputs {
-        try predict(inputs, context: context)
+        if let tiling = try flowTiling(inputs) { return try predictTiled(inputs, tiling: tiling) }
+        return try predict(inputs, context: context)
     }
 
     /// Runs several requests in one forward pass (see `forward(batch:context:)`): each gets its own outputs

@@ -33,7 +33,8 @@ struct FlowPreprocessor: InputPreprocessor {
 
     var inputSpecs: [TensorSpec] {
         [TensorSpec(name: "inputs", datatypes: ["FP32"], shape: [-1, 2, 27, height, width], isOptional: true),
-         TensorSpec(name: "frames", datatypes: ["FP32"], shape: [-1, 2, 3, height, width], isOptional: true)]
+         // Any size from train_size up: larger frames are tiled (`FlowTiling`) before they reach this.
+         TensorSpec(name: "frames", datatypes: ["FP32"], shape: [-1, 2, 3, -1, -1], isOptional: true)]
     }
 
     func callAsFunction(_ inputs: ModelInputs, context: ComputeContext) throws(InferenceError) -> PreparedInputs {
