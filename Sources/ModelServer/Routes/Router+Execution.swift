@@ -20,12 +20,37 @@ extension Router {
                   priority: Int?, context: RequestContext, scope: String, start: Date,
                   respond: @escaping @Sendable (HTTPResponse) -> Void,
                   render: @escaping @Sendable (Answer) throws(RequestError) -> HTTPResponse) {
+        let complete = completion(on: served, context: context, start: start, respond: respond, render: render)
+        do throws(RequestError) {
+            let tiling: FlowTiling?
+            do throws(InferenceError) { tiling = try served.model.flowTiling(inputs) } catch {
+                throw RequestError.inference(error)
+            }
+            if let tiling {
+                return try scheduleTiles(inputs, tiling: tiling, latentsID: latentsID, on: served, timeout: timeout,
+                                         priority: priority, context: context, scope: scope, complete: complete)
+            }
+            try latentSource(inputs, latentsID: latentsID, on: served, scope: scope) { source, label in
+                submit(inputs, source: source, on: served, timeout: timeout, priority: priority, context: context,
+                       scope: scope) { complete($0, label) }
+            }
+        } catch {
+            complete(.failure(error), "")
+        }
+    }
+
+    /// What answers one request once its batch (or, for tiled frames, its last batch) is over: counts it in flight
+    /// until then, renders the answer or the error, and writes the log fields (`latents` from the label).
+    private func completion(on served: ServedModel, context: RequestContext, start: Date,
+                            respond: @escaping @Sendable (HTTPResponse) -> Void,
+                            render: @escaping @Sendable (Answer) throws(RequestError) -> HTTPResponse)
+        -> @Sendable (Result<(Answer, BatchInfo), RequestError>, String) -> Void {
         let metrics = self.metrics
         let name = served.name
         let logger = context.logger
         let retryAfter = limits.retryAfterSeconds
         metrics.adjustInFlight(model: name, by: 1)
-        let complete: @Sendable (Result<(Answer, BatchInfo), RequestError>, String) -> Void = { outcome, label in
+        return { outcome, label in
             var response: HTTPResponse
             var failure: RequestError?
             do throws(RequestError) {
@@ -44,21 +69,13 @@ extension Router {
             Self.account(response, model: name, start: start, metrics: metrics, failure: failure)
             respond(response)
         }
-        do throws(RequestError) {
-            try latentSource(inputs, latentsID: latentsID, on: served, scope: scope) { source, label in
-                submit(inputs, source: source, on: served, timeout: timeout, priority: priority, context: context,
-                       scope: scope) { complete($0, label) }
-            }
-        } catch {
-            complete(.failure(error), "")
-        }
     }
 
     /// Queues one request whose latents come from `source`. Rows: a request that runs the encoder counts its
     /// B rows toward `max_batch_size`; one whose latents are cached or given counts its B rows toward a
     /// second, separate `max_batch_size` of decode-only rows, so it never takes an encoder row's place
     /// (`BatchDecision`). Memory: the whole pass, or the decode alone (`estimatedDecodeBytes`).
-    private func submit(_ inputs: ModelInputs, source: LatentSource, on served: ServedModel, timeout: Int?,
+    func submit(_ inputs: ModelInputs, source: LatentSource, on served: ServedModel, timeout: Int?,
                         priority: Int?, context: RequestContext, scope: String,
                         complete: @escaping @Sendable (Result<(Answer, BatchInfo), RequestError>) -> Void) {
         let (model, cache, metrics, name) = (served.model, served.latentCache, self.metrics, served.name)

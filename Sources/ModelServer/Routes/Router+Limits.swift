@@ -2,13 +2,16 @@ import PerceiverEngine
 
 extension Router {
     /// Refuses, before anything is computed, inputs of a variable-size model that are larger than the limits
-    /// (`limits.max_input_pixels` per image or video frame, `limits.max_audio_samples`) and more output rows
+    /// (`limits.max_input_pixels` per image, video frame or optical-flow frame, `limits.max_audio_samples`) and more output rows
     /// than `limits.max_output_rows` per batch element (413, naming the input and the limit). The memory a
     /// pass may take is bounded separately, by the model's memory budget.
     func checkSizes(_ inputs: ModelInputs, of model: PerceiverModel) throws(RequestError) {
         let variable = model.inputSpecs.contains { $0.name == "pixel_values" && $0.shape.contains(-1) }
         if variable, let shape = inputs.pixelValues?.shape, shape.count == 4 {
             try checkPixels("pixel_values", height: shape[2], width: shape[3])
+        }
+        if let shape = inputs.frames?.shape, shape.count == 5 {
+            try checkPixels("frames", height: shape[3], width: shape[4])
         }
         if let shape = inputs.image?.shape, shape.count == 5 {
             try checkPixels("image", height: shape[3], width: shape[4])

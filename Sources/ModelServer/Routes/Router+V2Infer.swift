@@ -19,6 +19,7 @@ extension Router {
             try V2Inference.checkOutputs(parsed, available: V2Inference.availableOutputs(served.model))
             inputs = try ModelInputs(v2: parsed.inputs, specs: served.model.inputSpecs,
                                      latentsGiven: parsed.latentsID != nil)
+            if let tiling = try? served.model.flowTiling(inputs) { try V2Inference.refuseLatents(parsed, tiling: tiling) }
         } catch {
             var response = errorResponse(error, context.logger)
             response.logMetadata["model"] = served.name

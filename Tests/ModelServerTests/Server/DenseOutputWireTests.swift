@@ -83,7 +83,8 @@ import Testing
             "POST", "/infer?model=flow&input=frames&shape=1,2,3,5,8",
             headers: ["Content-Type": "application/octet-stream"], body: body)
         #expect(response.status == 400)
-        #expect(response.json?["error"] as? String == "input 'frames' has shape [1, 2, 3, 5, 8], expected (B, 2, 3, 6, 8)")
+        #expect(response.json?["error"] as? String == "input 'frames' has shape [1, 2, 3, 5, 8], expected (B, 2, 3, H, W) "
+                + "with H >= 6 and W >= 8 (the model's train_size; larger frames are tiled)")
     }
 
     @Test func multimodalOverInferGivesEveryModality() throws {

@@ -6,7 +6,8 @@ import ModelServer
 
 /// A daemon serving every fixture model on a free loopback port, started once per test process.
 enum TestDaemon {
-    static let modelNames = ["mlm", "mlm_f16", "seqcls", "learned", "fourier", "conv", "flow", "multimodal"]
+    static let modelNames = ["mlm", "mlm_f16", "seqcls", "learned", "fourier", "conv", "flow", "flow_tiles",
+                             "multimodal"]
 
     static func configuration(port: Int = 0) -> ServerConfiguration {
         ServerConfiguration(host: "127.0.0.1", port: port, threads: 1, models: modelNames.map {
