@@ -6,8 +6,8 @@ import PerceiverEngine
 @Suite struct V2MetadataTests {
     @Test func serverMetadataListsTheExtensions() {
         let json = V2Metadata.server(version: "0.4.0")
-        #expect(String(decoding: json, as: UTF8.self)
-                == #"{"name":"perceiverd","version":"0.4.0","extensions":["binary_tensor_data","parameters"]}"#)
+        #expect(String(decoding: json, as: UTF8.self) == #"{"name":"perceiverd","version":"0.4.0","extensions":"#
+                + #"["binary_tensor_data","parameters","statistics"]}"#)
     }
 
     @Test func modelMetadataGivesFirstDatatypeAndVariableDimensions() {
