@@ -2,8 +2,8 @@ import Foundation
 import HTTPServer
 import Logging
 
-/// The daemon's routes: health, KServe V2 (metadata and inference) with Triton's statistics extension, the
-/// friendly `/infer`, and `/metrics`. Knows models; knows nothing of sockets.
+/// The daemon's routes: health, KServe V2 (metadata and inference) with Triton's statistics and model
+/// configuration extensions, the friendly `/infer`, and `/metrics`. Knows models; knows nothing of sockets.
 public struct Router: HTTPHandler {
     public let state: ServerState
     public let metrics: MetricsRegistry
@@ -121,7 +121,7 @@ public struct Router: HTTPHandler {
         }
     }
 
-    /// `/v2/models/{m}[/versions/{v}][/ready|/infer|/stats]`.
+    /// `/v2/models/{m}[/versions/{v}][/ready|/infer|/stats|/config]`.
     private func modelRoute(_ request: HTTPRequest, _ rest: [String], context: RequestContext,
                             respond: @escaping @Sendable (HTTPResponse) -> Void) throws(RequestError) {
         var rest = rest
@@ -152,6 +152,9 @@ public struct Router: HTTPHandler {
         case ["stats"]:
             try allow(request, "GET")
             respond(statistics(of: try lookUp(name, version: version)))
+        case ["config"]:
+            try allow(request, "GET")
+            respond(configuration(of: try lookUp(name, version: version)))
         default:
             throw RequestError.routeNotFound(path: request.path)
         }

@@ -5,11 +5,12 @@ import PerceiverEngine
 /// model (`$metadata_model_response`, 1.4).
 public enum V2Metadata {
     /// The extensions this server implements, one a line: Triton's binary tensor data (docs/reference/serving.md
-    /// 1.8), request parameters (1.10) and statistics (3.6).
+    /// 1.8), request parameters (1.10), statistics (3.6) and model configuration (3.7).
     public static let extensions = [
         "binary_tensor_data",
         "parameters",
         "statistics",
+        "model_configuration",
     ]
 
     /// The platform reported for every model, `<runtime>_<format>` as Triton's `onnxruntime_onnx`:

@@ -3,8 +3,8 @@ import HTTPTestSupport
 @testable import ModelServer
 import Testing
 
-/// Triton's statistics extension over a real socket (issue #21): the statistics of a known set of requests,
-/// failures included, agree with `/metrics`.
+/// Triton's statistics and model configuration extensions over a real socket (issue #21): the statistics of a
+/// known set of requests, failures included, agree with `/metrics`; the configuration is the effective one.
 @Suite(.serialized) struct StatisticsWireTests {
     static let models = ServerFixtures.root + "/models"
 
@@ -117,7 +117,8 @@ import Testing
             #expect(stats.map { $0["version"] as? String } == ["3", "1"])
             #expect(stats.allSatisfy { $0["execution_count"] as? Int == 0 && $0["last_inference"] as? Int == 0 })
             #expect(try modelStat(client, "/v2/models/mlm/versions/3/stats")["name"] as? String == "mlm")
-            for path in ["/v2/models/nope/stats", "/v2/models/mlm/versions/1/stats"] {
+            for path in ["/v2/models/nope/stats", "/v2/models/mlm/versions/1/stats", "/v2/models/nope/config",
+                         "/v2/models/mlm/versions/1/config"] {
                 let response = try client.request("GET", path)
                 #expect(response.status == 404, "\(path)")
                 #expect((response.json?["error"] as? String)?.isEmpty == false, "\(path)")
@@ -125,6 +126,69 @@ import Testing
             let post = try client.request("POST", "/v2/models/mlm/stats")
             #expect(post.status == 405 && post.header("Allow") == "GET, HEAD")
             #expect(try client.request("POST", "/v2/models/stats").status == 405)
+            #expect(try client.request("HEAD", "/v2/models/mlm/config").status == 200)
         }
+    }
+
+    /// Every batching, instance and precision setting as it runs, in Triton's names; dims without the batch
+    /// dimension; our settings and the request limits as string parameters.
+    @Test func configurationIsTheEffectiveOneInTritonsNames() throws {
+        let mlm = ModelConfiguration(name: "mlm", path: Self.models + "/mlm", precision: "auto", maxBatchSize: 4,
+                                     maxQueueDelayMicroseconds: 100, maxQueueSize: 10, defaultTimeoutMicroseconds: 5000,
+                                     preferredBatchSizes: [4, 2, 2], priorityLevels: 3, instances: 2,
+                                     memoryBudgetMiB: 512, latentCacheMiB: 0)
+        let limits = LimitsConfiguration.with { $0.maxInputPixels = 4096; $0.maxOutputRows = 77 }
+        try withDaemon([mlm], limits: limits) { daemon, client in
+            let response = try client.request("GET", "/v2/models/mlm/versions/1/config")
+            #expect(response.status == 200)
+            let json = try #require(response.json)
+            #expect(json["name"] as? String == "mlm")
+            #expect(json["platform"] as? String == "perceiverd_safetensors" && json["backend"] as? String == "perceiverd")
+            #expect(json["max_batch_size"] as? Int == 4)
+            let inputs = try #require(json["input"] as? [[String: Any]])
+            #expect(inputs.map { $0["name"] as? String } == ["input_ids", "attention_mask", "output_positions",
+                                                           "queries", "latents"])
+            #expect(inputs[0]["data_type"] as? String == "TYPE_INT64" && inputs[0]["dims"] as? [Int] == [-1])
+            #expect(inputs[0]["optional"] as? Bool == false && inputs[1]["optional"] as? Bool == true)
+            #expect(inputs[3]["data_type"] as? String == "TYPE_FP32" && inputs[3]["dims"] as? [Int] == [-1, 32])
+            let outputs = try #require(json["output"] as? [[String: Any]])
+            #expect(outputs.map { $0["name"] as? String } == ["logits", "latents"])
+            #expect(outputs[0]["dims"] as? [Int] == [-1, 262] && outputs[1]["dims"] as? [Int] == [8, 64])
+
+            let batching = try #require(json["dynamic_batching"] as? [String: Any])
+            #expect(batching["preferred_batch_size"] as? [Int] == [2, 4])
+            #expect(batching["max_queue_delay_microseconds"] as? Int == 100)
+            #expect(batching["priority_levels"] as? Int == 3)
+            #expect(batching["default_priority_level"] as? Int == 3, "0 in the configuration is the lowest level")
+            let policy = try #require(batching["default_queue_policy"] as? [String: Any])
+            #expect(policy["default_timeout_microseconds"] as? Int == 5000 && policy["max_queue_size"] as? Int == 10)
+            #expect(policy["timeout_action"] as? String == "REJECT" && policy["allow_timeout_override"] as? Bool == true)
+            let group = try #require((json["instance_group"] as? [[String: Any]])?.first)
+            #expect(group["count"] as? Int == 2 && group["kind"] as? String == "KIND_CPU")
+
+            let served = try #require(daemon.models.first)
+            let parameters = try #require(json["parameters"] as? [String: [String: String]])
+            let values = parameters.mapValues { $0["string_value"] ?? "" }
+            #expect(values["precision"] == served.precision.effective.rawValue && values["requested_precision"] == "auto")
+            #expect(values["threads_per_instance"] == String(served.threadsPerInstance))
+            #expect(values["memory_budget_mib"] == "512" && values["latent_cache_mib"] == "0")
+            #expect(values["architecture"] == "PerceiverForMaskedLM" && values["path"] == Self.models + "/mlm")
+            #expect(values["max_input_pixels"] == "4096" && values["max_output_rows"] == "77")
+            #expect(values["version"] == "1" && values["max_body_bytes"] == String(limits.maxBodyBytes))
+        }
+    }
+
+    @Test func withoutPriorityLevelsTheDefaultLevelIsZero() throws {
+        try withDaemon([ModelConfiguration(name: "seqcls", path: Self.models + "/seqcls")]) { _, client in
+            let json = try #require(try client.request("GET", "/v2/models/seqcls/config").json)
+            let batching = try #require(json["dynamic_batching"] as? [String: Any])
+            #expect(batching["priority_levels"] as? Int == 0 && batching["default_priority_level"] as? Int == 0)
+            #expect(batching["preferred_batch_size"] as? [Int] == [])
+        }
+    }
+
+    @Test(arguments: [("BYTES", "TYPE_STRING"), ("INT64", "TYPE_INT64"), ("FP32", "TYPE_FP32"), ("INT32", "TYPE_INT32")])
+    func datatypesTakeTritonsNames(datatype: String, dataType: String) {
+        #expect(ModelConfigDocument.dataType(datatype) == dataType)
     }
 }
