@@ -10,6 +10,15 @@ import PerceiverEngine
                 + #"["binary_tensor_data","parameters","statistics","model_configuration"]}"#)
     }
 
+    /// `model_repository` and `logging` only where their endpoints answer: with `admin.repository` and
+    /// `admin.logging` on.
+    @Test func administrativeExtensionsAreListedOnlyWhenTheirEndpointsAreOn() {
+        #expect(V2Metadata.extensions(admin: AdminConfiguration()) == V2Metadata.extensions)
+        #expect(V2Metadata.extensions(admin: AdminConfiguration(logging: true)) == V2Metadata.extensions + ["logging"])
+        #expect(V2Metadata.extensions(admin: AdminConfiguration(repository: true, logging: true))
+                == V2Metadata.extensions + ["model_repository", "logging"])
+    }
+
     @Test func modelMetadataGivesFirstDatatypeAndVariableDimensions() {
         let inputs = [
             TensorSpec(name: "input_ids", datatypes: ["INT64", "INT32"], shape: [-1, -1], isOptional: false),
