@@ -86,6 +86,8 @@ import Testing
         (#"{"log_file":"/tmp/x.log"}"#, "'log_file' cannot be changed: perceiverd logs to stderr"),
         (#"{"log_format":"ISO8601"}"#, "'log_format' must be \"default\""),
         (#"{"log_warnings":false}"#, "unknown log setting 'log_warnings' (settings: log_file, log_info,"),
+        (#"{"log_errors":false}"#, "log_format; Triton's server and perceiverd call it 'log_error')"),
+        (#"{"verbose":1}"#, "log_verbose_level, log_format)"),
         (#"{"log_info":true,"log_info":false}"#, "duplicate"),
         (#"[{"log_info":true}]"#, "expected a JSON object of log settings"),
         (#"{"log_info":tru}"#, "expected a JSON object of log settings"),

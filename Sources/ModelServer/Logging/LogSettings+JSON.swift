@@ -65,8 +65,11 @@ extension LogSettings {
                                                  + "format), got \(value.summary)")
             }
         default:
+            // The protocol page's plural names, which Triton's server does not read either.
+            let hint = ["log_warnings": "log_warning", "log_errors": "log_error"][key]
+                .map { "; Triton's server and perceiverd call it '\($0)'" } ?? ""
             throw RequestError.malformedBody("unknown log setting '\(JSONError.excerpt(key, limit: 64))' (settings: "
-                                             + Self.fields.joined(separator: ", ") + ")")
+                                             + Self.fields.joined(separator: ", ") + hint + ")")
         }
     }
 
