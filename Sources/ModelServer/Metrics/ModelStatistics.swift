@@ -1,6 +1,6 @@
 /// One model's cumulative statistics for Triton's statistics extension (`GET /v2/models/{m}/stats`,
 /// docs/reference/serving.md 3.6): kept by `MetricsRegistry` under the model's name, beside and updated together
-/// with the model's Prometheus series, so the two always agree (docs/operations.md "Statistics").
+/// with the model's Prometheus series, so the two always agree (docs/api.md "Statistics").
 ///
 /// Per request (`inference_stats`): `success` and `fail` count answered requests with their time from
 /// acceptance to answer; `queue` and the three `compute_*` phases count successful requests, each with its
