@@ -29,7 +29,8 @@ struct ServeCommand: ParsableCommand {
         Environment: PERCEIVERD_TOKENS (bearer tokens, separated by commas or whitespace; with \
         auth.token_file in the config, every route but the health probes answers 401 without one); \
         NOTIFY_SOCKET and WATCHDOG_USEC (set by systemd); OMP_WAIT_POLICY=PASSIVE keeps idle compute \
-        threads from spinning. Logs go to stderr.
+        threads from spinning. Logs go to stderr; with admin.logging on, GET and POST /v2/logging read \
+        and change what is logged while the daemon runs.
 
         Examples:
           perceiverd serve --config config.json
@@ -70,17 +71,19 @@ struct ServeCommand: ParsableCommand {
             printError("perceiverd: \(error)")
             throw ExitCode.failure
         }
-        let level = Logger.Level(rawValue: settings.logLevel.rawValue) ?? .info
+        // One switch for every logger of the process: `POST /v2/logging` changes what the next line does. The
+        // stream handler lets everything through; the switch decides (docs/api.md "Logging").
+        let logSwitch = LogSwitch(LogSettings(level: settings.logLevel.loggerLevel))
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
+            handler.logLevel = .trace
+            return SwitchedLogHandler(wrapping: handler, logSwitch: logSwitch)
         }
         let (file, host, port, threads, models) = (config, self.host, self.port, self.threads, self.models)
         let directory = file.map { URL(fileURLWithPath: $0).deletingLastPathComponent().path }
             ?? FileManager.default.currentDirectoryPath
         let daemon = Daemon(configuration: settings, logger: Logger(label: "perceiverd"), version: perceiverdVersion,
-                            configurationDirectory: directory) { () throws(ConfigurationError) in
+                            configurationDirectory: directory, logSwitch: logSwitch) { () throws(ConfigurationError) in
             let base = try file.map(ServerConfiguration.load(path:)) ?? ServerConfiguration(models: [])
             return try base.overriding(host: host, port: port, threads: threads, models: models)
         }

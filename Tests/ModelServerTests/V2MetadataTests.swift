@@ -6,8 +6,17 @@ import PerceiverEngine
 @Suite struct V2MetadataTests {
     @Test func serverMetadataListsTheExtensions() {
         let json = V2Metadata.server(version: "0.4.0")
-        #expect(String(decoding: json, as: UTF8.self)
-                == #"{"name":"perceiverd","version":"0.4.0","extensions":["binary_tensor_data","parameters"]}"#)
+        #expect(String(decoding: json, as: UTF8.self) == #"{"name":"perceiverd","version":"0.4.0","extensions":"#
+                + #"["binary_tensor_data","parameters","statistics","model_configuration"]}"#)
+    }
+
+    /// `model_repository` and `logging` only where their endpoints answer: with `admin.repository` and
+    /// `admin.logging` on.
+    @Test func administrativeExtensionsAreListedOnlyWhenTheirEndpointsAreOn() {
+        #expect(V2Metadata.extensions(admin: AdminConfiguration()) == V2Metadata.extensions)
+        #expect(V2Metadata.extensions(admin: AdminConfiguration(logging: true)) == V2Metadata.extensions + ["logging"])
+        #expect(V2Metadata.extensions(admin: AdminConfiguration(repository: true, logging: true))
+                == V2Metadata.extensions + ["model_repository", "logging"])
     }
 
     @Test func modelMetadataGivesFirstDatatypeAndVariableDimensions() {

@@ -262,7 +262,10 @@ for pattern in 'localhost:8000/health( |$)' 'localhost:8000/v2/health/live' 'loc
                'localhost:8000/v2( |$)' 'localhost:8000/v2/models( |$)' 'localhost:8000/v2/models/[^/ ]+( |$)' \
                'localhost:8000/v2/models/[^/ ]+/versions/1( |$)' 'localhost:8000/v2/models/[^/ ]+/ready' \
                'localhost:8000/v2/models/[^/ ]+/infer' 'localhost:8000/v2/models/[^/ ]+/versions/1/infer' \
-               'localhost:8000/infer' 'localhost:8000/metrics' 'Inference-Header-Content-Length' \
+               'localhost:8000/infer' 'localhost:8000/metrics' 'localhost:8000/v2/models/stats' \
+               'localhost:8000/v2/models/[^/ ]+/stats' 'localhost:8000/v2/models/[^/ ]+/versions/1/stats' \
+               'localhost:8000/v2/models/[^/ ]+/config' 'localhost:8000/v2/models/[^/ ]+/versions/1/config' \
+               'localhost:8000/v2/logging' 'Inference-Header-Content-Length' \
                'Content-Encoding: gzip' '--compressed' 'https://localhost:8443' '# -> 4[0-9][0-9]'; do
   grep -qE -- "$pattern" "$SCRATCH/curls" || fail "no curl example in the docs matches /$pattern/"
 done

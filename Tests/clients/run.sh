@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Third-party client tests: NVIDIA's tritonclient.http against a running perceiverd (test_tritonclient.py; the
-# model repository extension, test_repository.py).
+# model repository extension, test_repository.py; statistics, model configuration and logging,
+# test_operations.py).
 # Keeps its own venv in .venv-clients, installed from requirements.txt and reinstalled only when that file
 # changes. Run by `make test` after Tests/cli/run.sh. Needs the debug build (or PERCEIVERD=path).
 set -euo pipefail
@@ -32,3 +33,4 @@ fi
 
 "$VENV/bin/python" Tests/clients/test_tritonclient.py
 "$VENV/bin/python" Tests/clients/test_repository.py
+"$VENV/bin/python" Tests/clients/test_operations.py

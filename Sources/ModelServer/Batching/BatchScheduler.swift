@@ -205,28 +205,40 @@ final class BatchScheduler: @unchecked Sendable {
     }
 
     /// Checks each job once more (client gone, deadline passed), runs the rest as one forward pass, and
-    /// answers each with its own outputs.
+    /// answers each with its own outputs. Timed for the metrics and statistics: each request's queue wait up
+    /// to `taken`, the checks up to the pass (`compute_input`), the pass (`compute_infer`).
     private func run(_ jobs: [InferenceJob], id: Int, on instance: ModelInstance) {
-        let start = DispatchTime.now().uptimeNanoseconds
+        let taken = DispatchTime.now().uptimeNanoseconds
         var live: [InferenceJob] = []
         for job in jobs {
             if job.isCanceled() {
                 job.finish(.failure(.canceled))
-            } else if let deadline = job.deadline, start >= deadline {
+            } else if let deadline = job.deadline, taken >= deadline {
                 job.finish(.failure(.timeoutExpired(microseconds: job.timeoutMicroseconds ?? 0)))
             } else {
                 live.append(job)
             }
         }
         guard !live.isEmpty else { return }
-        let results = instance.predict(batch: live.map(\.request))
+        let requests = live.map(\.request)
+        let start = DispatchTime.now().uptimeNanoseconds
+        let results = instance.predict(batch: requests)
         let end = DispatchTime.now().uptimeNanoseconds
-        let info = BatchInfo(id: id, rows: live.map { $0.rows + $0.decodeRows }.reduce(0, +), requests: live.count)
-        metrics.batchExecuted(model: model, rows: info.rows,
-                              queueSeconds: live.map { Double(start - $0.enqueued) / 1e9 },
-                              computeSeconds: Double(end - start) / 1e9)
-        for (job, result) in zip(live, results) {
-            job.finish(result.map { JobResult(outputs: $0.outputs, latents: $0.latents, batch: info) }
+        let waits = live.map { Double(taken - $0.enqueued) / 1e9 }
+        var info = BatchInfo(id: id, rows: live.map { $0.rows + $0.decodeRows }.reduce(0, +), requests: live.count,
+                             inputSeconds: Double(start - taken) / 1e9, computeSeconds: Double(end - start) / 1e9,
+                             passEnded: end)
+        metrics.batchExecuted(model: model, rows: info.rows, queueSeconds: waits, computeSeconds: info.computeSeconds,
+                              inputSeconds: info.inputSeconds)
+        let successes = results.filter { (try? $0.get()) != nil }.count
+        info.answers = PassAnswers(count: successes)
+        // With no answer to encode, the pass's output phase is empty; counted, so that every pass has one.
+        if successes == 0 { metrics.batchAnswered(model: model, rows: info.rows, outputSeconds: 0) }
+        for ((job, result), wait) in zip(zip(live, results), waits) {
+            var own = info
+            own.queueSeconds = wait
+            own.requestRows = job.rows + job.decodeRows
+            job.finish(result.map { JobResult(outputs: $0.outputs, latents: $0.latents, batch: own) }
                 .mapError { RequestError.inference($0) })
         }
     }

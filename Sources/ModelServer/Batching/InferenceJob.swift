@@ -1,14 +1,49 @@
 import Dispatch
+import Foundation
 import PerceiverEngine
 
-/// The forward pass a request shared, for its log line and tests.
-struct BatchInfo: Sendable, Equatable {
+/// The forward pass a request shared, for its log line, its model's statistics and tests.
+struct BatchInfo: Sendable {
     /// Per-model sequence number of the batch, from 1.
     var id: Int
     /// Rows (B) in the pass: those that ran the encoder and those decoded from cached or given latents.
     var rows: Int
     /// Requests in the pass.
     var requests: Int
+    /// This request's rows (B), as `queueSeconds` its own.
+    var requestRows = 0
+    /// This request's wait from being queued to its batch being taken off the queue, in seconds (each request
+    /// of the pass has its own copy of this value).
+    var queueSeconds: Double = 0
+    /// From taking the batch off the queue to the start of the pass (the last checks of each request), seconds.
+    var inputSeconds: Double = 0
+    /// The forward pass, in seconds.
+    var computeSeconds: Double = 0
+    /// Uptime (nanoseconds) when the pass ended.
+    var passEnded: UInt64 = 0
+    /// The pass's successful answers still to be encoded; nil when nobody counts them.
+    var answers: PassAnswers?
+}
+
+/// Counts down the successful answers of one pass as they are encoded, so that the last one records the pass's
+/// `compute_output` (`MetricsRegistry.batchAnswered`).
+///
+/// Thread safety: `lock` guards `remaining`.
+final class PassAnswers: @unchecked Sendable {
+    private let lock = NSLock()
+    private var remaining: Int
+
+    init(count: Int) {
+        remaining = count
+    }
+
+    /// Counts one answer encoded; whether it was the last.
+    func answered() -> Bool {
+        lock.withLock {
+            remaining -= 1
+            return remaining == 0
+        }
+    }
 }
 
 /// A request's outputs, the latents it was encoded into (nil when they were given), and the batch that computed

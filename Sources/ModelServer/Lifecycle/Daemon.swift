@@ -14,6 +14,8 @@ public final class Daemon: @unchecked Sendable {
     public let configuration: ServerConfiguration
     public let state = ServerState()
     public let metrics = MetricsRegistry()
+    /// The log settings every line of this daemon's logger follows; `/v2/logging` reads and changes them.
+    public let logSwitch: LogSwitch
     private let logger: Logger
     private let notifier = SystemdNotifier()
     private let version: String
@@ -43,11 +45,20 @@ public final class Daemon: @unchecked Sendable {
     /// Where a relative `path` in a model configuration given to the repository API resolves.
     let configurationDirectory: String
 
+    /// A daemon logging to `logger` through `logSwitch` (by default a new one set to the configuration's
+    /// `log_level`): unless `logger`'s handler already reads that switch, it is wrapped in a
+    /// `SwitchedLogHandler` that does.
     public init(configuration: ServerConfiguration, logger: Logger, version: String,
                 environment: [String: String] = ProcessInfo.processInfo.environment,
-                configurationDirectory: String = FileManager.default.currentDirectoryPath,
+                configurationDirectory: String = FileManager.default.currentDirectoryPath, logSwitch: LogSwitch? = nil,
                 reloadConfiguration: (@Sendable () throws(ConfigurationError) -> ServerConfiguration)? = nil) {
         self.configuration = configuration
+        let logSwitch = logSwitch ?? LogSwitch(LogSettings(level: configuration.logLevel.loggerLevel))
+        self.logSwitch = logSwitch
+        var logger = logger
+        if (logger.handler as? SwitchedLogHandler)?.logSwitch !== logSwitch {
+            logger.handler = SwitchedLogHandler(wrapping: logger.handler, logSwitch: logSwitch)
+        }
         self.logger = logger
         self.version = version
         self.environment = environment
@@ -199,7 +210,8 @@ public final class Daemon: @unchecked Sendable {
 
     private var router: Router {
         Router(state: state, metrics: metrics, serverVersion: version, access: access, workPool: workPool,
-               limits: configuration.limits, repository: repository, configurationDirectory: configurationDirectory)
+               limits: configuration.limits, repository: repository, configurationDirectory: configurationDirectory,
+               logSwitch: logSwitch)
     }
 
     /// How access is controlled, for the `listening` log line.

@@ -3,7 +3,10 @@ import Foundation
 /// The daemon's Prometheus metrics: updated by the HTTP and inference paths from any thread, rendered by
 /// `GET /metrics` in text format 0.0.4. Model-labelled series exist only for models passed to `register(model:)`
 /// (created at zero so dashboards see them before traffic); updates naming any other model are dropped, so a
-/// client cannot grow the label set by asking for models that do not exist.
+/// client cannot grow the label set by asking for models that do not exist. Each registered model also has
+/// its `ModelStatistics` (Triton's statistics extension), updated under the same lock by the same calls as its
+/// series, so `GET /v2/models/{m}/stats` and `/metrics` always agree; both are kept by name, so a model
+/// registered again (reloaded) keeps counting where it was.
 ///
 /// Thread safety: `lock` owns `state`; every other stored property is immutable. That is why the class is
 /// `@unchecked Sendable`.
@@ -60,9 +63,15 @@ public final class MetricsRegistry: @unchecked Sendable {
         }
     }
 
-    /// Counts one lookup of `model`'s latent cache: a hit or a miss.
-    public func latentCache(model: String, miss: Bool) {
-        withModel(model) { $0.latentLookups.add(1, [model, miss ? "miss" : "hit"]) }
+    /// Counts one lookup of `model`'s latent cache, a hit or a miss, that took `seconds` (hashing the encoder
+    /// inputs and looking them up, and for a request that waited for an identical one's encode, that wait).
+    public func latentCache(model: String, miss: Bool, seconds: Double = 0) {
+        withModel(model) { state in
+            state.latentLookups.add(1, [model, miss ? "miss" : "hit"])
+            state.updateStatistics(of: model) { statistics in
+                if miss { statistics.cacheMiss.add(seconds: seconds) } else { statistics.cacheHit.add(seconds: seconds) }
+            }
+        }
     }
 
     /// Counts one entry evicted from `model`'s latent cache.
@@ -92,12 +101,13 @@ public final class MetricsRegistry: @unchecked Sendable {
     }
 
     /// Creates every series of `model` at zero: counters, histograms, gauges, each failure reason, and
-    /// `perceiverd_inference_requests_total` for status 200; with `info`, `perceiverd_model_info` at 1.
-    /// Registering twice changes nothing.
+    /// `perceiverd_inference_requests_total` for status 200; with `info`, `perceiverd_model_info` at 1. Its
+    /// statistics start at zero too. Registering twice changes nothing.
     public func register(model: String, info: ModelInfo? = nil) {
         withState { state in
             state.models.insert(model)
             state.touchSeries(of: model)
+            if state.statistics[model] == nil { state.statistics[model] = ModelStatistics() }
             if let info {
                 // A reload may change the version or the precision: one info series per model.
                 state.modelInfo.removeSeries(first: model)
@@ -112,12 +122,23 @@ public final class MetricsRegistry: @unchecked Sendable {
     }
 
     /// Counts one answered inference request with its HTTP `status` and observes its time from acceptance to
-    /// answer in `perceiverd_inference_request_duration_seconds`. Call it for failures too, beside
-    /// `inferenceFailed(model:reason:)`.
-    public func inferenceFinished(model: String, status: Int, totalSeconds: Double) {
+    /// answer in `perceiverd_inference_request_duration_seconds`. Call it for failures too (status 400 and
+    /// above), beside `inferenceFailed(model:reason:)`. In the statistics it is a `success` (with its rows and
+    /// `phases`, when it went through a pass) or a `fail`.
+    public func inferenceFinished(model: String, status: Int, totalSeconds: Double, phases: InferencePhases? = nil) {
         withModel(model) { state in
             state.inferenceRequests.add(1, [model, String(status)])
             state.requestDuration.observe(totalSeconds, [model])
+            state.updateStatistics(of: model) { statistics in
+                guard status < 400 else { return statistics.fail.add(seconds: totalSeconds) }
+                statistics.success.add(seconds: totalSeconds)
+                guard let phases else { return }
+                statistics.inferenceCount += UInt64(max(0, phases.rows))
+                statistics.queue.add(seconds: phases.queue)
+                statistics.computeInput.add(seconds: phases.computeInput)
+                statistics.computeInfer.add(seconds: phases.computeInfer)
+                statistics.computeOutput.add(seconds: phases.computeOutput)
+            }
         }
     }
 
@@ -127,9 +148,12 @@ public final class MetricsRegistry: @unchecked Sendable {
     }
 
     /// Records one forward pass of `rows` rows (B): the batch-size histogram, the executions and rows counters,
-    /// `computeSeconds` in the compute histogram, and each element of `queueSeconds` (one per request in the
-    /// batch: its wait from acceptance to the start of this pass) in the queue histogram.
-    public func batchExecuted(model: String, rows: Int, queueSeconds: [Double], computeSeconds: Double) {
+    /// `computeSeconds` (the pass) in the compute histogram, and each element of `queueSeconds` (one per request
+    /// in the batch: its wait from being queued to the batch being taken for this pass) in the queue histogram.
+    /// In the statistics: `execution_count`, `last_inference` (now), and the pass's `compute_input`
+    /// (`inputSeconds`, from taking the batch to the pass) and `compute_infer` under its batch size.
+    public func batchExecuted(model: String, rows: Int, queueSeconds: [Double], computeSeconds: Double,
+                              inputSeconds: Double = 0) {
         withModel(model) { state in
             state.batchSize.observe(Double(rows), [model])
             state.executions.add(1, [model])
@@ -138,7 +162,28 @@ public final class MetricsRegistry: @unchecked Sendable {
             for seconds in queueSeconds {
                 state.queueDuration.observe(seconds, [model])
             }
+            state.updateStatistics(of: model) { statistics in
+                statistics.executionCount += 1
+                statistics.lastInferenceMilliseconds = UInt64(max(0, Date().timeIntervalSince1970 * 1000))
+                statistics.batches[rows, default: ModelStatistics.Batch()].computeInput.add(seconds: inputSeconds)
+                statistics.batches[rows, default: ModelStatistics.Batch()].computeInfer.add(seconds: computeSeconds)
+            }
         }
+    }
+
+    /// Records the `compute_output` of one pass of `rows` rows, once its last successful answer is encoded:
+    /// `outputSeconds` from the end of the pass to then.
+    public func batchAnswered(model: String, rows: Int, outputSeconds: Double) {
+        withModel(model) { state in
+            state.updateStatistics(of: model) { statistics in
+                statistics.batches[rows, default: ModelStatistics.Batch()].computeOutput.add(seconds: outputSeconds)
+            }
+        }
+    }
+
+    /// `model`'s statistics so far, or nil when it was never registered.
+    public func statistics(of model: String) -> ModelStatistics? {
+        withState { $0.statistics[model] }
     }
 
     /// Sets the number of requests accepted and not yet answered (`perceiverd_inference_in_flight`).
@@ -190,6 +235,8 @@ public final class MetricsRegistry: @unchecked Sendable {
 /// Every family the registry keeps, as one value so `render()` can copy it under the lock.
 struct MetricsState: Sendable {
     var models: Set<String> = []
+    /// Triton's statistics extension, by model name (created by `register`).
+    var statistics: [String: ModelStatistics] = [:]
     var httpRequests = ScalarFamily("perceiverd_http_requests_total", .counter, labels: ["code"],
                                     help: "HTTP responses sent, by status code.")
     var inferenceRequests = ScalarFamily("perceiverd_inference_requests_total", .counter, labels: ["model", "status"],
@@ -242,6 +289,12 @@ struct MetricsState: Sendable {
         modelsReady.touch([])
         workRunning.touch([])
         workWaiting.touch([])
+    }
+
+    /// Applies `change` to `model`'s statistics, if it has any.
+    mutating func updateStatistics(of model: String, _ change: (inout ModelStatistics) -> Void) {
+        guard statistics[model] != nil else { return }
+        change(&statistics[model, default: ModelStatistics()])
     }
 
     /// Creates every series labelled with `model` at zero.

@@ -12,6 +12,8 @@ public final class ServedModel: Sendable {
     let scheduler: BatchScheduler
     /// The latents kept across requests (`models[].latent_cache_mib`); nil when it is 0.
     let latentCache: LatentCache?
+    /// The configuration entry it serves under (`GET /v2/models/{m}/config` reports it).
+    public let configuration: ModelConfiguration
 
     /// Serves `model` under `configuration`'s name, version and batching policy, on
     /// `configuration.instances` instances of `threadsPerInstance` oneDNN threads each. `precision` is how
@@ -20,6 +22,7 @@ public final class ServedModel: Sendable {
     public init(model: PerceiverModel, configuration: ModelConfiguration, threadsPerInstance: Int,
                 metrics: MetricsRegistry, precision: PrecisionChoice? = nil) throws(InferenceError) {
         name = configuration.name
+        self.configuration = configuration
         version = configuration.version
         self.model = model
         self.precision = precision ?? PrecisionChoice(running: model.options.precision)

@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import HTTPServer
 import PerceiverEngine
@@ -53,12 +54,14 @@ extension Router {
         return { outcome, label in
             var response: HTTPResponse
             var failure: RequestError?
+            var batch: BatchInfo?
             do throws(RequestError) {
-                let (answer, batch) = try outcome.get()
+                let (answer, info) = try outcome.get()
+                batch = info
                 response = try render(answer)
-                response.logMetadata["batch.id"] = String(batch.id)
-                response.logMetadata["batch.rows"] = String(batch.rows)
-                response.logMetadata["batch.requests"] = String(batch.requests)
+                response.logMetadata["batch.id"] = String(info.id)
+                response.logMetadata["batch.rows"] = String(info.rows)
+                response.logMetadata["batch.requests"] = String(info.requests)
             } catch {
                 failure = error
                 response = Self.response(for: error, logger: logger, retryAfter: retryAfter)
@@ -66,7 +69,9 @@ extension Router {
             metrics.adjustInFlight(model: name, by: -1)
             response.logMetadata["model"] = name
             if !label.isEmpty { response.logMetadata["latents"] = label }
-            Self.account(response, model: name, start: start, metrics: metrics, failure: failure)
+            // Recorded before the answer leaves, so that a client that has it finds it in /metrics and /stats.
+            let phases = batch.map { Self.phases(of: $0, model: name, metrics: metrics) }
+            Self.account(response, model: name, start: start, metrics: metrics, failure: failure, phases: phases)
             respond(response)
         }
     }
@@ -141,13 +146,27 @@ extension Router {
     }
 
     /// Counts a finished inference request (and its failure reason) for `model`. `failure` is the error it
-    /// failed with, when known; otherwise the reason follows from the status.
+    /// failed with, when known; otherwise the reason follows from the status. `phases`: how its time divided,
+    /// when it went through a pass.
     static func account(_ response: HTTPResponse, model: String, start: Date, metrics: MetricsRegistry,
-                        failure: RequestError? = nil) {
+                        failure: RequestError? = nil, phases: InferencePhases? = nil) {
         if response.status >= 400 {
             metrics.inferenceFailed(model: model, reason: failure.map(failureReason) ?? failureReason(response.status))
         }
-        metrics.inferenceFinished(model: model, status: response.status, totalSeconds: Date().timeIntervalSince(start))
+        metrics.inferenceFinished(model: model, status: response.status, totalSeconds: Date().timeIntervalSince(start),
+                                  phases: phases)
+    }
+
+    /// The phases of a request answered from `batch`, its answer encoded now; the pass's last answer also
+    /// records the pass's `compute_output`.
+    private static func phases(of batch: BatchInfo, model: String, metrics: MetricsRegistry) -> InferencePhases {
+        let now = DispatchTime.now().uptimeNanoseconds
+        let output = Double(now >= batch.passEnded ? now - batch.passEnded : 0) / 1e9
+        if batch.answers?.answered() == true {
+            metrics.batchAnswered(model: model, rows: batch.rows, outputSeconds: output)
+        }
+        return InferencePhases(rows: batch.requestRows, queue: batch.queueSeconds, computeInput: batch.inputSeconds,
+                               computeInfer: batch.computeSeconds, computeOutput: output)
     }
 }
 

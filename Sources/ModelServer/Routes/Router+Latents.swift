@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import HTTPServer
 import PerceiverEngine
@@ -49,24 +50,30 @@ extension Router {
             }
             return proceed(.cached(found.latents, id: id), "explicit")
         }
+        // The lookup's time, for the statistics' cache_hit and cache_miss: hashing the encoder inputs, the
+        // lookup, and for a request that waits for an identical one's encode, that wait.
+        let began = DispatchTime.now().uptimeNanoseconds
         guard let cache, let key = LatentKey(scope: scope, model: served.name, version: served.version,
                                              precision: served.precision.effective, inputs: inputs) else {
             return proceed(.encode(key: nil, leads: false), "")
         }
-        let metrics = self.metrics
-        let name = served.name
+        let (metrics, name) = (self.metrics, served.name)
+        let counted: @Sendable (_ miss: Bool) -> Void = { miss in
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9
+            metrics.latentCache(model: name, miss: miss, seconds: seconds)
+        }
         if let hit = cache.lookUp(key, scope: scope) {
-            metrics.latentCache(model: name, miss: false)
+            counted(false)
             return proceed(.cached(hit.latents, id: hit.id), "hit")
         }
         let policy = served.scheduler.policy
         let joined = cache.join(key, maxWaiting: policy.maxQueueSize > 0 ? policy.maxQueueSize : nil) { latents in
             // An identical request's encode is over: decode its latents, or encode after all if it failed.
             guard let latents else {
-                metrics.latentCache(model: name, miss: true)
+                counted(true)
                 return proceed(.encode(key: key, leads: false), "miss")
             }
-            metrics.latentCache(model: name, miss: false)
+            counted(false)
             proceed(.cached(latents, id: cache.insert(latents, key: key, scope: scope)), "hit")
         }
         switch joined {
@@ -74,13 +81,13 @@ extension Router {
             // An identical encode may have ended between the lookup and the join.
             if let hit = cache.lookUp(key, scope: scope) {
                 cache.finish(key, latents: hit.latents)
-                metrics.latentCache(model: name, miss: false)
+                counted(false)
                 return proceed(.cached(hit.latents, id: hit.id), "hit")
             }
-            metrics.latentCache(model: name, miss: true)
+            counted(true)
             proceed(.encode(key: key, leads: true), "miss")
         case .alone:
-            metrics.latentCache(model: name, miss: true)
+            counted(true)
             proceed(.encode(key: key, leads: false), "miss")
         case .follows:
             break

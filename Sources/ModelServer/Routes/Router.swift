@@ -2,8 +2,9 @@ import Foundation
 import HTTPServer
 import Logging
 
-/// The daemon's routes: health, KServe V2 (metadata and inference), the friendly `/infer`, and
-/// `/metrics`. Knows models; knows nothing of sockets.
+/// The daemon's routes: health, KServe V2 (metadata and inference) with Triton's statistics, model
+/// configuration and logging extensions, the friendly `/infer`, and `/metrics`. Knows models; knows nothing of
+/// sockets.
 public struct Router: HTTPHandler {
     public let state: ServerState
     public let metrics: MetricsRegistry
@@ -19,10 +20,13 @@ public struct Router: HTTPHandler {
     public let repository: ModelRepository?
     /// Where a relative `path` in a model configuration given to `/v2/repository/.../load` resolves.
     public let configurationDirectory: String
+    /// The log settings `/v2/logging` reads and changes.
+    public let logSwitch: LogSwitch
 
     public init(state: ServerState, metrics: MetricsRegistry, serverVersion: String, access: AccessPolicy = .open,
                 workPool: WorkPool? = nil, limits: LimitsConfiguration = LimitsConfiguration(),
-                repository: ModelRepository? = nil, configurationDirectory: String = "/") {
+                repository: ModelRepository? = nil, configurationDirectory: String = "/",
+                logSwitch: LogSwitch = LogSwitch()) {
         self.state = state
         self.metrics = metrics
         self.serverVersion = serverVersion
@@ -31,6 +35,7 @@ public struct Router: HTTPHandler {
         self.limits = limits
         self.repository = repository
         self.configurationDirectory = configurationDirectory
+        self.logSwitch = logSwitch
     }
 
     public func handle(_ request: HTTPRequest, context: RequestContext,
@@ -86,6 +91,12 @@ public struct Router: HTTPHandler {
             respond(try serverRoute(segments))
         case _ where segments.count >= 3 && segments[0] == "v2" && segments[1] == "repository":
             try repositoryRoute(request, Array(segments.dropFirst(2)), context: context, respond: respond)
+        case ["v2", "models", "stats"]:
+            // Before the model routes, as Triton: a model named `stats` is `/v2/models/stats/versions/{v}`.
+            try allow(request, "GET")
+            respond(allStatistics())
+        case ["v2", "logging"]:
+            try logging(request, context: context, respond: respond)
         case _ where segments.first == "v2" && segments.count >= 3 && segments[1] == "models":
             try modelRoute(request, Array(segments.dropFirst(2)), context: context, respond: respond)
         default:
@@ -103,7 +114,7 @@ public struct Router: HTTPHandler {
         switch segments {
         case ["v2"]:
             return .json(200, V2Metadata.server(name: "perceiverd", version: serverVersion,
-                                                extensions: ["binary_tensor_data", "parameters"]))
+                                                extensions: V2Metadata.extensions(admin: access.admin)))
         case ["v2", "health", "live"]:
             return .json(200, Data(#"{"live":true}"#.utf8))
         case ["v2", "health", "ready"]:
@@ -117,7 +128,7 @@ public struct Router: HTTPHandler {
         }
     }
 
-    /// `/v2/models/{m}[/versions/{v}][/ready|/infer]`.
+    /// `/v2/models/{m}[/versions/{v}][/ready|/infer|/stats|/config]`.
     private func modelRoute(_ request: HTTPRequest, _ rest: [String], context: RequestContext,
                             respond: @escaping @Sendable (HTTPResponse) -> Void) throws(RequestError) {
         var rest = rest
@@ -145,6 +156,12 @@ public struct Router: HTTPHandler {
             try requireReady()
             let (served, answer) = try acquire(name, version: version, respond: respond)
             offload(context, respond: answer) { v2Infer(request, model: served, context: context, respond: answer) }
+        case ["stats"]:
+            try allow(request, "GET")
+            respond(statistics(of: try lookUp(name, version: version)))
+        case ["config"]:
+            try allow(request, "GET")
+            respond(configuration(of: try lookUp(name, version: version)))
         default:
             throw RequestError.routeNotFound(path: request.path)
         }

@@ -4,9 +4,21 @@ import PerceiverEngine
 /// KServe V2 metadata bodies as compact JSON: server (`$metadata_server_response`, docs/reference/serving.md 1.3) and
 /// model (`$metadata_model_response`, 1.4).
 public enum V2Metadata {
-    /// The extensions this server implements: Triton's binary tensor data (docs/reference/serving.md 1.8) and
-    /// request parameters (1.10).
-    public static let extensions = ["binary_tensor_data", "parameters"]
+    /// The extensions every server implements, one a line: Triton's binary tensor data
+    /// (docs/reference/serving.md 1.8), request parameters (1.10), statistics (3.6) and model configuration (3.7).
+    public static let extensions = [
+        "binary_tensor_data",
+        "parameters",
+        "statistics",
+        "model_configuration",
+    ]
+
+    /// The extensions a server answers: `extensions`, then `model_repository` (3.4) and `logging` (3.8) when
+    /// `admin.repository` and `admin.logging` turn their endpoints on (off, they answer 403 to everyone, so the
+    /// server does not offer them).
+    public static func extensions(admin: AdminConfiguration) -> [String] {
+        extensions + (admin.repository ? ["model_repository"] : []) + (admin.logging ? ["logging"] : [])
+    }
 
     /// The platform reported for every model, `<runtime>_<format>` as Triton's `onnxruntime_onnx`:
     /// this daemon's engine running `transformers` Perceiver checkpoints stored as safetensors.
