@@ -49,7 +49,9 @@ ensure_binaries() {
 
 # other_load: the pids of perceiverd and PerceiverLoad processes that are not this script's, space-separated.
 other_load() {
-  pgrep -x 'perceiverd|PerceiverLoad' | grep -vxF -e "${DAEMON_PID:-none}" -e "${LOAD_PID:-none}" \
+  # One pgrep per name: pgrep refuses a pattern longer than 15 characters (a process name's limit), and
+  # 'perceiverd|PerceiverLoad' is one, so a single alternation never matched anything.
+  { pgrep -x perceiverd; pgrep -x PerceiverLoad; } | grep -vxF -e "${DAEMON_PID:-none}" -e "${LOAD_PID:-none}" \
     | tr '\n' ' ' | sed 's/ $//' || true
 }
 
