@@ -9,7 +9,7 @@ SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 VENV         := .venv
 
 .PHONY: deps test tsan soak serve build fixtures demo-model powers-of-ten models models-check bench bench-reference \
-        bench-e2e bench-batching bench-flow fuzz venv clean
+        bench-e2e bench-batching bench-flow bench-latents fuzz venv clean
 
 ## deps: apt-get install what is missing: oneDNN, OpenSSL, zlib, libpng, libjpeg-turbo (-dev), and the openssl, curl,
 ## jq and python3 tools the tests and the docs' examples use.
@@ -74,6 +74,12 @@ bench-batching: deps
 ## bench-flow: one optical-flow frame pair at the published geometry, the full field against 4096 chosen pixels.
 bench-flow: deps
 	tools/bench/bench_flow.sh
+
+## bench-latents: the latent cache end to end over HTTP: optical flow at 368x496, language-perceiver, DeepMind's
+## 128-chunk multimodal loop and resident memory under 32 clients, uncached against cached, each target PASS or FAIL
+## (about 15 minutes on 2 quiet cores; QUICK=1 is a smoke run of about 6). See tools/bench/bench_latents.sh.
+bench-latents: deps
+	QUICK=$(QUICK) tools/bench/bench_latents.sh
 
 ## fuzz: build the libFuzzer targets (Sources/Fuzzing) and run each for SECONDS (default 60) on a copy of its seed
 ## corpus, one after another; ASAN=1 adds AddressSanitizer. Prints a summary table; fails on any crash, whose input

@@ -49,7 +49,9 @@ ensure_binaries() {
 
 # other_load: the pids of perceiverd and PerceiverLoad processes that are not this script's, space-separated.
 other_load() {
-  pgrep -x 'perceiverd|PerceiverLoad' | grep -vxF -e "${DAEMON_PID:-none}" -e "${LOAD_PID:-none}" \
+  # One pgrep per name: pgrep refuses a pattern longer than 15 characters (a process name's limit), and
+  # 'perceiverd|PerceiverLoad' is one, so a single alternation never matched anything.
+  { pgrep -x perceiverd; pgrep -x PerceiverLoad; } | grep -vxF -e "${DAEMON_PID:-none}" -e "${LOAD_PID:-none}" \
     | tr '\n' ' ' | sed 's/ $//' || true
 }
 
@@ -65,7 +67,8 @@ warn_other_load() {
 
 # cpu_counters: "WALL_US BUSY OURS": the time in microseconds, the jiffies every CPU has spent busy since boot
 # (user, nice, system, irq, softirq), and the jiffies of the daemon, this script and its waited-for children
-# (PerceiverLoad, curl, ...). Two of them give the CPU other processes used in between: other_cpu_pct.
+# (PerceiverLoad, curl, ...), and of the processes in OWN_PIDS (space-separated, e.g. a second daemon). Two
+# of them give the CPU other processes used in between: other_cpu_pct.
 # host_isa: the instruction set oneDNN dispatches to here (what `perceiverd inspect` prints), e.g. avx2.
 host_isa() {
   .build/release/perceiverd inspect --model models/digits --threads 1 2>/dev/null | awk '/^onednn:/ { print $NF }'
@@ -74,7 +77,7 @@ host_isa() {
 cpu_counters() {
   local t=$EPOCHREALTIME busy ours=0 pid stat fields
   busy=$(awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8; exit }' /proc/stat)
-  for pid in $$ $DAEMON_PID; do
+  for pid in $$ $DAEMON_PID ${OWN_PIDS:-}; do
     stat=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
     stat=${stat##*) }                  # after "pid (comm) ": field 3 (state) onwards
     read -r -a fields <<< "$stat"

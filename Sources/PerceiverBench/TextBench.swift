@@ -8,7 +8,8 @@ struct PerceiverBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "PerceiverBench",
         abstract: "Time the engine on real-sized configs with random weights (docs/reference/perceiver.md D.1).",
-        subcommands: [TextBench.self, FlowBench.self, ReferenceBench.self, PeakBench.self, JSONBench.self],
+        subcommands: [TextBench.self, FlowBench.self, ReferenceBench.self, PeakBench.self, JSONBench.self,
+                      LatentsBench.self],
         defaultSubcommand: TextBench.self)
 }
 

@@ -3,10 +3,11 @@
 
 tools/bench/bench_reference.sh runs the whole benchmark; the subcommands are its parts:
 
-    checkpoint --config language|vision-learned --out DIR
-        A seeded random-weight save_pretrained directory (safetensors) with deepmind/language-perceiver's or
-        deepmind/vision-perceiver-learned's configuration (docs/reference/perceiver.md D.1), unless DIR already
-        holds one.
+    checkpoint --config language|vision-learned|optical-flow|multimodal --out DIR
+        A seeded random-weight save_pretrained directory (safetensors) with deepmind/language-perceiver's,
+        deepmind/vision-perceiver-learned's, deepmind/optical-flow-perceiver's or deepmind/multimodal-perceiver's
+        configuration (docs/reference/perceiver.md D.1), unless DIR already holds one. tools/bench/bench_latents.sh
+        uses the last two.
     run --checkpoint DIR --batch B --mode f32|bf16-weights|bf16-autocast --threads T --runs N [--sequence S]
         Loads DIR with transformers (the class named by config.json's architectures[0]), runs one warm-up and
         N timed forward passes, and prints one JSON line to stdout (everything else goes to stderr).
@@ -28,11 +29,19 @@ import sys
 import time
 from pathlib import Path
 
+from bench_common import positive
+
 # Imported before transformers: it also switches the Hugging Face hub offline.
 import make_language_model
 import torch
 import transformers
-from transformers import PerceiverConfig, PerceiverForImageClassificationLearned, PerceiverForMaskedLM
+from transformers import (
+    PerceiverConfig,
+    PerceiverForImageClassificationLearned,
+    PerceiverForMaskedLM,
+    PerceiverForMultimodalAutoencoding,
+    PerceiverForOpticalFlow,
+)
 
 TARGET_F32_SPEEDUP = 1.4
 TARGET_BF16_SPEEDUP = 2.0
@@ -50,11 +59,34 @@ def vision_learned_config() -> PerceiverConfig:
     )
 
 
+def optical_flow_config() -> PerceiverConfig:
+    """deepmind/optical-flow-perceiver's config.json (the one PerceiverBench's `opticalFlowPerceiver` mirrors)."""
+    return PerceiverConfig(
+        d_model=322, d_latents=512, num_latents=2048, num_blocks=1, num_self_attends_per_block=24,
+        num_self_attention_heads=16, num_cross_attention_heads=1, qk_channels=None, v_channels=None,
+        train_size=[368, 496], architectures=["PerceiverForOpticalFlow"],
+    )
+
+
+def multimodal_config() -> PerceiverConfig:
+    """deepmind/multimodal-perceiver's configuration (HF conversion script values): 16 frames of 224 x 224
+    video (image_size 56 after 4x space-to-depth), 30,720 audio samples in patches of 16, 700 labels."""
+    return PerceiverConfig(
+        d_model=704, d_latents=512, num_latents=784, num_blocks=1, num_self_attends_per_block=8,
+        num_self_attention_heads=8, num_cross_attention_heads=1, qk_channels=None, v_channels=None,
+        num_labels=700, image_size=56, num_frames=16, audio_samples_per_frame=1920, samples_per_patch=16,
+        output_shape=[1, 16, 224, 224], output_num_channels=512,
+        architectures=["PerceiverForMultimodalAutoencoding"],
+    )
+
+
 # --config name -> (model class, configuration, expected parameter count)
 CHECKPOINTS = {
     "language": (PerceiverForMaskedLM, make_language_model.language_perceiver_config,
                  make_language_model.EXPECTED_PARAMETERS),
     "vision-learned": (PerceiverForImageClassificationLearned, vision_learned_config, 62_255_848),
+    "optical-flow": (PerceiverForOpticalFlow, optical_flow_config, 41_057_134),
+    "multimodal": (PerceiverForMultimodalAutoencoding, multimodal_config, 19_858_855),
 }
 
 
@@ -232,14 +264,6 @@ def report(args: argparse.Namespace) -> int:
                       None if seconds is None else f"{seconds:.3f} s",
                       seconds is not None and seconds <= TARGET_START_TO_READY_S))
     return 0
-
-
-def positive(text: str) -> int:
-    """argparse type: an integer of at least 1."""
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1 (found {value})")
-    return value
 
 
 def main() -> int:
