@@ -106,6 +106,7 @@ class Client:
         self.tag = tag
         self.count = 0
         self.connection: http.client.HTTPConnection | None = None
+        self.idle_since = 0.0
 
     def _connect(self) -> http.client.HTTPConnection:
         if self.connection is None:
@@ -114,11 +115,29 @@ class Client:
             self.connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return self.connection
 
+    def _exchange(self, method: str, path: str, body: bytes | None = None,
+                  headers: dict[str, str] | None = None) -> tuple[http.client.HTTPResponse, bytes]:
+        """One request and its answer. A kept-alive connection the daemon closed while it sat idle (its
+        keep-alive timeout passes while this client waits on another daemon, as the multimodal loops do) fails
+        before any answer: it is opened again and the request sent once more."""
+        for attempt in (0, 1):
+            reused = self.connection is not None
+            connection = self._connect()
+            try:
+                connection.request(method, path, body=body, headers=headers or {})
+                response = connection.getresponse()
+                return response, response.read()
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                self.close()
+                if not reused or attempt == 1:
+                    raise
+            except (OSError, http.client.HTTPException):
+                self.close()
+                raise
+        raise AssertionError("unreachable")
+
     def get(self, path: str) -> bytes:
-        connection = self._connect()
-        connection.request("GET", path)
-        response = connection.getresponse()
-        body = response.read()
+        response, body = self._exchange("GET", path)
         if response.status != 200:
             raise RuntimeError(f"GET {path}: {response.status} {body[:300]!r}")
         return body
@@ -137,16 +156,13 @@ class Client:
                                   for array in inputs.values()])
         headers = {"Content-Type": "application/octet-stream", "Inference-Header-Content-Length": str(len(head)),
                    "X-Request-ID": request_id}
-        start = time.perf_counter()
-        connection = self._connect()
-        try:
-            connection.request("POST", f"/v2/models/{model}/infer", body=body, headers=headers)
-            response = connection.getresponse()
-            data = response.read()
-        except (OSError, http.client.HTTPException):
+        if self.connection is not None and self.idle_since and time.monotonic() - self.idle_since > 1:
+            # Kept alive but idle for a while: the daemon may have closed it, and a reconnect must not be timed.
             self.close()
-            raise
+        start = time.perf_counter()
+        response, data = self._exchange("POST", f"/v2/models/{model}/infer", body, headers)
         seconds = time.perf_counter() - start
+        self.idle_since = time.monotonic()
         if response.status != 200:
             raise RuntimeError(f"{model} infer ({request_id}): {response.status} {data[:500]!r}")
         return Reply(*parse_response(data, response.getheader("Inference-Header-Content-Length")),
@@ -308,9 +324,11 @@ def query_scenario(args: argparse.Namespace, scenario: str, encoder_inputs, sele
 
 def flow(args: argparse.Namespace) -> None:
     client = Client(args.url)
-    shape = input_shape(client, args.model, "frames")
+    # The model's train_size is its flow output's (frames of any larger size are tiled, so their metadata shape
+    # is [-1, 2, 3, -1, -1]).
+    metadata = json.loads(client.get(f"/v2/models/{args.model}"))
     client.close()
-    height, width = shape[-2], shape[-1]
+    height, width = metadata["outputs"][0]["shape"][1:3]
     if args.pixels > height * width:
         raise SystemExit(f"--pixels {args.pixels}: the frames have {height * width}")
 

@@ -24,17 +24,27 @@ extension Router {
         } else {
             body = try TaskRequest(json: request.body)
         }
+        let format = try TaskAnswerFormat(query: request.head.query, accept: request.head.headers["Accept"])
         try requireReady()
         let (served, answer) = try acquire(body.model, version: nil, respond: respond)
         let plan: TaskPlan
-        do { plan = try Self.plan(body, on: served, maxImagePixels: limits.maxImagePixels) } catch {
+        do {
+            try Self.checkFlowModel(format, on: served)
+            plan = try Self.plan(body, on: served, maxImagePixels: limits.maxImagePixels)
+            try Self.checkFlowAnswer(format, inputs: plan.inputs)
+        } catch {
             return answer(errorResponse(error, context.logger))
         }
         schedule(plan.inputs, latentsID: body.latentsID, on: served, timeout: nil, priority: nil, context: context,
                  scope: access.scope(of: request.head), start: Date(), respond: answer) { answer throws(RequestError) in
-            let id = answer.latentsID.map { ",\"latents_id\":" + JSONText.quoted($0) } ?? ""
-            return .json(200, Data(("{\"model\":" + JSONText.quoted(served.name) + (try plan.render(answer.outputs))
-                                    + id + "}").utf8))
+            switch format {
+            case .json:
+                let id = answer.latentsID.map { ",\"latents_id\":" + JSONText.quoted($0) } ?? ""
+                return .json(200, Data(("{\"model\":" + JSONText.quoted(served.name)
+                                        + (try plan.render(answer.outputs)) + id + "}").utf8))
+            case .png, .f32:
+                return try Self.flowAnswer(answer.outputs.logits, format: format)
+            }
         }
     }
 

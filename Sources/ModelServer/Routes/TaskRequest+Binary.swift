@@ -17,7 +17,7 @@ extension TaskRequest {
     /// little-endian float32 values as the body. `output_positions` applies to every batch row.
     /// - Throws: `RequestError.malformedBody` naming the parameter at fault.
     init(binary body: Data, query: String?) throws(RequestError) {
-        let parameters = try Self.parameters(query, known: ["model", "input", "shape", "output_positions", "top_k"])
+        let parameters = try Self.parameters(query, known: ["model", "input", "shape", "output_positions", "top_k", "format"])
         model = parameters["model"]
         topK = try Self.topK(parameters)
         guard let name = parameters["input"], !name.isEmpty else {

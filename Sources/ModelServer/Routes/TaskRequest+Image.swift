@@ -16,7 +16,7 @@ extension TaskRequest {
     /// The body is the encoded image, decoded later against the model's processor.
     /// - Throws: `RequestError.malformedBody` naming the query parameter at fault.
     init(image body: Data, format: ImageFormat, query: String?) throws(RequestError) {
-        let parameters = try Self.parameters(query, known: ["model", "top_k"])
+        let parameters = try Self.parameters(query, known: ["model", "top_k", "format"])
         model = parameters["model"]
         topK = try Self.topK(parameters)
         input = .image(format, body)

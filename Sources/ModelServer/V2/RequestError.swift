@@ -20,6 +20,8 @@ public enum RequestError: Error, Equatable, Sendable {
     case badImage(ImageDecodeError, sniffed: ImageFormat?)
     /// `Content-Type` names an image type `/infer` does not decode (415).
     case unsupportedMediaType(String)
+    /// `Accept` names no format the answer can be written in, or one the model's answers do not come in (406).
+    case notAcceptable(String)
     /// The engine refused the inputs or failed.
     case inference(InferenceError)
     /// A bearer token is required: none was sent (`invalidToken` false) or it is not accepted.
@@ -77,6 +79,7 @@ public enum RequestError: Error, Equatable, Sendable {
         case .inference(let error): return error.isClientError ? 400 : 500
         case .badImage(.tooLarge, _), .overMemoryBudget, .tooLarge: return 413
         case .badImage(.unsupported, _), .unsupportedMediaType: return 415
+        case .notAcceptable: return 406
         case .badImage(.outOfMemory, _): return 500
         case .badImage: return 400
         case .unauthorized: return 401
@@ -113,6 +116,7 @@ extension RequestError: CustomStringConvertible {
         case .badImage(let error, let sniffed):
             guard case .corrupt(let format, _) = error, let sniffed, sniffed != format else { return error.description }
             return "\(error) (the bytes look like \(sniffed.mimeType): is Content-Type right?)"
+        case .notAcceptable(let reason): return reason
         case .unsupportedMediaType(let type):
             return "Content-Type '\(type)' is not supported here: send image/png or image/jpeg"
         case .unauthorized(let invalidToken):

@@ -1,5 +1,6 @@
 import Foundation
 import HTTPTestSupport
+import ImageCodecs
 @testable import ModelServer
 import PerceiverEngine
 import Testing
@@ -133,5 +134,78 @@ import Testing
             // The daemon still answers.
             #expect(try client.request("POST", "/v2/models/flow_tiles/infer", body: FixtureCases.v2JSON(fixture)).status == 200)
         }
+    }
+
+    // MARK: answers other than JSON
+
+    /// The same request as JSON, as a picture (`Accept: image/png`) and as raw float32 (`?format=f32`): the picture
+    /// is `FlowPicture` of the JSON field, the raw values are the JSON's, shaped by `Perceiverd-Shape`.
+    @Test func pictureAndRawAnswersHoldTheJSONField() throws {
+        let fixture = try FixtureCases.load("flow_tiled")
+        let (shape, values) = try frames(fixture)
+        try withDaemon(maxBatchSize: 8) { client in
+            let path = "/infer?model=flow_tiles&input=frames&shape=" + shape.map(String.init).joined(separator: ",")
+            let octet = ["Content-Type": "application/octet-stream"]
+            let json = try client.request("POST", path, headers: octet, body: binary(values))
+            #expect(json.status == 200)
+            let field = try #require(json.json?["logits"] as? [String: Any])
+            let flat = try #require(field["data"] as? [[[[NSNumber]]]]).flatMap { $0.flatMap { $0.flatMap { $0 } } }
+                .map(\.floatValue)
+            #expect(flat.count == 37 * 50 * 2)
+
+            let png = try client.request("POST", path, headers: octet.merging(["Accept": "image/png"]) { $1 },
+                                         body: binary(values))
+            #expect(png.status == 200)
+            #expect(png.header("Content-Type") == "image/png")
+            let image = try DecodedImage(decoding: png.body, as: .png)
+            #expect(image.width == 50 && image.height == 37)
+            #expect(image.pixels == FlowPicture.rgb(flat[...], height: 37, width: 50))
+
+            let raw = try client.request("POST", path + "&format=f32", headers: octet, body: binary(values))
+            #expect(raw.status == 200)
+            #expect(raw.header("Content-Type") == "application/octet-stream")
+            #expect(raw.header("Perceiverd-Shape") == "37,50,2")
+            let floats = raw.body.withUnsafeBytes { bytes in
+                (0..<(bytes.count / 4)).map {
+                    Float(bitPattern: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self)))
+                }
+            }
+            #expect(floats == flat)
+            // Chosen pixels come raw too, shaped (K, 2).
+            let chosen = try client.request("POST", path + "&output_positions=0,1849&format=f32", headers: octet,
+                                            body: binary(values))
+            #expect(chosen.status == 200)
+            #expect(chosen.header("Perceiverd-Shape") == "2,2")
+            #expect(chosen.body.count == 16)
+        }
+    }
+
+    @Test func answersTheRequestCannotHaveAreRefused() throws {
+        let fixture = try FixtureCases.load("flow_tiled")
+        let (shape, values) = try frames(fixture)
+        let dims = shape.map(String.init).joined(separator: ",")
+        try withDaemon(maxBatchSize: 8) { client in
+            let octet = ["Content-Type": "application/octet-stream"]
+            let cases: [(String, [String: String], Int, String)] = [
+                ("&output_positions=3", ["Accept": "image/png"], 400, "a picture needs the whole flow field"),
+                ("&format=gif", [:], 400, "'format' must appear once, as json, png or f32"),
+                ("", ["Accept": "text/html"], 406, "names nothing /infer writes"),
+            ]
+            for (query, headers, status, message) in cases {
+                let response = try client.request("POST", "/infer?model=flow_tiles&input=frames&shape=\(dims)" + query,
+                                                  headers: octet.merging(headers) { $1 }, body: binary(values))
+                #expect(response.status == status, "\(message): \(response.text.prefix(200))")
+                #expect((response.json?["error"] as? String)?.contains(message) == true, "\(response.text.prefix(200))")
+            }
+            let two = try client.request("POST", "/infer?model=flow_tiles&input=frames&shape=2,2,3,37,50&format=png",
+                                         headers: octet, body: binary(values + values))
+            #expect(two.status == 400)
+            #expect((two.json?["error"] as? String)?.contains("holds one frame pair's flow; this request has 2") == true)
+        }
+        // A model that is not optical flow answers JSON only.
+        let learned = try TestDaemon.client().request("POST", "/infer", headers: ["Accept": "image/png"],
+                                                      body: Data(#"{"model":"learned","inputs":{"pixel_values":[[[[0]]]]}}"#.utf8))
+        #expect(learned.status == 406, "\(learned.text.prefix(200))")
+        #expect((learned.json?["error"] as? String)?.contains("model 'learned' answers JSON") == true)
     }
 }
