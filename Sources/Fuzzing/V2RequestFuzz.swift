@@ -9,8 +9,8 @@ import PerceiverEngine
 /// 1 raw binary, 2 and 3 a JSON header of the length in bytes 1-2, UInt16 little-endian, then binary data) and
 /// the model's input specs (bits 2-3, `V2RequestFuzz.specSets`); the body starts at byte 3.
 ///
-/// Invariants: errors are 400s; every tensor has a known datatype with a binary form, data of its kind
-/// (integers or floats) and exactly as many elements as its shape's product; a raw binary body is one tensor
+/// Invariants: errors are 400s; every tensor has a known datatype, data of its kind (integers, floats or
+/// byte strings) and exactly as many elements as its shape's product; a raw binary body is one tensor
 /// whose bytes are the body; the inputs re-encoded as binary (the response encoder) decode to the same
 /// tensors; a response echoing them is valid JSON carrying the same id, names and shapes.
 enum V2RequestFuzz {
@@ -58,15 +58,19 @@ enum V2RequestFuzz {
         }
     }
 
-    /// Every tensor: a datatype with a binary form, data of its kind, as many elements as the shape says.
+    /// Every tensor: a known datatype, data of its kind, as many elements as the shape says.
     static func checkTensors(_ request: V2InferenceRequest) {
         Invariant.require(!request.inputs.isEmpty, "a request without inputs")
         for tensor in request.inputs {
-            guard let datatype = V2Datatype(rawValue: tensor.datatype), datatype.byteSize != nil else {
+            guard let datatype = V2Datatype(rawValue: tensor.datatype) else {
                 return Invariant.require(false, "'\(tensor.name)' has datatype \(tensor.datatype)")
             }
-            let isIntegers = if case .integers = tensor.data { true } else { false }
-            Invariant.require(isIntegers == datatype.isInteger, "'\(tensor.name)' \(datatype) holds \(tensor.data)")
+            let kind: V2Datatype? = switch tensor.data {
+            case .integers: datatype.isInteger ? datatype : nil
+            case .floats: datatype.isInteger || datatype == .bytes ? nil : datatype
+            case .bytes: datatype == .bytes ? datatype : nil
+            }
+            Invariant.require(kind != nil, "'\(tensor.name)' \(datatype) holds \(tensor.data)")
             Invariant.require(tensor.shape.allSatisfy { $0 >= 0 }, "'\(tensor.name)' has shape \(tensor.shape)")
             let count = elementCount(tensor.shape)
             Invariant.require(count == tensor.data.count,
