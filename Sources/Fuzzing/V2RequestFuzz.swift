@@ -3,7 +3,8 @@ import ModelServer
 import PerceiverEngine
 
 /// The `v2Request` target: `V2InferenceRequest(body:inferenceHeaderLength:specs:)`, then the router's next
-/// steps (`V2Inference.checkOutputs`, `ModelInputs(v2:specs:)`) and an echo of the inputs as a response.
+/// steps (`V2Inference.checkOutputs`, `TextInput.expand` with a text model's limits, `ModelInputs(v2:specs:)`)
+/// and an echo of the inputs as a response.
 ///
 /// Input layout, so that the fuzzer reaches every framing: byte 0 picks the framing (bits 0-1: 0 all JSON,
 /// 1 raw binary, 2 and 3 a JSON header of the length in bytes 1-2, UInt16 little-endian, then binary data) and
@@ -16,6 +17,9 @@ import PerceiverEngine
 enum V2RequestFuzz {
     /// Where the body starts in an input.
     static let bodyOffset = 3
+    /// A text model's `max_position_embeddings` and `max_batch_size` for `TextInput.expand`: small, so that the
+    /// fuzzer reaches both refusals.
+    static let textMaxLength = 64, textMaxRows = 16
 
     /// The request an input describes.
     struct Input {
@@ -52,7 +56,8 @@ enum V2RequestFuzz {
         checkResponseEcho(request)
         do {
             try V2Inference.checkOutputs(request, available: ["logits"])
-            _ = try ModelInputs(v2: request.inputs, specs: input.specs)
+            let tensors = try TextInput.expand(request.inputs, maxLength: textMaxLength, maxRows: textMaxRows)
+            _ = try ModelInputs(v2: tensors, specs: input.specs.filter { $0.name != TextInput.name })
         } catch {
             Invariant.require(error.status == 400, "checking the inputs failed with \(error.status): \(error)")
         }

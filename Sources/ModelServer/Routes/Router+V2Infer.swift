@@ -15,10 +15,11 @@ extension Router {
             let headerLength = try V2InferenceRequest.inferenceHeaderLength(
                 request.headers["Inference-Header-Content-Length"])
             parsed = try V2InferenceRequest(body: request.body, inferenceHeaderLength: headerLength,
-                                            specs: served.model.inputSpecs)
+                                            specs: TextInput.specs(of: served.model))
             try V2Inference.checkOutputs(parsed, available: V2Inference.availableOutputs(served.model))
-            inputs = try ModelInputs(v2: parsed.inputs, specs: served.model.inputSpecs,
-                                     latentsGiven: parsed.latentsID != nil)
+            let tensors = try TextInput.expand(parsed.inputs, maxLength: served.model.config.maxPositionEmbeddings,
+                                               maxRows: served.scheduler.policy.maxBatchSize)
+            inputs = try ModelInputs(v2: tensors, specs: served.model.inputSpecs, latentsGiven: parsed.latentsID != nil)
         } catch {
             var response = errorResponse(error, context.logger)
             response.logMetadata["model"] = served.name

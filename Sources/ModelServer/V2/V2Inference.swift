@@ -3,14 +3,15 @@ import PerceiverEngine
 
 /// Runs a KServe V2 inference request against one model.
 public enum V2Inference {
-    /// Decodes the request's tensors, runs `model` (its decoder alone when the request carries `latents`), and
+    /// Decodes the request's tensors (a `text` input tokenized, `TextInput`), runs `model` (its decoder alone when the request carries `latents`), and
     /// selects and encodes the requested outputs, `latents` among them.
     /// - Throws: `RequestError` for bad tensors, unknown outputs, or engine failures.
     public static func run(_ request: V2InferenceRequest, model: PerceiverModel, modelName: String,
                            modelVersion: String? = "1") throws(RequestError) -> V2InferenceResponse {
         // Unknown outputs are refused before any compute is spent.
         try checkOutputs(request, available: availableOutputs(model))
-        let inputs = try ModelInputs(v2: request.inputs, specs: model.inputSpecs)
+        let tensors = try TextInput.expand(request.inputs, maxLength: model.config.maxPositionEmbeddings)
+        let inputs = try ModelInputs(v2: tensors, specs: model.inputSpecs)
         let result: PassResult
         do {
             result = try model.predict(batch: [PassRequest(inputs: inputs)])[0].get()

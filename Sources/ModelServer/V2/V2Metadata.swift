@@ -39,15 +39,15 @@ public enum V2Metadata {
         return Data(out.utf8)
     }
 
-    /// The model metadata of a loaded `model` (its outputs end with `latents`, which a response holds only when
-    /// the request names it), with its `architecture` (the `config.json` class) and, when
+    /// The model metadata of a loaded `model` (its inputs end with `text` for a text model, `TextInput`; its
+    /// outputs with `latents`, which a response holds only when the request names it), with its `architecture` (the `config.json` class) and, when
     /// given, its precision as `parameters.precision` (what runs) and `parameters.requested_precision`.
     public static func model(name: String, versions: [String]? = ["1"], _ model: PerceiverModel,
                              precision: PrecisionChoice? = nil) -> Data {
         let parameters: KeyValuePairs<String, String> = precision.map {
             ["precision": $0.effective.rawValue, "requested_precision": $0.requested.rawValue]
         } ?? [:]
-        return self.model(name: name, versions: versions, inputs: model.inputSpecs,
+        return self.model(name: name, versions: versions, inputs: TextInput.specs(of: model),
                           outputs: model.outputSpecs + [model.latentsSpec],
                           architecture: model.architecture.rawValue, parameters: parameters)
     }
