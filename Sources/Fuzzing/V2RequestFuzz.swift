@@ -13,7 +13,8 @@ import PerceiverEngine
 /// Invariants: errors are 400s; every tensor has a known datatype, data of its kind (integers, floats or
 /// byte strings) and exactly as many elements as its shape's product; a raw binary body is one tensor
 /// whose bytes are the body; the inputs re-encoded as binary (the response encoder) decode to the same
-/// tensors; a response echoing them is valid JSON carrying the same id, names and shapes.
+/// tensors; a response echoing them is valid JSON carrying the same id, names and shapes; FP32 inputs classified
+/// as the outputs ask give `min(K, classes)` strings a row.
 enum V2RequestFuzz {
     /// Where the body starts in an input.
     static let bodyOffset = 3
@@ -54,6 +55,7 @@ enum V2RequestFuzz {
         if input.headerLength == 0 { checkRawBinary(request, input) }
         checkBinaryRoundTrip(request, specs: input.specs)
         checkResponseEcho(request)
+        checkClassification(request)
         do {
             try V2Inference.checkOutputs(request, available: ["logits"])
             let tensors = try TextInput.expand(request.inputs, maxLength: textMaxLength, maxRows: textMaxRows)

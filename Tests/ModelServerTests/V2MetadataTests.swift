@@ -7,7 +7,8 @@ import PerceiverEngine
     @Test func serverMetadataListsTheExtensions() {
         let json = V2Metadata.server(version: "0.4.0")
         #expect(String(decoding: json, as: UTF8.self)
-                == #"{"name":"perceiverd","version":"0.4.0","extensions":["binary_tensor_data","parameters"]}"#)
+                == #"{"name":"perceiverd","version":"0.4.0","#
+                + #""extensions":["binary_tensor_data","parameters","classification"]}"#)
     }
 
     @Test func modelMetadataGivesFirstDatatypeAndVariableDimensions() {

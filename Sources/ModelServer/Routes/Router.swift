@@ -103,7 +103,7 @@ public struct Router: HTTPHandler {
         switch segments {
         case ["v2"]:
             return .json(200, V2Metadata.server(name: "perceiverd", version: serverVersion,
-                                                extensions: ["binary_tensor_data", "parameters"]))
+                                                extensions: V2Metadata.extensions))
         case ["v2", "health", "live"]:
             return .json(200, Data(#"{"live":true}"#.utf8))
         case ["v2", "health", "ready"]:

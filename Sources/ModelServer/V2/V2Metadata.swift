@@ -4,9 +4,13 @@ import PerceiverEngine
 /// KServe V2 metadata bodies as compact JSON: server (`$metadata_server_response`, docs/reference/serving.md 1.3) and
 /// model (`$metadata_model_response`, 1.4).
 public enum V2Metadata {
-    /// The extensions this server implements: Triton's binary tensor data (docs/reference/serving.md 1.8) and
-    /// request parameters (1.10).
-    public static let extensions = ["binary_tensor_data", "parameters"]
+    /// The extensions this server implements, one a line: Triton's binary tensor data (docs/reference/serving.md
+    /// 1.8), request parameters (1.10) and classification (1.11).
+    public static let extensions = [
+        "binary_tensor_data",
+        "parameters",
+        "classification",
+    ]
 
     /// The platform reported for every model, `<runtime>_<format>` as Triton's `onnxruntime_onnx`:
     /// this daemon's engine running `transformers` Perceiver checkpoints stored as safetensors.
