@@ -40,7 +40,7 @@ extension V2RequestFuzz {
     }
 
     /// JSON `data` carrying the tensor's values: BOOL as booleans, integers exactly, finite floats exactly
-    /// (shortest round-tripping text), non-finite ones as null.
+    /// (shortest round-tripping text), non-finite ones as null, BYTES as strings (invalid UTF-8 replaced).
     static func checkEchoedData(_ data: Any?, of tensor: V2Tensor) {
         guard let values = data as? [Any], values.count == tensor.data.count else {
             return Invariant.require(false, "the echo of \(tensor) has data \(String(describing: data))")
@@ -57,6 +57,10 @@ extension V2RequestFuzz {
             for (value, float) in zip(values, expected) {
                 let same = float.isFinite ? (value as? NSNumber)?.floatValue == float : value is NSNull
                 Invariant.require(same, "the echo of \(tensor.name) wrote \(float) as \(value)")
+            }
+        case .bytes(let expected):
+            for (value, string) in zip(values, expected.strings) {
+                Invariant.require(value as? String == string, "the echo of \(tensor.name) wrote \(string) as \(value)")
             }
         }
     }

@@ -55,6 +55,7 @@ extension V2RequestFuzz {
     static func sameData(_ a: V2Tensor.Data, _ b: V2Tensor.Data) -> Bool {
         switch (a, b) {
         case (.integers(let x), .integers(let y)): return x == y
+        case (.bytes(let x), .bytes(let y)): return x == y
         case (.floats(let x), .floats(let y)):
             return x.count == y.count
                 && zip(x, y).allSatisfy { $0.bitPattern == $1.bitPattern || ($0.isNaN && $1.isNaN) }

@@ -1,12 +1,14 @@
+import ModelServer
 import PerceiverEngine
 
 extension V2RequestFuzz {
-    /// Input specs of the model families, as `PerceiverModel.inputSpecs` builds them, with small fixed sizes:
-    /// text, image classifier, optical flow (no required input), multimodal autoencoding.
+    /// Input specs of the model families, as the server's V2 route sees them (`PerceiverModel.inputSpecs`, and
+    /// `text` for the text models, `TextInput.specs(of:)`), with small fixed sizes: text, image classifier,
+    /// optical flow (no required input), multimodal autoencoding.
     static let specSets: [[TensorSpec]] = [
         [TensorSpec(name: "input_ids", datatypes: ["INT64", "INT32"], shape: [-1, -1], isOptional: false),
          TensorSpec(name: "attention_mask", datatypes: ["INT64", "INT32"], shape: [-1, -1], isOptional: true)]
-            + decoderSpecs,
+            + decoderSpecs + [TextInput.spec],
         [TensorSpec(name: "pixel_values", datatypes: ["FP32"], shape: [-1, 3, 4, 4], isOptional: false)]
             + decoderSpecs,
         [TensorSpec(name: "inputs", datatypes: ["FP32"], shape: [-1, 2, 27, 2, 2], isOptional: true),

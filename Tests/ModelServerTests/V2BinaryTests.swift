@@ -79,11 +79,6 @@ let textSpecs = [
         #expect(error?.status == 400)
     }
 
-    @Test func bytesTensorsAreRefused() {
-        let error = Self.error(Self.header("BYTES", shape: [1], size: 6), [2, 0, 0, 0, 0x61, 0x62])
-        #expect(error == .badTensor(name: "x", reason: "BYTES tensors are not supported by these models"))
-    }
-
     @Test(arguments: [-1, 10_000])
     func headerLengthOutOfRangeIsRefused(length: Int) {
         let json = Self.header("INT64", shape: [1], size: 8)

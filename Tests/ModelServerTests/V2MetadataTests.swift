@@ -7,7 +7,7 @@ import PerceiverEngine
     @Test func serverMetadataListsTheExtensions() {
         let json = V2Metadata.server(version: "0.4.0")
         #expect(String(decoding: json, as: UTF8.self) == #"{"name":"perceiverd","version":"0.4.0","extensions":"#
-                + #"["binary_tensor_data","parameters","statistics","model_configuration"]}"#)
+                + #"["binary_tensor_data","parameters","classification","statistics","model_configuration"]}"#)
     }
 
     /// `model_repository` and `logging` only where their endpoints answer: with `admin.repository` and

@@ -2,12 +2,15 @@
 
 Starts the daemon on a free port with three fixture models, then checks health, metadata and inference
 (JSON tensors, binary tensors, gzip both ways, explicit version, output selection) against the golden
-logits that transformers wrote (Tests/PerceiverEngineTests/Fixtures), and the 404 and 400 error paths.
+logits that transformers wrote (Tests/PerceiverEngineTests/Fixtures), the 404 and 400 error paths, the
+classification extension (`class_count`, ranked here from the same inputs' raw logits) and a BYTES `text` input
+(the same logits as its token ids).
 Stops the daemon with SIGTERM and expects exit status 0. Run by Tests/clients/run.sh (`make test`).
 
 Environment: PERCEIVERD is the binary (default .build/debug/perceiverd), relative to the repository root.
 """
 
+import json
 import os
 import re
 import signal
@@ -147,7 +150,8 @@ def check_health_and_metadata(checks, client):
     server = client.get_server_metadata()
     checks.expect("server metadata name", server.get("name") == "perceiverd", server)
     checks.expect("server metadata version", bool(server.get("version")), server)
-    checks.expect("server metadata extensions", "binary_tensor_data" in server.get("extensions", []), server)
+    checks.expect("server metadata extensions", {"binary_tensor_data", "classification"}
+                  <= set(server.get("extensions", [])), server)
 
     mlm = client.get_model_metadata("mlm")
     inputs = {t["name"]: t for t in mlm["inputs"]}
@@ -155,7 +159,8 @@ def check_health_and_metadata(checks, client):
     checks.expect("mlm metadata name", mlm["name"] == "mlm", mlm)
     checks.expect("mlm metadata versions", mlm.get("versions") == ["1"], mlm)
     checks.expect("mlm metadata inputs", list(inputs) == ["input_ids", "attention_mask", "output_positions",
-                                                          "queries", "latents"], mlm)
+                                                          "queries", "latents", "text"], mlm)
+    checks.expect("mlm text", inputs["text"] == {"name": "text", "datatype": "BYTES", "shape": [-1]}, inputs["text"])
     checks.expect("mlm input_ids", inputs["input_ids"]["datatype"] == "INT64"
                   and inputs["input_ids"]["shape"] == [-1, -1], inputs["input_ids"])
     checks.expect("mlm queries", inputs["queries"]["datatype"] == "FP32"
@@ -275,6 +280,94 @@ def check_latents(checks, client):
         parameters={"latents_id": "0" * 32}))
 
 
+def strings(array):
+    """A BYTES output as a nested list of str: binary data arrives as bytes, JSON data as str."""
+    if array.ndim > 1:
+        return [strings(row) for row in array]
+    return [e.decode("utf-8") if isinstance(e, bytes) else e for e in array]
+
+
+def byte_label(index):
+    """The byte tokenizer's token `index` as perceiverd labels it: a special token's text, a printable ASCII byte as
+    itself, any other byte as \\xNN."""
+    if index < 6:
+        return ["[PAD]", "[BOS]", "[EOS]", "[MASK]", "[CLS]", "[SEP]"][index]
+    byte = index - 6
+    return chr(byte) if 0x20 <= byte < 0x7F else f"\\x{byte:02x}"
+
+
+def id2label(model):
+    """A fixture model's labels by index, from its config.json."""
+    with open(os.path.join(FIXTURES, "models", model, "config.json")) as file:
+        return {int(index): name for index, name in json.load(file)["id2label"].items()}
+
+
+def top_classes(logits, count, label):
+    """Triton's "value:index:label" strings of the `count` largest values of each row of the last dimension
+    (highest first, ties to the lower index), as nested lists; the value as C's %f (std::to_string)."""
+    if logits.ndim > 1:
+        return [top_classes(row, count, label) for row in logits]
+    order = sorted(range(len(logits)), key=lambda i: (-float(logits[i]), i))[:count]
+    return [f"{float(logits[i]):f}:{i}" + (f":{label(i)}" if label(i) is not None else "") for i in order]
+
+
+def check_classification(checks, client):
+    """class_count on the classifiers (labels from their config's id2label) and per position on the masked LM
+    (byte labels), in binary and JSON, equal to rankings of the raw logits of the same request; a count beyond
+    the classes returns them all, as Triton does; a negative count is a 400."""
+    for name, count in [("seqcls_batch", 2), ("learned_batch", 3), ("mlm_positions", 3), ("learned_batch", 10)]:
+        model, tensors, _ = case(name)
+        raw = client.infer(model, infer_inputs(tensors, binary=True)).as_numpy("logits")
+        expected = top_classes(raw, count, byte_label if model == "mlm" else id2label(model).get)
+        kept = min(count, raw.shape[-1])
+        for binary in (True, False):
+            label_text = f"{name} class_count={count} binary={binary}"
+            result = client.infer(model, infer_inputs(tensors, binary=binary), outputs=[
+                httpclient.InferRequestedOutput("logits", binary_data=binary, class_count=count)])
+            output = result.get_output("logits") or {}
+            checks.expect(f"{label_text}: BYTES {list(raw.shape[:-1]) + [kept]}", output.get("datatype") == "BYTES"
+                          and output.get("shape") == list(raw.shape[:-1]) + [kept], output)
+            got = strings(result.as_numpy("logits"))
+            checks.expect(f"{label_text}: strings", got == expected, f"{got} != {expected}")
+    model, tensors, _ = case("seqcls_batch")
+    expect_error(checks, "class_count=-1", "400", ["output 'logits'", "'classification'", "got -1"],
+                 lambda: client.infer(model, infer_inputs(tensors, binary=True), outputs=[
+                     httpclient.InferRequestedOutput("logits", class_count=-1)]))
+
+
+def text_inputs(texts, binary):
+    tensor = httpclient.InferInput("text", [len(texts)], "BYTES")
+    tensor.set_data_from_numpy(np.array([t.encode("utf-8") for t in texts], dtype=np.object_), binary_data=binary)
+    return [tensor]
+
+
+def check_text_bytes(checks, client):
+    """A BYTES `text` input gives the logits of the ids the byte tokenizer makes of it, worked out here: [CLS],
+    each UTF-8 byte + 6 ([MASK] as 3), [SEP], padded with [PAD] under an attention mask."""
+    texts = ["Paris, [MASK]!", "caf\u00e9"]
+    rows = []
+    for text in texts:
+        ids = []
+        for part in re.split(r"(\[MASK\])", text):
+            ids += [3] if part == "[MASK]" else [byte + 6 for byte in part.encode("utf-8")]
+        rows.append([4] + ids + [5])
+    width = max(len(row) for row in rows)
+    ids = np.array([row + [0] * (width - len(row)) for row in rows], dtype=np.int64)
+    mask = np.array([[1] * len(row) + [0] * (width - len(row)) for row in rows], dtype=np.int64)
+    for model in ["mlm", "seqcls"]:
+        expected = client.infer(model, infer_inputs({"input_ids": ids, "attention_mask": mask}, binary=True))
+        expected = expected.as_numpy("logits")
+        for binary in (True, False):
+            result = client.infer(model, text_inputs(texts, binary), outputs=[
+                httpclient.InferRequestedOutput("logits", binary_data=binary)])
+            logits = result.as_numpy("logits")
+            same = logits is not None and logits.shape == expected.shape and np.array_equal(logits, expected)
+            detail = "no logits" if logits is None else f"shape {logits.shape}, expected {expected.shape}"
+            if logits is not None and logits.shape == expected.shape:
+                detail = f"max abs difference {float(np.max(np.abs(logits - expected)))}"
+            checks.expect(f"{model} text BYTES binary={binary}: the logits of its ids", same, detail)
+
+
 def main():
     binary = os.environ.get("PERCEIVERD", ".build/debug/perceiverd")
     binary = binary if os.path.isabs(binary) else os.path.join(ROOT, binary)
@@ -291,6 +384,8 @@ def main():
             checks.run("inference", lambda: check_inference(checks, client))
             checks.run("errors", lambda: check_errors(checks, client))
             checks.run("latents", lambda: check_latents(checks, client))
+            checks.run("classification", lambda: check_classification(checks, client))
+            checks.run("text as BYTES", lambda: check_text_bytes(checks, client))
         finally:
             client.close()
     except Exception:  # noqa: BLE001

@@ -15,10 +15,12 @@ extension Router {
             let headerLength = try V2InferenceRequest.inferenceHeaderLength(
                 request.headers["Inference-Header-Content-Length"])
             parsed = try V2InferenceRequest(body: request.body, inferenceHeaderLength: headerLength,
-                                            specs: served.model.inputSpecs)
+                                            specs: TextInput.specs(of: served.model))
             try V2Inference.checkOutputs(parsed, available: V2Inference.availableOutputs(served.model))
-            inputs = try ModelInputs(v2: parsed.inputs, specs: served.model.inputSpecs,
-                                     latentsGiven: parsed.latentsID != nil)
+            try V2Classification.check(parsed, specs: V2Inference.outputSpecs(served.model))
+            let tensors = try TextInput.expand(parsed.inputs, maxLength: served.model.config.maxPositionEmbeddings,
+                                               maxRows: served.scheduler.policy.maxBatchSize)
+            inputs = try ModelInputs(v2: tensors, specs: served.model.inputSpecs, latentsGiven: parsed.latentsID != nil)
             if let tiling = try? served.model.flowTiling(inputs) { try V2Inference.refuseLatents(parsed, tiling: tiling) }
         } catch {
             var response = errorResponse(error, context.logger)
@@ -26,12 +28,13 @@ extension Router {
             Self.account(response, model: served.name, start: start, metrics: metrics)
             return respond(response)
         }
+        let classLabels = V2Classification.labels(of: served.model)
         schedule(inputs, latentsID: parsed.latentsID, on: served, timeout: parsed.timeout, priority: parsed.priority,
                  context: context, scope: access.scope(of: request.head), start: start,
                  respond: respond) { answer throws(RequestError) in
             Self.encode(try V2Inference.response(to: parsed, outputs: answer.outputs, latents: answer.latents,
                                                  latentsID: answer.latentsID, modelName: served.name,
-                                                 modelVersion: served.version))
+                                                 modelVersion: served.version, classLabels: classLabels))
         }
     }
 

@@ -85,7 +85,13 @@ func softmax(_ row: ArraySlice<Float>) -> [Float] {
     return e.map { Float($0 / total) }
 }
 
-/// Indices of the `k` largest values, largest first (ties: lower index first).
-func topIndices(_ values: [Float], k: Int) -> [Int] {
-    Array(values.indices.sorted { values[$0] > values[$1] || (values[$0] == values[$1] && $0 < $1) }.prefix(k))
+/// Offsets (from `values.startIndex`) of the `k` largest values, largest first; ties go to the lower offset, and
+/// NaN ranks below every number, so the order is total.
+func topIndices<Values: RandomAccessCollection<Float>>(_ values: Values, k: Int) -> [Int] where Values.Index == Int {
+    let base = values.startIndex
+    return Array((0..<values.count).sorted { a, b in
+        let (x, y) = (values[base + a], values[base + b])
+        if x.isNaN || y.isNaN { return y.isNaN && (!x.isNaN || a < b) }
+        return x > y || (x == y && a < b)
+    }.prefix(k))
 }

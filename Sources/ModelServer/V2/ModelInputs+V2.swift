@@ -39,6 +39,9 @@ extension ModelInputs {
         switch tensor.data {
         case .integers(let values): self[tensor.name] = .integers(IndexTensor(shape: tensor.shape, values: values))
         case .floats(let values): self[tensor.name] = .floats(Tensor(shape: tensor.shape, scalars: values))
+        case .bytes:
+            // No engine input is BYTES: a BYTES input the server takes becomes engine inputs before this.
+            throw RequestError.badTensor(name: tensor.name, reason: "BYTES data is not an engine input")
         }
     }
 }

@@ -10,6 +10,9 @@ public enum RequestError: Error, Equatable, Sendable {
     case badTensor(name: String, reason: String)
     /// `outputs` names an output the model does not produce.
     case unknownOutput(name: String, available: [String])
+    /// A requested output's parameters cannot be honoured: a `classification` count that is not a positive integer,
+    /// or one on an output that is not FP32.
+    case badOutput(name: String, reason: String)
     /// The `Inference-Header-Content-Length` header is not a decimal integer.
     case badInferenceHeaderLength(String)
     /// `Inference-Header-Content-Length` is negative or beyond the body (docs/reference/serving.md 1.8).
@@ -72,8 +75,8 @@ public enum RequestError: Error, Equatable, Sendable {
     /// The HTTP status this error answers with.
     public var status: Int {
         switch self {
-        case .malformedBody, .badTensor, .unknownOutput, .badInferenceHeaderLength, .inferenceHeaderOutOfRange,
-             .binaryDataLength:
+        case .malformedBody, .badTensor, .unknownOutput, .badOutput, .badInferenceHeaderLength,
+             .inferenceHeaderOutOfRange, .binaryDataLength:
             return 400
         case .inference(.aborted): return 503
         case .inference(let error): return error.isClientError ? 400 : 500
@@ -102,6 +105,7 @@ extension RequestError: CustomStringConvertible {
         case .badTensor(let name, let reason): return "input '\(name)': \(reason)"
         case .unknownOutput(let name, let available):
             return "unknown output '\(name)' (outputs: \(available.joined(separator: ", ")))"
+        case .badOutput(let name, let reason): return "output '\(name)': \(reason)"
         case .badInferenceHeaderLength(let value):
             return "Inference-Header-Content-Length must be a decimal integer, got '\(value)'"
         case .inferenceHeaderOutOfRange(let length, let bodyLength):

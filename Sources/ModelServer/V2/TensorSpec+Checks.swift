@@ -29,8 +29,10 @@ extension TensorSpec {
 
     /// - Throws: `RequestError.badTensor` when `shape` has another rank than the spec, or a dimension other
     ///   than one the spec fixes (-1 in the spec is any size). The engine checks the rest (sequence
-    ///   lengths, batch agreement between inputs).
+    ///   lengths, batch agreement between inputs). A BYTES vector (-1) also takes (B, 1), the shape Triton
+    ///   clients often give one string per item.
     func requireShape(_ shape: [Int]) throws(RequestError) {
+        if datatypes == [V2Datatype.bytes.rawValue], self.shape == [-1], shape.count == 2, shape[1] == 1 { return }
         guard shape.count == self.shape.count, zip(shape, self.shape).allSatisfy({ $1 < 0 || $0 == $1 }) else {
             throw RequestError.badTensor(name: name, reason: "shape \(shape) does not fit the model's \(self.shape) "
                                          + "(-1: any size)")

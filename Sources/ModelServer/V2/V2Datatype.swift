@@ -25,7 +25,10 @@ public enum V2Datatype: String, Sendable, CaseIterable {
         }
     }
 
-    /// Whether JSON `data` can carry it: FP16 and BF16 have no JSON form (docs/reference/serving.md 1.5), and these
-    /// models take no BYTES at all.
-    var hasJSONForm: Bool { self != .fp16 && self != .bf16 && self != .bytes }
+    /// Whether JSON `data` can carry it: FP16 and BF16 have no JSON form (docs/reference/serving.md 1.5); BYTES
+    /// elements are JSON strings.
+    var hasJSONForm: Bool { self != .fp16 && self != .bf16 }
+
+    /// The fewest bytes one element takes in binary: its size, or for BYTES its 4-byte length prefix.
+    var minimumByteSize: Int { byteSize ?? 4 }
 }

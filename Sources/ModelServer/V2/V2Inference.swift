@@ -3,14 +3,16 @@ import PerceiverEngine
 
 /// Runs a KServe V2 inference request against one model.
 public enum V2Inference {
-    /// Decodes the request's tensors, runs `model` (its decoder alone when the request carries `latents`), and
+    /// Decodes the request's tensors (a `text` input tokenized, `TextInput`), runs `model` (its decoder alone when the request carries `latents`), and
     /// selects and encodes the requested outputs, `latents` among them.
     /// - Throws: `RequestError` for bad tensors, unknown outputs, or engine failures.
     public static func run(_ request: V2InferenceRequest, model: PerceiverModel, modelName: String,
                            modelVersion: String? = "1") throws(RequestError) -> V2InferenceResponse {
-        // Unknown outputs are refused before any compute is spent.
+        // Unknown outputs and classifications of outputs that are not FP32 are refused before any compute is spent.
         try checkOutputs(request, available: availableOutputs(model))
-        let inputs = try ModelInputs(v2: request.inputs, specs: model.inputSpecs)
+        try V2Classification.check(request, specs: outputSpecs(model))
+        let tensors = try TextInput.expand(request.inputs, maxLength: model.config.maxPositionEmbeddings)
+        let inputs = try ModelInputs(v2: tensors, specs: model.inputSpecs)
         let outputs: ModelOutputs
         var latents = inputs.floats("latents")
         let tiling: FlowTiling?
@@ -27,7 +29,7 @@ public enum V2Inference {
             throw RequestError.inference(error)
         }
         return try response(to: request, outputs: outputs, latents: latents, modelName: modelName,
-                            modelVersion: modelVersion)
+                            modelVersion: modelVersion, classLabels: V2Classification.labels(of: model))
     }
 
     /// Optical-flow frames larger than `train_size` are encoded tile by tile, so there are no latents of the
@@ -41,22 +43,29 @@ public enum V2Inference {
 
     /// The outputs a request may name: the model's, and `latents` (returned only when named).
     public static func availableOutputs(_ model: PerceiverModel) -> [String] {
-        model.outputSpecs.map(\.name) + ["latents"]
+        outputSpecs(model).map(\.name)
+    }
+
+    /// The specs of the outputs a request may name: the model's, and `latents`.
+    public static func outputSpecs(_ model: PerceiverModel) -> [TensorSpec] {
+        model.outputSpecs + [model.latentsSpec]
     }
 
     /// The response to `request` from one forward pass's `outputs` and the latents it decoded (see
-    /// `response(to:outputs:modelName:modelVersion:)`): `latents` is among the outputs only when the request
-    /// names it; `latentsID`, when given, is the response's `parameters.latents_id`.
+    /// `response(to:outputs:modelName:modelVersion:classLabels:)`): `latents` is among the outputs only when the
+    /// request names it; `latentsID`, when given, is the response's `parameters.latents_id`.
     public static func response(to request: V2InferenceRequest, outputs: ModelOutputs, latents: Tensor? = nil,
-                                latentsID: String? = nil, modelName: String,
-                                modelVersion: String?) throws(RequestError) -> V2InferenceResponse {
+                                latentsID: String? = nil, modelName: String, modelVersion: String?,
+                                classLabels: [String: V2Classification.Labels] = [:]) throws(RequestError)
+        -> V2InferenceResponse {
         var tensors = outputs.named.map {
             V2Tensor(name: $0.name, datatype: "FP32", shape: $0.tensor.shape, data: .floats($0.tensor.scalars))
         }
         if let latents, request.requestedOutputs?.contains("latents") == true {
             tensors.append(V2Tensor(name: "latents", datatype: "FP32", shape: latents.shape, data: .floats(latents.scalars)))
         }
-        var response = try response(to: request, outputs: tensors, modelName: modelName, modelVersion: modelVersion)
+        var response = try response(to: request, outputs: tensors, modelName: modelName, modelVersion: modelVersion,
+                                    classLabels: classLabels)
         if let latentsID { response.parameters["latents_id"] = latentsID }
         return response
     }
@@ -70,10 +79,14 @@ public enum V2Inference {
     }
 
     /// The response to `request` from all of a model's `outputs`: the ones its `outputs` list names, in
-    /// that order, or all of them; each binary as `request.returnsBinary(output:)` says.
-    /// - Throws: `RequestError.unknownOutput` for a listed output not in `outputs`.
+    /// that order, or all of them; each binary as `request.returnsBinary(output:)` says, and each requested with a
+    /// `classification` count as its top classes (`V2Classification`, labelled by `classLabels` by output name).
+    /// - Throws: `RequestError.unknownOutput` for a listed output not in `outputs`, `.badOutput` for a
+    ///   classification of an output that is not FP32.
     public static func response(to request: V2InferenceRequest, outputs: [V2Tensor], modelName: String,
-                                modelVersion: String?) throws(RequestError) -> V2InferenceResponse {
+                                modelVersion: String?,
+                                classLabels: [String: V2Classification.Labels] = [:]) throws(RequestError)
+        -> V2InferenceResponse {
         var selected = outputs
         if let names = request.requestedOutputs {
             selected = []
@@ -83,6 +96,12 @@ public enum V2Inference {
                 }
                 selected.append(output)
             }
+        }
+        for requested in request.outputs ?? [] {
+            guard let count = requested.classification, let index = selected.firstIndex(where: { $0.name == requested.name })
+            else { continue }
+            selected[index] = try V2Classification.classify(selected[index], count: count,
+                                                             labels: classLabels[requested.name] ?? .none)
         }
         let binary = Set(selected.map(\.name).filter { request.returnsBinary(output: $0) })
         return V2InferenceResponse(modelName: modelName, modelVersion: modelVersion, id: request.id,

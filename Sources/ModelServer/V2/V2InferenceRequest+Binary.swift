@@ -14,7 +14,8 @@ extension V2InferenceRequest {
         var declared = 0
         for input in inputs {
             guard case .binary(let byteCount) = input.content else { continue }
-            // Each size is at most 2^34 (checked against its shape); the sum is checked all the same.
+            // A fixed-size input's size is at most 2^34 (checked against its shape); a BYTES input's is only
+            // bounded below, so the sum is checked for overflow.
             let (sum, overflow) = declared.addingReportingOverflow(byteCount)
             guard !overflow else { throw RequestError.malformedBody("binary_data_size values are too large") }
             declared = sum
@@ -47,6 +48,10 @@ extension V2InferenceRequest {
         let data: V2Tensor.Data
         switch input.content {
         case .json(let range): data = try jsonData(of: input, at: range, in: bytes)
+        case .binary where input.datatype == .bytes:
+            // The reader checked the shape's element count: at most 2^31, and a 4-byte length each fits `bytes`.
+            let count = input.shape.reduce(1, *)
+            data = .bytes(try V2Tensor.ByteStrings(binary: bytes, count: count, name: input.name))
         case .binary: data = try .decoding(bytes, as: input.datatype, name: input.name)
         }
         return V2Tensor(name: input.name, datatype: input.datatype.rawValue, shape: input.shape, data: data)

@@ -35,9 +35,13 @@ extension V2InferenceRequest {
     }
 
     /// The JSON data of `input` at `range` of `header`, located and counted by the reader, decoded into
-    /// floats or exact integers (BOOL takes `true` and `false` as 1 and 0; no other datatype takes booleans).
+    /// floats or exact integers (BOOL takes `true` and `false` as 1 and 0; no other datatype takes booleans), or
+    /// for BYTES the strings' UTF-8 bytes.
     static func jsonData(of input: ParsedInput, at range: Range<Int>,
                          in header: Foundation.Data) throws(RequestError) -> V2Tensor.Data {
+        if input.datatype == .bytes {
+            return .bytes(try V2Tensor.ByteStrings(json: header, range: range, name: input.name))
+        }
         var scanner = JSONScanner(header, range: range)
         let count = input.shape.reduce(1, *)
         do {

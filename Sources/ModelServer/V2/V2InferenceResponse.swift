@@ -68,9 +68,11 @@ public struct V2InferenceResponse: Sendable {
         return out
     }
 
-    /// The tensor's data as comma-separated JSON values: BOOL as true/false.
+    /// The tensor's data as comma-separated JSON values: BOOL as true/false, BYTES as strings (bytes that are
+    /// not UTF-8 replaced by U+FFFD: a JSON string holds Unicode text; ask for binary to get them as they are).
     private static func jsonValues(_ tensor: V2Tensor) -> String {
         switch tensor.data {
+        case .bytes(let elements): return elements.strings.map(JSONText.quoted).joined(separator: ",")
         case .integers(let values) where tensor.datatype == V2Datatype.bool.rawValue:
             return values.map { $0 == 0 ? "false" : "true" }.joined(separator: ",")
         case .integers(let values): return values.map(String.init).joined(separator: ",")

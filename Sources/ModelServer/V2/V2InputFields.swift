@@ -26,9 +26,9 @@ struct V2InputFields {
     var data: (range: Range<Int>, leaves: Int)?
 
     /// The input these fields describe, checked in this order: a name, which `specs` (when not empty) must
-    /// take, given once; a known datatype with a binary form, one `specs` allows; a shape, of the spec's rank
-    /// and fixed dimensions, within `V2InferenceRequest.maxElementCount`; then `binary_data_size` against the
-    /// shape, or `data` with exactly as many values as the shape holds.
+    /// take, given once; a known datatype, one `specs` allows; a shape, of the spec's rank and fixed
+    /// dimensions, within `V2InferenceRequest.maxElementCount`; then `binary_data_size` against the shape, or
+    /// `data` with exactly as many values as the shape holds.
     /// - Throws: `RequestError.malformedBody` without a name, else `.badTensor` naming the input.
     func checked(index: Int, specs: [TensorSpec], seen: inout Set<String>) throws(RequestError)
         -> V2InferenceRequest.ParsedInput {
@@ -37,9 +37,6 @@ struct V2InputFields {
         guard let typeName = datatype else { throw RequestError.badTensor(name: name, reason: "missing 'datatype'") }
         guard let type = V2Datatype(rawValue: typeName) else {
             throw RequestError.badTensor(name: name, reason: "unsupported datatype \(typeName)")
-        }
-        guard let elementSize = type.byteSize else {
-            throw RequestError.badTensor(name: name, reason: "BYTES tensors are not supported by these models")
         }
         try spec?.requireDatatype(typeName)
         let dims = try checkedShape(name)
@@ -51,7 +48,7 @@ struct V2InputFields {
             guard data == nil else {
                 throw RequestError.badTensor(name: name, reason: "has both 'data' and binary_data_size; give one")
             }
-            let byteCount = try Self.binaryByteCount(size, expected: count * elementSize, shape: dims, type, name)
+            let byteCount = try Self.binaryByteCount(size, elements: count, shape: dims, type, name)
             return .init(name: name, datatype: type, shape: dims, content: .binary(byteCount: byteCount))
         }
         guard let data else { throw RequestError.badTensor(name: name, reason: "missing 'data'") }
@@ -74,17 +71,26 @@ struct V2InputFields {
         }
     }
 
-    /// `binary_data_size`, which must equal `expected`, the byte count of the input's shape; the check
-    /// comes before anything is allocated from it. `expected` cannot overflow: the element count is at
-    /// most 2^31 and an element at most 8 bytes.
-    private static func binaryByteCount(_ size: V2Parameter, expected: Int, shape: [Int], _ datatype: V2Datatype,
+    /// `binary_data_size`, checked against the shape before anything is allocated from it: exactly the byte
+    /// count of `elements` of a fixed-size datatype, or for BYTES at least their 4-byte length prefixes (the
+    /// prefixes themselves are checked as the data is decoded). Neither product can overflow: the element count
+    /// is at most 2^31 and an element at most 8 bytes.
+    private static func binaryByteCount(_ size: V2Parameter, elements: Int, shape: [Int], _ datatype: V2Datatype,
                                         _ name: String) throws(RequestError) -> Int {
         guard let byteCount = size.intValue, byteCount >= 0 else {
             throw RequestError.badTensor(name: name, reason: "binary_data_size must be a non-negative integer")
         }
-        guard byteCount == expected else {
+        guard let elementSize = datatype.byteSize else {
+            let least = elements * datatype.minimumByteSize
+            guard byteCount >= least else {
+                throw RequestError.badTensor(name: name, reason: "binary_data_size is \(byteCount) bytes, but shape "
+                                             + "\(shape) of BYTES needs at least \(least) (a 4-byte length per element)")
+            }
+            return byteCount
+        }
+        guard byteCount == elements * elementSize else {
             throw RequestError.badTensor(name: name, reason: "binary_data_size is \(byteCount) bytes, but shape "
-                                         + "\(shape) of \(datatype.rawValue) needs \(expected)")
+                                         + "\(shape) of \(datatype.rawValue) needs \(elements * elementSize)")
         }
         return byteCount
     }

@@ -5,10 +5,12 @@ import PerceiverEngine
 /// model (`$metadata_model_response`, 1.4).
 public enum V2Metadata {
     /// The extensions every server implements, one a line: Triton's binary tensor data
-    /// (docs/reference/serving.md 1.8), request parameters (1.10), statistics (3.6) and model configuration (3.7).
+    /// (docs/reference/serving.md 1.8), request parameters (1.10), classification (1.11), statistics (3.6) and
+    /// model configuration (3.7).
     public static let extensions = [
         "binary_tensor_data",
         "parameters",
+        "classification",
         "statistics",
         "model_configuration",
     ]
@@ -51,15 +53,15 @@ public enum V2Metadata {
         return Data(out.utf8)
     }
 
-    /// The model metadata of a loaded `model` (its outputs end with `latents`, which a response holds only when
-    /// the request names it), with its `architecture` (the `config.json` class) and, when
+    /// The model metadata of a loaded `model` (its inputs end with `text` for a text model, `TextInput`; its
+    /// outputs with `latents`, which a response holds only when the request names it), with its `architecture` (the `config.json` class) and, when
     /// given, its precision as `parameters.precision` (what runs) and `parameters.requested_precision`.
     public static func model(name: String, versions: [String]? = ["1"], _ model: PerceiverModel,
                              precision: PrecisionChoice? = nil) -> Data {
         let parameters: KeyValuePairs<String, String> = precision.map {
             ["precision": $0.effective.rawValue, "requested_precision": $0.requested.rawValue]
         } ?? [:]
-        return self.model(name: name, versions: versions, inputs: model.inputSpecs,
+        return self.model(name: name, versions: versions, inputs: TextInput.specs(of: model),
                           outputs: model.outputSpecs + [model.latentsSpec],
                           architecture: model.architecture.rawValue, parameters: parameters)
     }

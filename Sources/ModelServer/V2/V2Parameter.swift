@@ -2,7 +2,7 @@ import JSONKit
 
 /// One value of a KServe V2 `$parameters` object: `$string : $string | $number | $boolean` (docs/reference/serving.md
 /// 1.5).
-public enum V2Parameter: Sendable, Equatable {
+public enum V2Parameter: Sendable, Equatable, CustomStringConvertible {
     case string(String)
     case int(Int)
     case double(Double)
@@ -26,6 +26,16 @@ public enum V2Parameter: Sendable, Equatable {
         case .int(let value): return value
         case .double(let value): return Int(exactly: value)
         case .string, .bool: return nil
+        }
+    }
+
+    /// The value as JSON would write it, for messages: `"a"`, `3`, `2.5`, `true`.
+    public var description: String {
+        switch self {
+        case .string(let value): return JSONText.quoted(value)
+        case .int(let value): return String(value)
+        case .double(let value): return String(value)
+        case .bool(let value): return String(value)
         }
     }
 

@@ -149,6 +149,10 @@ struct V2RequestReader {
             guard names.insert(name).inserted else {
                 throw RequestError.malformedBody("output '\(name)' is requested more than once")
             }
+            if let count = parameters["classification"], (count.intValue ?? 0) < 1 {
+                throw RequestError.badOutput(name: name, reason: "parameter 'classification' must be an integer of "
+                                             + "at least 1 (how many classes to return), got \(count)")
+            }
             outputs.append(V2RequestedOutput(name: name, parameters: parameters))
         }
         guard !outputs.isEmpty else {

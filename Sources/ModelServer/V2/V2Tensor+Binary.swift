@@ -1,12 +1,14 @@
 import Foundation
 
 // Binary tensor data: little-endian, row-major, no stride or padding; BOOL is one byte
-// (Triton's binary tensor data extension, docs/reference/serving.md 1.8).
+// (Triton's binary tensor data extension, docs/reference/serving.md 1.8). BYTES, whose elements are
+// length-prefixed, is in V2Tensor+BytesCodec.swift.
 
 extension V2Tensor.Data {
     /// Decodes the elements of `bytes` as `datatype` (a nonzero BOOL byte is 1); the caller has checked
     /// that `bytes.count` is the element count times `datatype.byteSize`.
-    /// - Throws: `RequestError.badTensor` for BYTES, and for a UINT64 element above `Int.max`.
+    /// - Throws: `RequestError.badTensor` for a UINT64 element above `Int.max`, and for BYTES, which has no
+    ///   element size (`ByteStrings(binary:count:name:)` decodes it).
     static func decoding(_ bytes: Foundation.Data, as datatype: V2Datatype,
                          name: String) throws(RequestError) -> Self {
         let decoded: Self? = bytes.withUnsafeBytes { raw in
@@ -29,7 +31,7 @@ extension V2Tensor.Data {
             }
         }
         guard let decoded else {
-            let reason = datatype == .bytes ? "BYTES tensors are not supported by these models"
+            let reason = datatype == .bytes ? "BYTES elements are length-prefixed, not of a fixed size"
                 : "\(datatype.rawValue) value is larger than \(Int.max)"
             throw RequestError.badTensor(name: name, reason: reason)
         }
@@ -65,9 +67,10 @@ extension V2Tensor.Data {
 
 extension V2Tensor {
     /// The tensor's data as binary in its datatype: little-endian, row-major. Integers are truncated to
-    /// the datatype's width and floats rounded to it (BF16 to nearest even); BYTES or an unknown
-    /// datatype gives no bytes.
+    /// the datatype's width and floats rounded to it (BF16 to nearest even); BYTES elements are each a
+    /// little-endian UInt32 length and the bytes; an unknown datatype gives no bytes.
     public func littleEndianBytes() -> Foundation.Data {
+        if case .bytes(let elements) = data { return elements.binary }
         guard let type = V2Datatype(rawValue: datatype), let size = type.byteSize else { return Foundation.Data() }
         var out = Foundation.Data(count: data.count * size)
         out.withUnsafeMutableBytes { raw in
@@ -85,6 +88,7 @@ extension V2Tensor {
         switch data {
         case .integers(let values): return values
         case .floats(let values): return values.map { Int(exactly: $0.rounded()) ?? 0 }
+        case .bytes: return []
         }
     }
 
@@ -93,6 +97,7 @@ extension V2Tensor {
         switch data {
         case .integers(let values): return values.map { Float($0) }
         case .floats(let values): return values
+        case .bytes: return []
         }
     }
 

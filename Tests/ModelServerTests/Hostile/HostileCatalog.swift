@@ -115,8 +115,10 @@ enum HostileCatalog {
              #"{"inputs":[{"name":"input_ids","shape":[1,3],"datatype":"FP32","data":[1,2,3]}]}"#, "datatype FP32"),
         C.v2("unknown datatype",
              #"{"inputs":[{"name":"input_ids","shape":[1,3],"datatype":"FP8","data":[1,2,3]}]}"#, "unsupported datatype FP8"),
-        C.v2("BYTES tensor", #"{"inputs":[{"name":"input_ids","shape":[1],"datatype":"BYTES","data":["abc"]}]}"#,
-             "BYTES tensors are not supported"),
+        C.v2("BYTES tensor as input_ids", #"{"inputs":[{"name":"input_ids","shape":[1],"datatype":"BYTES","data":["abc"]}]}"#,
+             "datatype BYTES, expected INT64 or INT32"),
+        C.v2("text that is not strings", #"{"inputs":[{"name":"text","shape":[2],"datatype":"BYTES","data":["a",{}]}]}"#,
+             "element 1 is an object"),
         C.v2("token id beyond the vocabulary",
              #"{"inputs":[{"name":"input_ids","shape":[1,3],"datatype":"INT64","data":[4,99999,5]}]}"#, "input_ids"),
         C.v2("sequence longer than the model takes",
@@ -127,12 +129,23 @@ enum HostileCatalog {
         C.v2("JSON number beyond FP32", model: "learned",
              #"{"inputs":[{"name":"pixel_values","shape":[1,3,8,8],"datatype":"FP32","data":[1e39\#(String(repeating: ",0", count: 191))]}]}"#,
              "element 0 is +Inf"),
+        C.v2("classification count beyond 64 bits",
+             #"{"inputs":[{"name":"input_ids","shape":[1,3],"datatype":"INT64","data":[4,50,5]}],"outputs":[{"name":"logits","parameters":{"classification":1e300}}]}"#,
+             "parameter 'classification' must be an integer of at least 1"),
+        C.v2("negative classification count",
+             #"{"inputs":[{"name":"input_ids","shape":[1,3],"datatype":"INT64","data":[4,50,5]}],"outputs":[{"name":"logits","parameters":{"classification":-9223372036854775808}}]}"#,
+             "parameter 'classification' must be an integer of at least 1"),
         C.v2("output position out of range", model: "mlm",
              #"{"inputs":[{"name":"input_ids","shape":[1,3],"datatype":"INT64","data":[4,50,5]},{"name":"output_positions","shape":[1,1],"datatype":"INT64","data":[99]}]}"#,
              "output_positions"),
     ]
 
     static let pixels = #"{"inputs":[{"name":"pixel_values","shape":[1,3,8,8],"datatype":"FP32","parameters":{"binary_data_size":768}}]}"#
+
+    /// A V2 header with one binary `text` input.
+    static func text(shape: [Int], size: Int) -> String {
+        #"{"inputs":[{"name":"text","shape":\#(shape),"datatype":"BYTES","parameters":{"binary_data_size":\#(size)}}]}"#
+    }
 
     static let binary: [HostileCase] = [
         C.v2Binary("binary_data_size disagrees with the shape",
@@ -148,6 +161,12 @@ enum HostileCatalog {
                    "element 1 is NaN"),
         C.v2Binary("infinity in binary pixels", json: pixels, binary: .float32(Array(repeating: 0, count: 191) + [-.infinity]),
                    "element 191 is -Inf"),
+        C.v2Binary("BYTES length beyond its data", model: "seqcls", json: text(shape: [1], size: 8),
+                   binary: Data([0xFF, 0xFF, 0xFF, 0xFF, 0x61, 0x62, 0x63, 0x64]), "declares 4294967295 bytes"),
+        C.v2Binary("BYTES count far beyond the body", model: "seqcls", json: text(shape: [1 << 30], size: 16),
+                   binary: Data(count: 16), "needs at least 4294967296"),
+        C.v2Binary("text that is not UTF-8", model: "seqcls", json: text(shape: [1], size: 6),
+                   binary: Data([2, 0, 0, 0, 0xC3, 0x28]), "element 0 is not valid UTF-8"),
         C.post("raw /infer body shorter than its shape", "/infer?model=learned&input=pixel_values&shape=1,3,8,8",
                headers: ["Content-Type: application/octet-stream"], body: Data(count: 100), 400,
                "needs more float32 values than the 100-byte body holds"),

@@ -23,7 +23,7 @@ import Testing
         let json = try #require(try TestDaemon.client().request("GET", "/v2").json)
         #expect(json["name"] as? String == "perceiverd")
         #expect(json["version"] as? String == "test")
-        #expect((json["extensions"] as? [String])?.contains("binary_tensor_data") == true)
+        #expect(json["extensions"] as? [String] == ["binary_tensor_data", "parameters", "classification"])
         let models = try TestDaemon.client().request("GET", "/v2/models").json?["models"] as? [String]
         #expect(models == TestDaemon.modelNames)
     }
@@ -34,7 +34,9 @@ import Testing
         #expect(json["name"] as? String == "mlm")
         let inputs = try #require(json["inputs"] as? [[String: Any]])
         #expect(inputs.map { $0["name"] as? String } == ["input_ids", "attention_mask", "output_positions", "queries",
-                                                       "latents"])
+                                                       "latents", "text"])
+        // The text input the server adds: optional strings, one per item (docs/api.md "Text as BYTES").
+        #expect(inputs[5]["datatype"] as? String == "BYTES" && inputs[5]["shape"] as? [Int] == [-1])
         #expect(inputs[0]["datatype"] as? String == "INT64")
         #expect(inputs[0]["shape"] as? [Int] == [-1, -1])
         let outputs = try #require(json["outputs"] as? [[String: Any]])
