@@ -115,6 +115,14 @@ import Testing
         #expect(parsed.parts.map(\.name) == ["a"])
     }
 
+    /// A disposition of 1,100 parameters (8 KiB): each is checked against the others through a set, not a scan.
+    @Test func aDispositionOfManyParametersParses() throws {
+        let parameters = (0..<1100).map { ";p\($0)=v" }.joined()
+        let body = "--b\r\nContent-Disposition: form-data; name=a\(parameters)\r\n\r\nx\r\n--b--"
+        let form = try MultipartFormData(body: Data(body.utf8), contentType: "multipart/form-data; boundary=b")
+        #expect(form.parts.map(\.name) == ["a"])
+    }
+
     @Test func recognizesTheMediaType() {
         #expect(MultipartFormData.isFormData(contentType: " multipart/FORM-data ; boundary=x"))
         #expect(!MultipartFormData.isFormData(contentType: "multipart/mixed; boundary=x"))
