@@ -67,6 +67,7 @@ let package = Package(
         .executableTarget(name: "FuzzInflate", dependencies: ["Fuzzing"], path: "Sources/Fuzz/Inflate"),
         .executableTarget(name: "FuzzImageDecode", dependencies: ["Fuzzing"], path: "Sources/Fuzz/ImageDecode"),
         .executableTarget(name: "FuzzJSONKit", dependencies: ["Fuzzing"], path: "Sources/Fuzz/JSONKit"),
+        .executableTarget(name: "FuzzMultipart", dependencies: ["Fuzzing"], path: "Sources/Fuzz/Multipart"),
 
         .testTarget(name: "PerceiverEngineTests", dependencies: ["PerceiverEngine", "Support"],
                     resources: [.copy("Fixtures")]),

@@ -20,6 +20,9 @@ public enum FuzzTarget: String, CaseIterable, Sendable, Codable {
     /// JSONKit on any bytes: its readers agree with each other, typed reads with `Float(String)`, and what
     /// `JSONSerialization` accepts it reads to the same values.
     case jsonKit
+    /// `MultipartFormData` on a Content-Type line and a body: deterministic, parts within the body and the
+    /// limits, and the same parts after writing them out again.
+    case multipart
 
     /// Runs `bytes` through the target and checks its invariants; traps when one breaks.
     public func run(_ bytes: UnsafeRawBufferPointer) {
@@ -31,6 +34,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable, Codable {
         case .inflate: InflateFuzz.run(bytes)
         case .imageDecode: ImageDecodeFuzz.run(bytes)
         case .jsonKit: JSONKitFuzz.run(bytes)
+        case .multipart: MultipartFuzz.run(bytes)
         }
     }
 

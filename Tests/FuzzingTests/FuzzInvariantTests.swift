@@ -56,6 +56,22 @@ import Testing
         }
     }
 
+    @Test func aMultipartPartHoldingTheDelimiterTraps() async {
+        await #expect(processExitsWith: .failure) {
+            let body = Data("x\r\n--b\r\n--b".utf8)
+            MultipartFuzz.check([MultipartPart(name: "a", range: 0..<8)], body: body, boundary: "b",
+                                limits: MultipartFuzz.limits)
+        }
+    }
+
+    @Test func overlappingMultipartPartsTrap() async {
+        await #expect(processExitsWith: .failure) {
+            let body = Data("ab\r\n--b\r\n--b".utf8)
+            MultipartFuzz.check([MultipartPart(name: "a", range: 0..<2), MultipartPart(name: "b", range: 1..<2)],
+                                body: body, boundary: "b", limits: MultipartFuzz.limits)
+        }
+    }
+
     @Test func aRefusalFoundationDoesNotShareTrapsUnlessDocumented() async {
         await #expect(processExitsWith: .failure) {
             JSONKitFuzz.checkFoundationRefusesToo(Data("[1]".utf8), JSONError(offset: 0, reason: .leadingZero))

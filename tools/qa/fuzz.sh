@@ -5,9 +5,10 @@
 #
 #   tools/qa/fuzz.sh [--asan] [--seconds N] [TARGET...]       (make fuzz [SECONDS=N] [ASAN=1])
 #
-# TARGET: httpParser chunked v2Request safetensorsHeader inflate imageDecode jsonKit (default: all, one after
-# another; never run two fuzzers at once on this machine). N defaults to 60 per target; `SECONDS=N tools/qa/fuzz.sh`
-# works too (bash starts its own SECONDS counter from an inherited value). --asan (or ASAN=1) adds AddressSanitizer.
+# TARGET: httpParser chunked v2Request safetensorsHeader inflate imageDecode jsonKit multipart (default: all, one
+# after another; never run two fuzzers at once on this machine). N defaults to 60 per target;
+# `SECONDS=N tools/qa/fuzz.sh` works too (bash starts its own SECONDS counter from an inherited value). --asan (or
+# ASAN=1) adds AddressSanitizer.
 #
 # - Build: `swift build -c release --sanitize=fuzzer -Xswiftc -DFUZZING --product Fuzz<T>` into .build/fuzz, one
 #   product at a time: the whole package cannot link with libFuzzer, whose main clashes with the @main of
@@ -41,15 +42,16 @@ while (($#)); do
     esac
     shift
 done
-((${#targets[@]})) || targets=(httpParser chunked v2Request safetensorsHeader inflate imageDecode jsonKit)
+((${#targets[@]})) || targets=(httpParser chunked v2Request safetensorsHeader inflate imageDecode jsonKit multipart)
 
 # product and -max_len of each target: requests and chunked bodies a little over the 4 KiB limits the targets
-# set, whole safetensors fixture files, gzip bombs of a few KiB.
+# set, whole safetensors fixture files, gzip bombs of a few KiB, multipart bodies past the target's 256-byte
+# part headers and 8 parts.
 product() {
     case "$1" in
         httpParser) echo FuzzHTTPParser ;; chunked) echo FuzzChunked ;; v2Request) echo FuzzV2Request ;;
         safetensorsHeader) echo FuzzSafeTensorsHeader ;; inflate) echo FuzzInflate ;;
-        imageDecode) echo FuzzImageDecode ;; jsonKit) echo FuzzJSONKit ;;
+        imageDecode) echo FuzzImageDecode ;; jsonKit) echo FuzzJSONKit ;; multipart) echo FuzzMultipart ;;
         *) echo "unknown target '$1'" >&2; return 1 ;;
     esac
 }

@@ -49,40 +49,12 @@ extension HTTPRequestParser {
         return line
     }
 
-    /// Parses the field line at `line` as `name ":" OWS value OWS` (RFC 9112 section 5).
-    /// - Throws: `.badHeader` for obs-fold, a missing colon, a name that is not a token, whitespace before the
-    ///   colon, or a control byte in the value.
+    /// Parses the field line at `line` as `name ":" OWS value OWS` (RFC 9112 section 5), the value decoded as
+    /// UTF-8 with invalid sequences replaced by U+FFFD: obs-text (RFC 9110 section 5.5) is accepted, and clients
+    /// that send non-ASCII mostly send UTF-8.
+    /// - Throws: `.badHeader` as `HTTPSyntax.parseFieldLine` says.
     func parseFieldLine(_ line: Range<Int>) throws(HTTPParseError) -> (name: String, value: String) {
-        let bytes = buffer[line]
-        // RFC 9112 section 5.2: a server may reject obs-fold with 400 instead of unfolding it. We do: folded
-        // lines are obsolete, and unfolding is where parsers diverge. This also refuses whitespace before the
-        // first field line (RFC 9112 section 2.2).
-        guard let first = bytes.first, !HTTPSyntax.isWhitespace(first) else {
-            throw .badHeader("line starts with whitespace (obs-fold)")
-        }
-        guard let colon = bytes.firstIndex(of: HTTPSyntax.colon) else { throw .badHeader("no colon") }
-        let name = bytes[..<colon]
-        guard let last = name.last else { throw .badHeader("empty field name") }
-        // RFC 9112 section 5.1: whitespace between the name and the colon MUST be rejected with 400.
-        guard !HTTPSyntax.isWhitespace(last) else { throw .badHeader("whitespace before the colon") }
-        guard name.allSatisfy(HTTPSyntax.isTokenByte) else { throw .badHeader("field name is not a token") }
-        let value = HTTPSyntax.trimmingWhitespace(bytes[(colon + 1)...])
-        try validateFieldValue(value)
-        // Values are decoded as UTF-8, invalid sequences replaced by U+FFFD: obs-text (RFC 9110 section 5.5)
-        // is accepted, and clients that send non-ASCII mostly send UTF-8.
-        return (String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self))
-    }
-
-    /// Checks that `value` is field-vchar and SP/HTAB only (RFC 9110 section 5.5): no NUL, CR, LF, DEL or
-    /// other control byte, all of which RFC 9110 section 5.5 lets a recipient reject.
-    func validateFieldValue(_ value: ArraySlice<UInt8>) throws(HTTPParseError) {
-        for byte in value {
-            switch byte {
-            case HTTPSyntax.htab, 0x20...0x7E, 0x80...0xFF: continue
-            case 0x00: throw .badHeader("NUL in a field value")
-            case HTTPSyntax.cr: throw .badHeader("CR without LF in a field value")
-            default: throw .badHeader("control byte in a field value")
-            }
-        }
+        let field = try HTTPSyntax.parseFieldLine(buffer[line])
+        return (String(decoding: field.name, as: UTF8.self), String(decoding: field.value, as: UTF8.self))
     }
 }
