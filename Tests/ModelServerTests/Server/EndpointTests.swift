@@ -23,7 +23,8 @@ import Testing
         let json = try #require(try TestDaemon.client().request("GET", "/v2").json)
         #expect(json["name"] as? String == "perceiverd")
         #expect(json["version"] as? String == "test")
-        #expect(json["extensions"] as? [String] == ["binary_tensor_data", "parameters", "classification"])
+        #expect(json["extensions"] as? [String] == ["binary_tensor_data", "parameters", "classification", "statistics",
+                                                    "model_configuration"])
         let models = try TestDaemon.client().request("GET", "/v2/models").json?["models"] as? [String]
         #expect(models == TestDaemon.modelNames)
     }
