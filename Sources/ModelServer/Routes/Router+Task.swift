@@ -9,6 +9,8 @@ import PerceiverEngine
 /// - `{"model":"NAME","inputs":{"pixel_values":[[...]]}}`: any model, tensors as nested arrays.
 /// - `?model=NAME&input=frames&shape=1,2,3,368,496[&output_positions=...]` with a body of raw little-endian
 ///   float32 (`Content-Type: application/octet-stream`): one float tensor in binary, e.g. optical-flow frames.
+/// - `?model=NAME[&output_positions=...]` with a `multipart/form-data` body of parts `frame1` and `frame2` (PNG or
+///   JPEG files): an optical-flow frame pair (`TaskRequest+Multipart.swift`).
 /// - `?model=NAME[&top_k=K]` with a PNG or JPEG body (`Content-Type: image/png` or `image/jpeg`): an image classifier's
 ///   labels; the image goes through the model's `ImageProcessor` (`preprocessor_config.json`).
 /// `model` may be left out when one model is served.
@@ -17,7 +19,9 @@ extension Router {
                    respond: @escaping @Sendable (HTTPResponse) -> Void) throws(RequestError) {
         let contentType = request.head.headers["Content-Type"]
         let body: TaskRequest
-        if let format = try TaskRequest.imageFormat(contentType: contentType) {
+        if let contentType, MultipartFormData.isFormData(contentType: contentType) {
+            body = try TaskRequest(multipart: request.body, contentType: contentType, query: request.head.query)
+        } else if let format = try TaskRequest.imageFormat(contentType: contentType) {
             body = try TaskRequest(image: request.body, format: format, query: request.head.query)
         } else if contentType.map(TaskRequest.isBinary) == true {
             body = try TaskRequest(binary: request.body, query: request.head.query)
@@ -30,7 +34,8 @@ extension Router {
         let plan: TaskPlan
         do {
             try Self.checkFlowModel(format, on: served)
-            plan = try Self.plan(body, on: served, maxImagePixels: limits.maxImagePixels)
+            plan = try Self.plan(body, on: served, maxImagePixels: limits.maxImagePixels,
+                                 maxFramePixels: min(limits.maxImagePixels, limits.maxInputPixels))
             try Self.checkFlowAnswer(format, inputs: plan.inputs)
         } catch {
             return answer(errorResponse(error, context.logger))
@@ -57,8 +62,8 @@ extension Router {
     }
 
     /// Checks `task` against `served`'s model and turns it into model inputs and a renderer.
-    static func plan(_ task: TaskRequest, on served: ServedModel,
-                     maxImagePixels: Int = DecodedImage.defaultMaxPixels) throws(RequestError) -> TaskPlan {
+    static func plan(_ task: TaskRequest, on served: ServedModel, maxImagePixels: Int = DecodedImage.defaultMaxPixels,
+                     maxFramePixels: Int = DecodedImage.defaultMaxPixels) throws(RequestError) -> TaskPlan {
         let model = served.model
         let topK = task.topK
         let latentsGiven = task.latentsID != nil
@@ -98,6 +103,17 @@ extension Router {
                               model: model, topK: topK)
         case .binary(let tensors):
             return tensorPlan(try ModelInputs(v2: tensors, specs: model.inputSpecs), model: model, topK: topK)
+        case .framePair(let first, let second, let positions):
+            guard model.architecture.rawValue == "PerceiverForOpticalFlow" else {
+                throw RequestError.badTensor(name: "frames", reason: "a frame1 and frame2 form is for optical-flow "
+                                             + "models; model '\(served.name)' is \(model.architecture)")
+            }
+            var inputs = ModelInputs()
+            inputs.frames = try FlowFrames.tensor(first, second, maxPixels: maxFramePixels)
+            if let positions {
+                inputs.outputPositions = IndexTensor(shape: [1, positions.count], values: positions)
+            }
+            return tensorPlan(inputs, model: model, topK: topK)
         case .image(let format, let data):
             let inputs = try ImageInput.inputs(data, format: format, model: model, name: served.name,
                                                maxPixels: maxImagePixels)

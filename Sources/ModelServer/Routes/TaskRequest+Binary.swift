@@ -89,7 +89,7 @@ extension TaskRequest {
         return k
     }
 
-    private static func integers(_ text: String, parameter: String) throws(RequestError) -> [Int] {
+    static func integers(_ text: String, parameter: String) throws(RequestError) -> [Int] {
         var values: [Int] = []
         for part in text.split(separator: ",", omittingEmptySubsequences: false) {
             guard let value = Int(part) else {

@@ -13,6 +13,8 @@ struct TaskRequest: Sendable {
         case binary([V2Tensor])
         /// An encoded image.
         case image(ImageFormat, Data)
+        /// An optical-flow frame pair as two encoded images (a multipart form), and the pixels to answer for.
+        case framePair(Data, Data, outputPositions: [Int]?)
     }
 
     var model: String?
