@@ -7,8 +7,8 @@ import PerceiverEngine
 struct PredictCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "predict",
-        abstract: "Run a model once: fill-mask or classify --text, classify an --image, or answer a KServe V2 request "
-            + "from --input.",
+        abstract: "Run a model once: fill-mask or classify --text, classify an --image, compute optical flow between "
+            + "two --frames, or answer a KServe V2 request from --input.",
         discussion: """
         --text "The capital of France is [MASK][MASK][MASK][MASK][MASK]." prints the filled text and the top-k \
         bytes per [MASK] (masked LM), or the top labels (text classifier).
@@ -16,6 +16,10 @@ struct PredictCommand: ParsableCommand {
         classifier (Learned, Fourier, ConvProcessing), one "label<TAB>score" line each. The image is center-cropped, \
         resized and normalized as transformers' PerceiverImageProcessor does, with the model directory's \
         preprocessor_config.json when it has one.
+        --frames A.png B.png (PNG or JPEG files of one size, at least the model's train_size; larger frames are \
+        tiled) prints the optical flow from A to B as JSON ({"shape":[1,H,W,2],"data":...}), or with --output FILE \
+        writes it: FILE.png as the picture DeepMind's optical-flow colab draws, any other name as float32 \
+        little-endian (H, W, 2).
         --input REQUEST.json reads a KServe V2 inference request body ({"inputs":[{"name","shape","datatype","data"}]}) \
         and prints the V2 response JSON. Inputs: input_ids (INT64/INT32) and attention_mask for text; \
         pixel_values (FP32, B x 3 x H x W) for images; inputs (FP32, B x 2 x 27 x H x W patches) or frames \
@@ -37,15 +41,25 @@ struct PredictCommand: ParsableCommand {
     @Option(help: "A PNG or JPEG file to classify (image classifiers).")
     var image: String?
 
+    @Option(parsing: .upToNextOption, help: "Two PNG or JPEG frames to compute optical flow between (flow models).")
+    var frames: [String] = []
+
+    @Option(help: "With --frames: write the flow to this file, a picture if it ends in .png, else float32 values.")
+    var output: String?
+
     @Option(name: .customLong("top-k"), help: "Candidates per masked position, or labels per item.")
     var topK: Int = 5
 
     @OptionGroup var engine: EngineOptions
 
     func validate() throws {
-        guard [text, input, image].compactMap({ $0 }).count == 1 else {
-            throw ValidationError("give exactly one of --text, --image or --input")
+        guard [text, input, image].compactMap({ $0 }).count + (frames.isEmpty ? 0 : 1) == 1 else {
+            throw ValidationError("give exactly one of --text, --image, --frames or --input")
         }
+        guard frames.isEmpty || frames.count == 2 else {
+            throw ValidationError("--frames takes two files, the first frame and the second")
+        }
+        guard output == nil || !frames.isEmpty else { throw ValidationError("--output goes with --frames") }
         guard topK >= 1 else { throw ValidationError("--top-k must be at least 1") }
     }
 
@@ -58,6 +72,8 @@ struct PredictCommand: ParsableCommand {
                 try predictRequest(input, loaded)
             } else if let image {
                 try predictImage(image, loaded)
+            } else {
+                try predictFlow(loaded)
             }
         } catch let error as RequestError {
             printError("perceiverd: \(error)")
@@ -91,6 +107,42 @@ struct PredictCommand: ParsableCommand {
         let name = URL(fileURLWithPath: model).lastPathComponent
         let result = try Classification(model: loaded, name: name, image: data, topK: topK)
         for label in result.items[0] { print("\(label.label)\t\(String(format: "%.4f", label.score))") }
+    }
+
+    private func predictFlow(_ loaded: PerceiverModel) throws {
+        let files = try frames.map { path -> Data in
+            guard let data = FileManager.default.contents(atPath: path) else {
+                printError("perceiverd: cannot read \(path)")
+                throw ExitCode.failure
+            }
+            return data
+        }
+        guard loaded.architecture.rawValue == "PerceiverForOpticalFlow" else {
+            printError("perceiverd: --frames needs an optical-flow model; \(loaded.architecture.rawValue) is not one")
+            throw ExitCode.failure
+        }
+        var inputs = ModelInputs()
+        inputs.frames = try FlowFrames.tensor(files[0], files[1], maxPixels: .max)
+        let logits: Tensor
+        do { logits = try loaded.predict(inputs).logits } catch { throw RequestError.inference(error) }
+        let (height, width) = (logits.shape[1], logits.shape[2])
+        guard let output else {
+            let shape = logits.shape.map(String.init).joined(separator: ",")
+            print("{\"shape\":[\(shape)],\"data\":" + NestedArray.json(logits.scalars, shape: logits.shape) + "}")
+            return
+        }
+        let bytes: [UInt8]
+        if output.lowercased().hasSuffix(".png") {
+            bytes = try FlowPicture.png(logits.scalars[...], height: height, width: width)
+        } else {
+            bytes = logits.scalars.flatMap { value in withUnsafeBytes(of: value.bitPattern.littleEndian, Array.init) }
+        }
+        guard FileManager.default.createFile(atPath: output, contents: Data(bytes)) else {
+            printError("perceiverd: cannot write \(output)")
+            throw ExitCode.failure
+        }
+        print("\(output): flow of \(height) x \(width) pixels, "
+              + (output.lowercased().hasSuffix(".png") ? "as a picture" : "float32 (\(height), \(width), 2)"))
     }
 
     private func predictRequest(_ path: String, _ loaded: PerceiverModel) throws {

@@ -4,7 +4,7 @@
 # fixed order (README.md, then the pages in path order), in one scratch directory, command by command (`\`
 # continuations and multi-line quotes joined):
 #   - `localhost:8000` and `localhost:8443` become the daemon's HTTP and HTTPS ports; `.build/release/perceiverd`
-#     becomes the binary under test; `models/` and `Tests/` are the repository's;
+#     becomes the binary under test; `models/`, `Tests/` and `docs/` are the repository's;
 #   - a command without curl (making a request file, decoding an answer, the command line) must exit 0;
 #   - a curl must answer 2xx, or the status its trailing `# -> NNN` comment names (then the body must hold an
 #     "error"); its output (stdout, or the `-o` file) must be non-empty, and a JSON answer printed as is must
@@ -44,6 +44,7 @@ mkdir -p "$WORKDIR"
 # The examples run from the repository root: `@models/digits/samples/3.png` and `$M/mlm` must resolve there too.
 ln -s "$ROOT/models" "$WORKDIR/models"
 ln -s "$ROOT/Tests" "$WORKDIR/Tests"
+ln -s "$ROOT/docs" "$WORKDIR/docs"
 DAEMON_PID=
 cleanup() {
   if [ -n "$DAEMON_PID" ]; then kill "$DAEMON_PID" 2>/dev/null; wait "$DAEMON_PID" 2>/dev/null; fi

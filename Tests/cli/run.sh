@@ -44,7 +44,7 @@ check inspect-params 0 'parameters: +101446' -- $BIN inspect --model $M/mlm
 check inspect-queries 0 'queries +FP32 \(-1, -1, 32\) optional' -- $BIN inspect --model $M/mlm
 check inspect-f16 0 'file dtype: +F16' -- $BIN inspect --model $M/mlm_f16
 check inspect-sharded 0 'PerceiverForSequenceClassification' -- $BIN inspect --model $M/seqcls
-check inspect-flow 0 'frames +FP32 \(-1, 2, 3, 6, 8\) optional' -- $BIN inspect --model $M/flow
+check inspect-flow 0 'frames +FP32 \(-1, 2, 3, -1, -1\) optional' -- $BIN inspect --model $M/flow
 check inspect-flow-output 0 'logits +FP32 \(-1, 6, 8, 2\)' -- $BIN inspect --model $M/flow
 check inspect-multimodal 0 'output_positions_image INT64\|INT32 \(-1, -1\) optional' -- $BIN inspect --model $M/multimodal
 check inspect-multimodal-video 0 'video: +2 frames, image_size 4, output 2 x 16 x 16' -- $BIN inspect --model $M/multimodal
@@ -97,7 +97,25 @@ check image-too-large 1 'image is 100000x100000 pixels' -- \
 check missing-model 1 "cannot load model '/nonexistent': model file not found: /nonexistent/config.json" -- \
   $BIN inspect --model /nonexistent
 check no-mask 1 "contains no \[MASK\]" -- $BIN predict --model $M/mlm --text "plain"
-check both-inputs 64 'give exactly one of --text, --image or --input' -- \
+F=docs/images/flow-sample
+check frames-json 0 '^\{"shape":\[1,48,64,2\],"data":\[\[\[\[' -- \
+  $BIN predict --model $M/flow_tiles --frames $F/frame1.png $F/frame2.png
+check frames-png 0 'flow of 48 x 64 pixels, as a picture' -- \
+  $BIN predict --model $M/flow_tiles --frames $F/frame1.png $F/frame2.png --output "$tmp/flow.png"
+check frames-png-written 0 '^64 48 2$' -- python3 -c "import struct, sys; d = open(sys.argv[1], 'rb').read(26); \
+assert d[:8] == b'\\x89PNG\\r\\n\\x1a\\n'; print(*struct.unpack('>II', d[16:24]), d[25])" "$tmp/flow.png"
+check frames-f32 0 'float32 \(48, 64, 2\)' -- \
+  $BIN predict --model $M/flow_tiles --frames $F/frame1.png $F/frame2.png --output "$tmp/flow.f32"
+check frames-f32-size 0 '^24576$' -- stat -c %s "$tmp/flow.f32"
+check frames-one-file 64 '--frames takes two files' -- $BIN predict --model $M/flow_tiles --frames $F/frame1.png
+check frames-not-flow 1 '--frames needs an optical-flow model' -- \
+  $BIN predict --model $M/learned --frames $F/frame1.png $F/frame2.png
+check frames-two-sizes 1 'frame1 is 64 x 48 and frame2 is 37 x 23' -- \
+  $BIN predict --model $M/flow_tiles --frames $F/frame1.png $I/rgb_37x23.png
+check frames-too-small 1 'with H >= 24 and W >= 32' -- \
+  $BIN predict --model $M/flow_tiles --frames $I/rgb_23x37.png $I/rgb_23x37.png
+check output-without-frames 64 '--output goes with --frames' -- $BIN predict --model $M/mlm --text a --output x.png
+check both-inputs 64 'give exactly one of --text, --image, --frames or --input' -- \
   $BIN predict --model $M/mlm --text x --input "$tmp/request.json"
 check bad-threads 64 '--threads must be at least 1' -- $BIN inspect --model $M/mlm --threads 0
 check help 0 '^  predict +Run a model once' -- $BIN --help
@@ -117,6 +135,7 @@ check help-serve 0 'Exit status: 0 after a drain' -- $BIN serve --help
 check help-serve-env 0 'PERCEIVERD_TOKENS' -- $BIN serve --help
 check help-inspect 0 'Example: perceiverd inspect --model models/digits' -- $BIN inspect --help
 check help-predict 0 '--image' -- $BIN predict --help
+check help-predict-frames 0 '--frames A.png B.png' -- $BIN predict --help
 check help-top 0 'serves the shipped models' -- $BIN --help
 
 # PerceiverLoad against the daemon serving the fixture: two clean levels, then 404s counted as non-2xx.

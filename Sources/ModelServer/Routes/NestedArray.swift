@@ -2,7 +2,7 @@ import Foundation
 import JSONKit
 
 /// Nested JSON arrays as tensors: shape from the nesting, values row-major.
-enum NestedArray {
+public enum NestedArray {
     /// The most values one `/infer` tensor may have.
     static let maxValues = 1 << 28
 
@@ -26,7 +26,7 @@ enum NestedArray {
     }
 
     /// `values` with `shape` as nested JSON arrays.
-    static func json(_ values: [Float], shape: [Int]) -> String {
+    public static func json(_ values: [Float], shape: [Int]) -> String {
         var out = ""
         out.reserveCapacity(values.count * 12)
         var index = 0
