@@ -9,7 +9,7 @@ SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 VENV         := .venv
 
 .PHONY: deps test tsan soak serve build fixtures demo-model powers-of-ten models models-check bench bench-reference \
-        bench-e2e bench-batching bench-flow bench-latents fuzz venv clean
+        bench-e2e bench-batching bench-flow bench-flow-tiles bench-latents fuzz venv clean
 
 ## deps: apt-get install what is missing: oneDNN, OpenSSL, zlib, libpng, libjpeg-turbo (-dev), and the openssl, curl,
 ## jq and python3 tools the tests and the docs' examples use.
@@ -74,6 +74,11 @@ bench-batching: deps
 ## bench-flow: one optical-flow frame pair at the published geometry, the full field against 4096 chosen pixels.
 bench-flow: deps
 	tools/bench/bench_flow.sh
+
+## bench-flow-tiles: a 720x1280 frame pair at the published geometry, tiled: the tiles batched within 1 GiB of
+## estimated pass memory against one tile a pass (time per tile, peak RSS). See tools/bench/bench_flow.sh.
+bench-flow-tiles: deps
+	tools/bench/bench_flow.sh tiles
 
 ## bench-latents: the latent cache end to end over HTTP: optical flow at 368x496, language-perceiver, DeepMind's
 ## 128-chunk multimodal loop and resident memory under 32 clients, uncached against cached, each target PASS or FAIL

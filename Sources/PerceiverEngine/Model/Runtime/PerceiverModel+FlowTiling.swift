@@ -42,9 +42,9 @@ extension PerceiverModel {
     }
 
     /// A tiled forward pass: the tiles `inputs` needs (all, or those holding its `output_positions`), in passes of
-    /// `tilesPerPass` tiles, stitched.
-    func predictTiled(_ inputs: ModelInputs, tiling: FlowTiling,
-                      budgetBytes: Int = defaultTileBudgetBytes) throws(InferenceError) -> ModelOutputs {
+    /// as many tiles as `budgetBytes` allows (`tilesPerPass`; 0 runs one tile a pass), stitched.
+    public func predictTiled(_ inputs: ModelInputs, tiling: FlowTiling,
+                             budgetBytes: Int = defaultTileBudgetBytes) throws(InferenceError) -> ModelOutputs {
         guard let frames = inputs.frames else { throw InferenceError.missingInput("frames") }
         let positions = inputs.outputPositions
         let jobs = try tiling.jobs(positions: positions)
