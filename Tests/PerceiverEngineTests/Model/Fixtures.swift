@@ -65,6 +65,9 @@ enum Fixtures {
         for modality in Modality.allCases {
             inputs.modalityPositions[modality] = integers(modality.positionsName)
         }
+        // Request options the case was computed with (`transformers` forward arguments).
+        let parameters = entry["parameters"] as? [String: Any] ?? [:]
+        inputs.interpolatePositionEncoding = parameters["interpolate_pos_encoding"] as? Bool ?? false
         // Multimodal cases store their expected outputs as `expected.<name>` beside the inputs of the same name.
         let outputs = (entry["outputs"] as! [String]).map { output in
             NamedTensor(name: output, tensor: floats("expected." + output) ?? floats(output)!)

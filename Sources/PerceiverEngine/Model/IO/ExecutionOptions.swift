@@ -18,6 +18,9 @@ public struct ExecutionOptions: Sendable, Equatable {
     /// optical-flow field, a multimodal video) in chunks of this many rows, so its memory stays bounded;
     /// the results are the same for any value.
     public var decoderChunkRows: Int
+    /// `interpolate_pos_encoding` for every request: a `PerceiverForImageClassificationLearned` then takes
+    /// `pixel_values` of any H x W (its input spec says so); load refuses it for any other model.
+    public var interpolatePositionEncoding = false
 
     /// Defaults: f32 on every available core, decoder chunks of 4096 query rows.
     public init(precision: Precision = .f32, threads: Int = ProcessInfo.processInfo.activeProcessorCount,

@@ -20,6 +20,11 @@ public struct ModelInputs: Sendable {
     /// Every input given, by name.
     public private(set) var values: [String: Value] = [:]
 
+    /// `interpolate_pos_encoding`: a `PerceiverForImageClassificationLearned` takes `pixel_values` of any
+    /// H x W and interpolates its learned position table to it (bicubic, as `transformers`); other models
+    /// ignore it. A request option, not a tensor.
+    public var interpolatePositionEncoding = false
+
     /// Inputs with the given tensors; the rest absent.
     public init(inputIDs: IndexTensor? = nil, attentionMask: IndexTensor? = nil, pixelValues: Tensor? = nil,
                 outputPositions: IndexTensor? = nil, queries: Tensor? = nil) {

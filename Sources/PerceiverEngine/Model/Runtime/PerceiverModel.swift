@@ -44,7 +44,7 @@ public final class PerceiverModel: Sendable {
         source.bf16Packer = options.precision == .bf16 ? context : nil
         defer { source.bf16Packer = nil }
         let parts = try architecture.family.build(source, config: config, context: context)
-        preprocessor = parts.preprocessor
+        preprocessor = try Self.interpolating(parts.preprocessor, options.interpolatePositionEncoding)
         encoder = try PerceiverEncoder(source, config: config, inputChannels: parts.preprocessor.numChannels)
         multimodal = parts.multimodal
         guard let decoder = parts.multimodal?.shared ?? parts.decoder else {
@@ -180,6 +180,23 @@ public final class PerceiverModel: Sendable {
                                         head: postprocessor, context: context)
         let channels = postprocessor.channels(decoded: decoder.outputChannels)
         return Tensor(shape: postprocessor.shape(batch: batch, queries: queries, channels: channels), scalars: values)
+    }
+
+    /// Whether it takes `interpolate_pos_encoding` (`ModelInputs.interpolatePositionEncoding`): a
+    /// `PerceiverForImageClassificationLearned`, whose learned positions can be interpolated to any image size.
+    public var interpolatesPositionEncoding: Bool { preprocessor is LearnedImagePreprocessor }
+
+    /// `preprocessor`, interpolating on every request when `always` (`ExecutionOptions.interpolatePositionEncoding`).
+    /// - Throws: `ModelLoadError.invalidConfig` when it has no learned positions to interpolate.
+    private static func interpolating(_ preprocessor: any InputPreprocessor,
+                                      _ always: Bool) throws(ModelLoadError) -> any InputPreprocessor {
+        guard always else { return preprocessor }
+        guard var learned = preprocessor as? LearnedImagePreprocessor else {
+            throw ModelLoadError.invalidConfig(key: "interpolate_pos_encoding",
+                                               reason: "applies to PerceiverForImageClassificationLearned only")
+        }
+        learned.alwaysInterpolates = true
+        return learned
     }
 
     /// The inputs this model takes, in metadata order.
