@@ -76,7 +76,7 @@ private enum JSONKeys {
     static let model: Set = ["name", "path", "version", "precision", "max_batch_size", "max_queue_delay_us",
                              "max_queue_size", "default_timeout_us", "preferred_batch_sizes", "priority_levels",
                              "default_priority_level", "instances", "threads_per_instance", "memory_budget_mib",
-                             "latent_cache_mib"]
+                             "latent_cache_mib", "interpolate_pos_encoding"]
     static let limits = Set(LimitsConfiguration.keys.map(\.key))
     static let tls: Set = ["port", "cert", "key"]
     static let auth: Set = ["token_file", "protect_metrics"]
@@ -123,7 +123,9 @@ extension ModelConfiguration {
             memoryBudgetMiB: try reader.integer("memory_budget_mib", default: defaults.memoryBudgetMiB,
                                                 .integer(min: 1, max: 1 << 30)),
             latentCacheMiB: try reader.integer("latent_cache_mib", default: defaults.latentCacheMiB,
-                                               .integer(min: 0, max: 1 << 30)))
+                                               .integer(min: 0, max: 1 << 30)),
+            interpolatePositionEncoding: try reader.boolean("interpolate_pos_encoding",
+                                                            default: defaults.interpolatePositionEncoding))
     }
 }
 

@@ -107,13 +107,17 @@ public struct ModelConfiguration: Sendable, Equatable {
     /// MiB of latents kept across requests (`LatentCache`): a request whose encoder inputs were seen before
     /// skips the encoder, and responses carry a `latents_id`; 0 turns the cache, and the ids, off.
     public var latentCacheMiB: Int
+    /// `interpolate_pos_encoding` on every request (`ExecutionOptions.interpolatePositionEncoding`): a
+    /// `PerceiverForImageClassificationLearned` then takes images of any size (its metadata says
+    /// `[-1, 3, -1, -1]`); loading any other model with it fails.
+    public var interpolatePositionEncoding: Bool
 
     /// A model; every argument after `path` defaults to the file format's default.
     public init(name: String, path: String, version: String = "1", precision: String = "f32",
                 maxBatchSize: Int = 8, maxQueueDelayMicroseconds: Int = 0, maxQueueSize: Int = 64,
                 defaultTimeoutMicroseconds: Int = 0, preferredBatchSizes: [Int] = [], priorityLevels: Int = 0,
                 defaultPriorityLevel: Int = 0, instances: Int = 1, threadsPerInstance: Int = 0,
-                memoryBudgetMiB: Int = 2048, latentCacheMiB: Int = 256) {
+                memoryBudgetMiB: Int = 2048, latentCacheMiB: Int = 256, interpolatePositionEncoding: Bool = false) {
         self.name = name
         self.path = path
         self.version = version
@@ -129,6 +133,7 @@ public struct ModelConfiguration: Sendable, Equatable {
         self.threadsPerInstance = threadsPerInstance
         self.memoryBudgetMiB = memoryBudgetMiB
         self.latentCacheMiB = latentCacheMiB
+        self.interpolatePositionEncoding = interpolatePositionEncoding
     }
 }
 

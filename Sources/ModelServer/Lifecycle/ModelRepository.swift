@@ -238,7 +238,8 @@ public final class ModelRepository: @unchecked Sendable {
         if let why = precision.fallback {
             logger.warning("bf16 requested, serving in f32", metadata: ["model": "\(entry.name)", "reason": "\(why)"])
         }
-        let options = ExecutionOptions(precision: precision.effective, threads: threads)
+        var options = ExecutionOptions(precision: precision.effective, threads: threads)
+        options.interpolatePositionEncoding = entry.interpolatePositionEncoding
         let model: PerceiverModel
         do { model = try PerceiverModel.load(directory: entry.path, options: options) } catch {
             throw DaemonError.model(name: entry.name, path: entry.path, reason: error.description)

@@ -6,7 +6,9 @@ extension Router {
     /// than `limits.max_output_rows` per batch element (413, naming the input and the limit). The memory a
     /// pass may take is bounded separately, by the model's memory budget.
     func checkSizes(_ inputs: ModelInputs, of model: PerceiverModel) throws(RequestError) {
-        let variable = model.inputSpecs.contains { $0.name == "pixel_values" && $0.shape.contains(-1) }
+        // A Learned classifier with interpolate_pos_encoding takes any size too.
+        let variable = inputs.interpolatePositionEncoding
+            || model.inputSpecs.contains { $0.name == "pixel_values" && $0.shape.contains(-1) }
         if variable, let shape = inputs.pixelValues?.shape, shape.count == 4 {
             try checkPixels("pixel_values", height: shape[2], width: shape[3])
         }

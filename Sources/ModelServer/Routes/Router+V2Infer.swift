@@ -14,13 +14,15 @@ extension Router {
         do {
             let headerLength = try V2InferenceRequest.inferenceHeaderLength(
                 request.headers["Inference-Header-Content-Length"])
-            parsed = try V2InferenceRequest(body: request.body, inferenceHeaderLength: headerLength,
-                                            specs: TextInput.specs(of: served.model))
+            let specs = V2Interpolation.parsingSpecs(of: served.model, rawBinary: headerLength == 0)
+            parsed = try V2InferenceRequest(body: request.body, inferenceHeaderLength: headerLength, specs: specs)
             try V2Inference.checkOutputs(parsed, available: V2Inference.availableOutputs(served.model))
             try V2Classification.check(parsed, specs: V2Inference.outputSpecs(served.model))
             let tensors = try TextInput.expand(parsed.inputs, maxLength: served.model.config.maxPositionEmbeddings,
                                                maxRows: served.scheduler.policy.maxBatchSize)
-            inputs = try ModelInputs(v2: tensors, specs: served.model.inputSpecs, latentsGiven: parsed.latentsID != nil)
+            var decoded = try ModelInputs(v2: tensors, specs: served.model.inputSpecs, latentsGiven: parsed.latentsID != nil)
+            try V2Interpolation.apply(parsed, to: &decoded, model: served.model)
+            inputs = decoded
             if let tiling = try? served.model.flowTiling(inputs) { try V2Inference.refuseLatents(parsed, tiling: tiling) }
         } catch {
             var response = errorResponse(error, context.logger)

@@ -69,6 +69,7 @@ enum ModelConfigDocument {
             "threads_per_instance": String(served.threadsPerInstance),
             "memory_budget_mib": String(configuration.memoryBudgetMiB),
             "latent_cache_mib": String(configuration.latentCacheMiB),
+            "interpolate_pos_encoding": String(configuration.interpolatePositionEncoding),
             "max_body_bytes": String(limits.maxBodyBytes),
             "max_decompressed_bytes": String(limits.maxDecompressedBytes),
             "max_image_pixels": String(limits.maxImagePixels),

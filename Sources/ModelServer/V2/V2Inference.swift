@@ -12,7 +12,8 @@ public enum V2Inference {
         try checkOutputs(request, available: availableOutputs(model))
         try V2Classification.check(request, specs: outputSpecs(model))
         let tensors = try TextInput.expand(request.inputs, maxLength: model.config.maxPositionEmbeddings)
-        let inputs = try ModelInputs(v2: tensors, specs: model.inputSpecs)
+        var inputs = try ModelInputs(v2: tensors, specs: model.inputSpecs)
+        try V2Interpolation.apply(request, to: &inputs, model: model)
         let outputs: ModelOutputs
         var latents = inputs.floats("latents")
         let tiling: FlowTiling?

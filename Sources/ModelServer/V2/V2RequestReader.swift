@@ -190,6 +190,9 @@ struct V2RequestReader {
         if let flag = parameters["binary_data_output"], flag.boolValue == nil {
             throw RequestError.malformedBody("parameter 'binary_data_output' must be a boolean")
         }
+        if let flag = parameters[V2Interpolation.parameter], flag.boolValue == nil {
+            throw RequestError.malformedBody("parameter '\(V2Interpolation.parameter)' must be a boolean")
+        }
         if let id = parameters["latents_id"], id.stringValue == nil {
             throw RequestError.malformedBody("parameter 'latents_id' must be a string (the latents_id of an earlier "
                                              + "response)")

@@ -54,6 +54,9 @@ enum FixtureCases {
         var inputs: [(name: String, shape: [Int], integers: [Int]?, floats: [Float]?)]
         /// Expected outputs by name: `logits`, or multimodal `audio`, `image`, `label`.
         var outputs: [String: (shape: [Int], values: [Float])]
+        /// The request parameters the case was computed with (manifest "parameters", e.g.
+        /// interpolate_pos_encoding), as a JSON object's text.
+        var parameters = "{}"
 
         var logits: [Float] { outputs["logits"]?.values ?? [] }
         var logitsShape: [Int] { outputs["logits"]?.shape ?? [] }
@@ -94,10 +97,12 @@ enum FixtureCases {
                 inputs.append((e.name, e.shape, values, nil))
             }
         }
-        return Case(name: name, model: entry["model"] as? String ?? "", inputs: inputs, outputs: outputs)
+        let parameters = entry["parameters"].flatMap { try? JSONSerialization.data(withJSONObject: $0) }
+        return Case(name: name, model: entry["model"] as? String ?? "", inputs: inputs, outputs: outputs,
+                    parameters: parameters.flatMap { String(data: $0, encoding: .utf8) } ?? "{}")
     }
 
-    /// The case as a KServe V2 JSON request body.
+    /// The case as a KServe V2 JSON request body, with its parameters.
     static func v2JSON(_ c: Case, id: String = "case") -> Data {
         let tensors = c.inputs.map { input -> String in
             let datatype = input.floats == nil ? "INT64" : "FP32"
@@ -105,7 +110,8 @@ enum FixtureCases {
             return "{\"name\":\"\(input.name)\",\"shape\":\(input.shape),\"datatype\":\"\(datatype)\","
                 + "\"data\":[\(data.joined(separator: ","))]}"
         }
-        return Data("{\"id\":\"\(id)\",\"inputs\":[\(tensors.joined(separator: ","))]}".utf8)
+        return Data(("{\"id\":\"\(id)\",\"parameters\":\(c.parameters),"
+                     + "\"inputs\":[\(tensors.joined(separator: ","))]}").utf8)
     }
 }
 
