@@ -12,13 +12,9 @@ import Testing
 
     /// Runs `body` against an in-process daemon serving `models`, then drains it.
     func withDaemon(_ models: [ModelConfiguration], _ body: (Daemon) throws -> Void) throws {
-        let daemon = try TestDaemon.start(ServerConfiguration(host: "127.0.0.1", port: 0, threads: 1, models: models))
-        defer {
-            let stopped = DispatchSemaphore(value: 0)
-            daemon.stop { stopped.signal() }
-            stopped.wait()
+        try TestDaemon.run(ServerConfiguration(host: "127.0.0.1", port: 0, threads: 1, models: models)) { daemon in
+            try body(daemon)
         }
-        try body(daemon)
     }
 
     func v2(_ model: String, id: String, _ tensors: [String], outputs: String? = nil, parameters: String? = nil) -> String {

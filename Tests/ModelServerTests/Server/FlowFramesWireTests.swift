@@ -37,13 +37,7 @@ import Testing
     func withDaemon(limits: LimitsConfiguration = LimitsConfiguration(), _ body: (RawHTTPClient) throws -> Void) throws {
         let model = ModelConfiguration(name: "flow_tiles", path: ServerFixtures.root + "/models/flow_tiles")
         let configuration = ServerConfiguration(host: "127.0.0.1", port: 0, threads: 1, models: [model], limits: limits)
-        let daemon = try TestDaemon.start(configuration)
-        defer {
-            let stopped = DispatchSemaphore(value: 0)
-            daemon.stop { stopped.signal() }
-            stopped.wait()
-        }
-        try body(try RawHTTPClient(port: daemon.port, timeout: 60))
+        try TestDaemon.run(configuration) { daemon in try body(try RawHTTPClient(port: daemon.port, timeout: 60)) }
     }
 
     /// The form's answer is the answer to the frames as a tensor, built here from the same pixels: `v / 255 * 2 - 1`.

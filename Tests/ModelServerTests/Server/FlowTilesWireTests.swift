@@ -17,13 +17,9 @@ import Testing
                                        maxBatchSize: maxBatchSize)
         let configuration = ServerConfiguration(host: "127.0.0.1", port: 0, threads: 1, models: [model],
                                                 limits: limits)
-        let daemon = try TestDaemon.start(configuration, logger: log?.logger())
-        defer {
-            let stopped = DispatchSemaphore(value: 0)
-            daemon.stop { stopped.signal() }
-            stopped.wait()
+        try TestDaemon.run(configuration, logger: log?.logger()) { daemon in
+            try body(try RawHTTPClient(port: daemon.port, timeout: 60))
         }
-        try body(try RawHTTPClient(port: daemon.port, timeout: 60))
     }
 
     func metric(_ client: RawHTTPClient, _ series: String) throws -> Double {

@@ -18,13 +18,7 @@ import Testing
     func withDaemon(_ models: [ModelConfiguration], auth: AuthConfiguration = AuthConfiguration(),
                     log: CapturedLog? = nil, _ body: (Daemon) throws -> Void) throws {
         let configuration = ServerConfiguration(host: "127.0.0.1", port: 0, threads: 1, models: models, auth: auth)
-        let daemon = try TestDaemon.start(configuration, logger: log?.logger())
-        defer {
-            let stopped = DispatchSemaphore(value: 0)
-            daemon.stop { stopped.signal() }
-            stopped.wait()
-        }
-        try body(daemon)
+        try TestDaemon.run(configuration, logger: log?.logger()) { daemon in try body(daemon) }
     }
 
     /// Byte-level token ids of `text`, as the fixture model reads them.

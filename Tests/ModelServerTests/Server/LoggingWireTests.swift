@@ -17,13 +17,9 @@ import Testing
             host: "127.0.0.1", port: 0, threads: 1, logLevel: logLevel,
             models: [ModelConfiguration(name: "seqcls", path: ServerFixtures.root + "/models/seqcls")], auth: auth,
             admin: admin)
-        let daemon = try TestDaemon.start(configuration, environment: environment, logger: log.logger(level: .trace))
-        defer {
-            let stopped = DispatchSemaphore(value: 0)
-            daemon.stop { stopped.signal() }
-            stopped.wait()
+        try TestDaemon.run(configuration, environment: environment, logger: log.logger(level: .trace)) { daemon in
+            try body(daemon, try RawHTTPClient(port: daemon.port))
         }
-        try body(daemon, try RawHTTPClient(port: daemon.port))
     }
 
     /// Whether the request line of the request with `id` was logged.

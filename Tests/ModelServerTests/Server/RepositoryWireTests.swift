@@ -14,13 +14,7 @@ import Testing
     func withDaemon(_ models: [ModelConfiguration], admin: AdminConfiguration = AdminConfiguration(repository: true),
                     _ body: (Daemon) throws -> Void) throws {
         let configuration = ServerConfiguration(host: "127.0.0.1", port: 0, threads: 1, models: models, admin: admin)
-        let daemon = try TestDaemon.start(configuration)
-        defer {
-            let stopped = DispatchSemaphore(value: 0)
-            daemon.stop { stopped.signal() }
-            stopped.wait()
-        }
-        try body(daemon)
+        try TestDaemon.run(configuration) { daemon in try body(daemon) }
     }
 
     func post(_ client: RawHTTPClient, _ path: String, _ body: String = "") throws -> RawHTTPClient.Response {

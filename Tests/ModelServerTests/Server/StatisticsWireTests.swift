@@ -12,13 +12,7 @@ import Testing
     func withDaemon(_ models: [ModelConfiguration], limits: LimitsConfiguration = LimitsConfiguration(),
                     _ body: (Daemon, RawHTTPClient) throws -> Void) throws {
         let configuration = ServerConfiguration(host: "127.0.0.1", port: 0, threads: 1, models: models, limits: limits)
-        let daemon = try TestDaemon.start(configuration)
-        defer {
-            let stopped = DispatchSemaphore(value: 0)
-            daemon.stop { stopped.signal() }
-            stopped.wait()
-        }
-        try body(daemon, try RawHTTPClient(port: daemon.port))
+        try TestDaemon.run(configuration) { daemon in try body(daemon, try RawHTTPClient(port: daemon.port)) }
     }
 
     func text(_ rows: [[Int]]) -> Data {

@@ -19,6 +19,18 @@ enum TestDaemon {
     /// nothing here may stop the test process).
     static let shared = Result { () throws(TestDaemonError) in try start(configuration()) }
 
+    /// Starts a daemon with `configuration`, runs `body` against it, then drains it, whether `body` throws or not.
+    static func run(_ configuration: ServerConfiguration, environment: [String: String] = [:], logger: Logger? = nil,
+                    _ body: (Daemon) throws -> Void) throws {
+        let daemon = try start(configuration, environment: environment, logger: logger)
+        defer {
+            let stopped = DispatchSemaphore(value: 0)
+            daemon.stop { stopped.signal() }
+            stopped.wait()
+        }
+        try body(daemon)
+    }
+
     /// Starts a daemon (no signal handling) and returns it once it is ready.
     /// - Throws: `TestDaemonError` naming why it did not start; the calling test fails, the others go on.
     static func start(_ configuration: ServerConfiguration, environment: [String: String] = [:],
