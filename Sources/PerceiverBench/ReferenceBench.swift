@@ -32,6 +32,9 @@ struct ReferenceBench: ParsableCommand {
     @Flag(help: "Print one JSON object instead of a table row.")
     var json = false
 
+    @Flag(help: "After the timed runs, time every oneDNN primitive over --runs more passes and print the per-op table.")
+    var profile = false
+
     func validate() throws {
         guard runs >= 1, batch >= 1, sequence >= 1 else { throw ValidationError("runs, batch, sequence >= 1") }
         _ = try BenchHost.precision(precision)
@@ -77,6 +80,14 @@ struct ReferenceBench: ParsableCommand {
                          precision, times[times.count / 2], times[0], times[times.count - 1], gflop,
                          gflop / times[times.count / 2] * 1000, FlowBench.megabytes("VmHWM"), loadSeconds,
                          faultsPerPass))
+        }
+        if profile {
+            let (passMilliseconds, table) = try model.profiled { () throws -> Double in
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                for _ in 0..<runs { _ = try model.predict(inputs) }
+                return Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6 / Double(runs)
+            }
+            print(OpProfileTable.render(table, passes: runs, passMilliseconds: passMilliseconds))
         }
     }
 

@@ -17,7 +17,6 @@ final class ComputeContext: @unchecked Sendable {
     // Guarded by `lock`: each primitive with the memory descriptors of its arguments, built once per shape
     // and kept while it is among the `cacheCapacity` most recently used of its kind.
     private var matmuls: [MatMulSpec: CachedPrimitive] = [:]
-    private var layerNorms: [[Int]: CachedPrimitive] = [:]
     private var softmaxes: [[Int]: CachedPrimitive] = [:]
     private var conversions: [Int: CachedPrimitive] = [:]
     private var clock = 0
@@ -34,6 +33,8 @@ final class ComputeContext: @unchecked Sendable {
     let maxScratchpadBytes: Int
     /// Guarded by `lock`: scratchpad bytes of every cached primitive.
     private(set) var scratchpadBytes = 0
+    /// Guarded by `lock`: per-primitive times while profiling (`startProfiling()`), else nil.
+    private var profile: OpProfile?
 
     /// A primitive and, per execution argument, the descriptor its memory is wrapped with.
     private struct CachedPrimitive {
@@ -68,7 +69,8 @@ final class ComputeContext: @unchecked Sendable {
             return CachedPrimitive(primitive: try Primitive(reorderFrom: from, to: to, engine: dnnl.engine),
                                    descriptors: [DNNL_ARG_FROM: from, DNNL_ARG_TO: to])
         }
-        try execute(cached, [DNNL_ARG_FROM: UnsafeRawPointer(src), DNNL_ARG_TO: UnsafeRawPointer(scratch)])
+        try execute(cached, [DNNL_ARG_FROM: UnsafeRawPointer(src), DNNL_ARG_TO: UnsafeRawPointer(scratch)],
+                    kind: "reorder f32->bf16", shape: "\(count)")
         return UnsafePointer(scratch)
     }
 
@@ -97,7 +99,7 @@ final class ComputeContext: @unchecked Sendable {
     }
 
     /// How many primitives have been created so far (tests use it to prove reuse).
-    var primitiveCount: Int { matmuls.count + layerNorms.count + softmaxes.count + conversions.count }
+    var primitiveCount: Int { matmuls.count + softmaxes.count + conversions.count }
 
     /// Matmul FLOPs run so far (`MatMulSpec.flops`): the benchmark's achieved GFLOP/s.
     private(set) var matmulFLOPs = 0
@@ -115,7 +117,7 @@ final class ComputeContext: @unchecked Sendable {
         var pointers: [Int32: UnsafeRawPointer] = [DNNL_ARG_SRC: src, DNNL_ARG_WEIGHTS: weights,
                                                    DNNL_ARG_DST: UnsafeRawPointer(dst)]
         if spec.hasBias, let bias { pointers[DNNL_ARG_BIAS] = UnsafeRawPointer(bias) }
-        try execute(cached, pointers)
+        try execute(cached, pointers, kind: "matmul", shape: spec.profileShape, flops: spec.flops)
         matmulFLOPs += spec.flops
     }
 
@@ -136,19 +138,12 @@ final class ComputeContext: @unchecked Sendable {
         }
     }
 
-    /// Layer norm of `(rows, channels)` from `src` into `dst` (may alias).
+    /// Layer norm of `(rows, channels)` from `src` into `dst` (may alias): `LayerNormKernel` on this thread.
     func layerNorm(rows: Int, channels: Int, src: UnsafePointer<Float>, gamma: UnsafePointer<Float>,
                    beta: UnsafePointer<Float>, dst: UnsafeMutablePointer<Float>) throws(InferenceError) {
-        let key = [rows, channels]
-        let cached = try cachedPrimitive(&layerNorms, key) { () throws(InferenceError) in
-            let data = try memoryDescriptor(dims: key, strides: [channels, 1])
-            let affine = try memoryDescriptor(dims: [channels], strides: [1])
-            return CachedPrimitive(
-                primitive: try Primitive.layerNorm(rows: rows, channels: channels, epsilon: 1e-5, engine: dnnl.engine),
-                descriptors: [DNNL_ARG_SRC: data, DNNL_ARG_DST: data, DNNL_ARG_SCALE: affine, DNNL_ARG_SHIFT: affine])
+        try timed(kind: "layer_norm", shape: "\(rows)x\(channels)") {
+            LayerNormKernel.apply(rows: rows, channels: channels, src: src, gamma: gamma, beta: beta, dst: dst)
         }
-        try execute(cached, [DNNL_ARG_SRC: UnsafeRawPointer(src), DNNL_ARG_DST: UnsafeRawPointer(dst),
-                             DNNL_ARG_SCALE: UnsafeRawPointer(gamma), DNNL_ARG_SHIFT: UnsafeRawPointer(beta)])
     }
 
     /// Softmax over the last axis of `(rows, columns)`, in place.
@@ -159,7 +154,8 @@ final class ComputeContext: @unchecked Sendable {
             return CachedPrimitive(primitive: try Primitive.softmax(rows: rows, columns: columns, engine: dnnl.engine),
                                    descriptors: [DNNL_ARG_SRC: md, DNNL_ARG_DST: md])
         }
-        try execute(cached, [DNNL_ARG_SRC: UnsafeRawPointer(data), DNNL_ARG_DST: UnsafeRawPointer(data)])
+        try execute(cached, [DNNL_ARG_SRC: UnsafeRawPointer(data), DNNL_ARG_DST: UnsafeRawPointer(data)],
+                    kind: "softmax", shape: "\(rows)x\(columns)")
     }
 
     /// The cached entry for `key`, created by `make` on first use.
@@ -184,14 +180,37 @@ final class ComputeContext: @unchecked Sendable {
         return created
     }
 
-    /// Wraps each argument's pointer with its cached descriptor and runs the primitive.
-    private func execute(_ cached: CachedPrimitive, _ pointers: [Int32: UnsafeRawPointer]) throws(InferenceError) {
-        if isAborted.load(ordering: .relaxed) { throw InferenceError.aborted }
+    /// Wraps each argument's pointer with its cached descriptor and runs the primitive (`timed`).
+    private func execute(_ cached: CachedPrimitive, _ pointers: [Int32: UnsafeRawPointer], kind: String,
+                         shape: @autoclosure () -> String, flops: Int = 0) throws(InferenceError) {
         var args: [(Int32, DNNLMemory)] = []
         for (arg, pointer) in pointers {
             guard let md = cached.descriptors[arg] else { continue }
             args.append((arg, try dnnl.memory(md, pointer)))
         }
-        try dnnl.execute(cached.primitive, args)
+        try timed(kind: kind, shape: shape(), flops: flops) { () throws(InferenceError) in
+            try dnnl.execute(cached.primitive, args)
+        }
+    }
+
+    /// Runs one operation (a oneDNN primitive or one of the engine's own kernels) unless the context was
+    /// aborted; while profiling, adds its time to the row of `kind` and `shape` (an autoclosure: built only then).
+    private func timed(kind: String, shape: @autoclosure () -> String, flops: Int = 0,
+                       _ body: () throws(InferenceError) -> Void) throws(InferenceError) {
+        if isAborted.load(ordering: .relaxed) { throw InferenceError.aborted }
+        guard profile != nil else { return try body() }
+        let start = DispatchTime.now().uptimeNanoseconds
+        try body()
+        profile?.record(kind: kind, shape: shape(), nanoseconds: Int(DispatchTime.now().uptimeNanoseconds - start),
+                        flops: flops)
+    }
+
+    /// Starts timing every primitive (from empty); the caller holds `lock`.
+    func startProfiling() { profile = OpProfile() }
+
+    /// The times since `startProfiling()`, and stops timing; the caller holds `lock`.
+    func stopProfiling() -> OpProfile {
+        defer { profile = nil }
+        return profile ?? OpProfile()
     }
 }

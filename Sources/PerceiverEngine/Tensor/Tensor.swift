@@ -43,3 +43,12 @@ public struct IndexTensor: Sendable, Equatable {
 func uninitializedFloats(_ count: Int) -> [Float] {
     [Float](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
 }
+
+/// `values` concatenated `times` times: a per-model block of rows tiled over a batch.
+func repeated<T>(_ values: [T], times: Int) -> [T] {
+    guard times > 1 else { return values }
+    var out = [T]()
+    out.reserveCapacity(values.count * times)
+    for _ in 0..<times { out.append(contentsOf: values) }
+    return out
+}

@@ -45,7 +45,8 @@ import Support
         #expect(NaiveReference.maxAbsDifference(y, expected) <= 1e-5)
     }
 
-    @Test(arguments: [(1, 8), (5, 64), (33, 1280)])
+    // Channel counts below, at and off a multiple of the kernel's 16 lanes; the latents' and the byte queries' widths.
+    @Test(arguments: [(1, 8), (5, 64), (3, 17), (33, 1280), (256, 1280), (7, 768)])
     func layerNormMatchesNaiveReference(rows: Int, channels: Int) throws {
         var rng = SplitMix64(seed: UInt64(channels))
         // An offset mean stresses one-pass variance formulas.

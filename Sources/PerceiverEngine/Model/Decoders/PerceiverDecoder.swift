@@ -24,19 +24,35 @@ struct PerceiverDecoder: Sendable {
     let layer: PerceiverLayer               // decoding_cross_attention
     let finalLayer: LinearWeights?          // final_layer, when final_project
     let defaultQueries: DefaultQueries
+    /// `(P, qk)`: every table row's attention query (`PerceiverLayer.projectQueries`), computed once at load by
+    /// `projectingTable(context:)`: the table is weights, so a request whose queries are table rows gathers
+    /// their projections instead of recomputing the layer norm and query projection. Nil without a table.
+    private(set) var projectedTable: [Float]?
 
     var tableRows: Int { queryTable?.shape[0] ?? 0 }
     var outputChannels: Int { finalLayer?.outFeatures ?? queryChannels }
 
-    /// The queries of one request: `(B, O, E)`, held in full.
+    /// The queries of one request: `(B, O, E)`, held in full, with their projections `(B, O, qk)` when they
+    /// are rows of the table.
     struct Queries: QuerySource {
         let values: [Float]
         let count: Int
         let isDefault: Bool
         let channels: Int
+        var projected: [Float]? = nil
+        var projectedChannels = 0
 
         func rows(batches: Range<Int>, range: Range<Int>) -> [Float] {
-            let e = channels
+            Self.slice(values, channels: channels, count: count, batches: batches, range: range)
+        }
+
+        func projectedRows(batches: Range<Int>, range: Range<Int>) -> [Float]? {
+            projected.map { Self.slice($0, channels: projectedChannels, count: count, batches: batches, range: range) }
+        }
+
+        /// Rows `range` of batch elements `batches` of `values (B, count, channels)`.
+        private static func slice(_ values: [Float], channels e: Int, count: Int, batches: Range<Int>,
+                                  range: Range<Int>) -> [Float] {
             if range == 0..<count {
                 return Array(values[(batches.lowerBound * count * e)..<(batches.upperBound * count * e)])
             }
@@ -75,10 +91,11 @@ struct PerceiverDecoder: Sendable {
                 throw InferenceError.badValue(tensor: "output_positions",
                                               reason: "position \(bad) is outside 0..<\(selectable)")
             }
-            let values = defaultQueries == .preparedInputs
-                ? try inputRows(side).rows(at: positions, context: context)
-                : gather(positions.values)
-            return Queries(values: values, count: positions.shape[1], isDefault: false, channels: queryChannels)
+            if defaultQueries == .preparedInputs {
+                return Queries(values: try inputRows(side).rows(at: positions, context: context),
+                               count: positions.shape[1], isDefault: false, channels: queryChannels)
+            }
+            return tableQueries(positions.values, count: positions.shape[1], isDefault: false)
         }
         switch defaultQueries {
         case .preparedInputs:
@@ -90,12 +107,20 @@ struct PerceiverDecoder: Sendable {
                                                   + "the input was)")
             }
             let rows = defaultQueries == .inputLength ? Array(0..<side.rowCount) : Array(0..<tableRows)
-            let perItem = gather(rows)
-            var values = [Float]()
-            values.reserveCapacity(batch * perItem.count)
-            for _ in 0..<batch { values.append(contentsOf: perItem) }
-            return Queries(values: values, count: rows.count, isDefault: true, channels: queryChannels)
+            return tableQueries(repeated(rows, times: batch), count: rows.count, isDefault: true)
         }
+    }
+
+    /// Queries that are the table's rows `indices` (`(B * O)` of them), with their projections when computed.
+    private func tableQueries(_ indices: [Int], count: Int, isDefault: Bool) -> Queries {
+        var queries = Queries(values: gather(indices, from: queryTable.map { ($0.data, queryChannels) }),
+                              count: count, isDefault: isDefault, channels: queryChannels)
+        if let projectedTable {
+            let qk = layer.attention.qkChannels
+            queries.projected = projectedTable.withUnsafeBufferPointer { gather(indices, from: ($0.baseAddress!, qk)) }
+            queries.projectedChannels = qk
+        }
+        return queries
     }
 
     /// The input rows the queries are made of; an error naming what to send when the request has none.
@@ -119,6 +144,7 @@ struct PerceiverDecoder: Sendable {
             let rows = batches.count * range.count
             var y = try layer(queries.rows(batches: batches, range: range), batch: batches.count,
                               queryRows: range.count, keyValues: kv, batchOffset: batches.lowerBound,
+                              projectedQueries: queries.projectedRows(batches: batches, range: range),
                               context: context)
             if let finalLayer { y = try finalLayer(y, rows: rows, context: context) }
             let mapped = try head.rows(y, count: rows, context: context)
@@ -150,17 +176,24 @@ struct PerceiverDecoder: Sendable {
         }
     }
 
-    /// Rows `indices` of the query table, concatenated.
-    private func gather(_ indices: [Int]) -> [Float] {
-        guard let queryTable else { return [] }
-        let e = queryChannels
+    /// Rows `indices` of a `(P, width)` table, concatenated; empty without a table.
+    private func gather(_ indices: [Int], from table: (rows: UnsafePointer<Float>, width: Int)?) -> [Float] {
+        guard let (base, e) = table else { return [] }
         var out = uninitializedFloats(indices.count * e)
         out.withUnsafeMutableBufferPointer { dst in
             for (i, row) in indices.enumerated() {
-                (dst.baseAddress! + i * e).update(from: queryTable.data + row * e, count: e)
+                (dst.baseAddress! + i * e).update(from: base + row * e, count: e)
             }
         }
         return out
+    }
+
+    /// This decoder with `projectedTable` computed on `context` (held by the caller); itself without a table.
+    func projectingTable(context: ComputeContext) throws(InferenceError) -> PerceiverDecoder {
+        guard let queryTable else { return self }
+        var copy = self
+        copy.projectedTable = try layer.projectQueries(queryTable.values, rows: tableRows, context: context)
+        return copy
     }
 
 }
@@ -171,4 +204,10 @@ protocol QuerySource {
     var count: Int { get }
     /// Rows `range` of batch elements `batches`: `(batches.count, range.count, E)`.
     func rows(batches: Range<Int>, range: Range<Int>) -> [Float]
+    /// The same rows' attention queries `(batches.count, range.count, qk)` when computed before, else nil.
+    func projectedRows(batches: Range<Int>, range: Range<Int>) -> [Float]?
+}
+
+extension QuerySource {
+    func projectedRows(batches: Range<Int>, range: Range<Int>) -> [Float]? { nil }
 }

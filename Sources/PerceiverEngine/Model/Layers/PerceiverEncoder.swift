@@ -7,6 +7,10 @@ struct PerceiverEncoder: Sendable {
     let crossAttention: PerceiverLayer
     let selfAttends: [PerceiverLayer]
     let numBlocks: Int
+    /// `(N, qk)`: the latents' queries for the cross-attention (`PerceiverLayer.projectQueries`), computed once
+    /// at load by `projectingLatents(context:)`: the latents are weights, so their layer norm and query
+    /// projection are the same in every pass. Nil until then.
+    private(set) var projectedLatents: [Float]?
 
     var numLatents: Int { latents.shape[0] }
     var latentChannels: Int { latents.shape[1] }
@@ -51,7 +55,9 @@ struct PerceiverEncoder: Sendable {
             }
         }
         z = try crossAttention(z, batch: inputs.batch, queryRows: numLatents, keyValues: inputs.values,
-                               keyRows: inputs.rows, keyBias: inputs.keyBias, context: context)
+                               keyRows: inputs.rows, keyBias: inputs.keyBias,
+                               projectedQueries: projectedLatents.map { repeated($0, times: inputs.batch) },
+                               context: context)
         for _ in 0..<numBlocks {
             for layer in selfAttends {
                 z = try layer(z, batch: inputs.batch, queryRows: numLatents, keyValues: nil, keyRows: numLatents,
@@ -59,5 +65,12 @@ struct PerceiverEncoder: Sendable {
             }
         }
         return z
+    }
+
+    /// This encoder with `projectedLatents` computed on `context` (held by the caller).
+    func projectingLatents(context: ComputeContext) throws(InferenceError) -> PerceiverEncoder {
+        var copy = self
+        copy.projectedLatents = try crossAttention.projectQueries(latents.values, rows: numLatents, context: context)
+        return copy
     }
 }

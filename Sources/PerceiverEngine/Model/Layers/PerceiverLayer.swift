@@ -80,27 +80,39 @@ struct PerceiverLayer: Sendable {
     ///   - x: `(B, Nq, Dq)` queries (latents or decoder queries).
     ///   - keyValues: `(B, Nk, Dkv)` inputs for cross-attention; nil for self-attention.
     ///   - keyBias: `(B, Nk)` additive mask bias, cross-attention only.
+    ///   - projectedQueries: `(B, Nq, qk)`, `projectQueries(x)` computed before (cross-attention only), or nil.
     /// - Returns: `(B, Nq, Dq)`.
     func callAsFunction(_ x: [Float], batch: Int, queryRows: Int, keyValues: [Float]?, keyRows: Int,
-                        keyBias: [Float]?, context: ComputeContext) throws(InferenceError) -> [Float] {
-        let qn = try queryNorm(x, rows: batch * queryRows, context: context)
-        let kv: KeyValues
+                        keyBias: [Float]?, projectedQueries: [Float]? = nil,
+                        context: ComputeContext) throws(InferenceError) -> [Float] {
         if let keyValues {
-            kv = try project(keyValues, batch: batch, rows: keyRows, bias: keyBias, context: context)
-        } else {
-            kv = try project(normalized: qn, batch: batch, rows: queryRows, context: context)
+            let kv = try project(keyValues, batch: batch, rows: keyRows, bias: keyBias, context: context)
+            return try self(x, batch: batch, queryRows: queryRows, keyValues: kv, batchOffset: 0,
+                            projectedQueries: projectedQueries, context: context)
         }
-        return try attend(x, normalized: qn, batch: batch, queryRows: queryRows, keyValues: kv, batchOffset: 0,
-                          context: context)
+        let rows = batch * queryRows
+        let qn = try queryNorm(x, rows: rows, context: context)
+        let kv = try project(normalized: qn, batch: batch, rows: queryRows, context: context)
+        return try attend(x, queries: try query(qn, rows: rows, context: context), batch: batch,
+                          queryRows: queryRows, keyValues: kv, batchOffset: 0, context: context)
     }
 
     /// Cross-attention of `x (B, Nq, Dq)` to key/values already projected by `project`; batch element b of `x`
-    /// attends to element `batchOffset + b` of them. Returns `(B, Nq, Dq)`.
+    /// attends to element `batchOffset + b` of them. `projectedQueries` is `projectQueries(x)` when the caller
+    /// has it (queries that are rows of a constant table, projected at load), else nil. Returns `(B, Nq, Dq)`.
     func callAsFunction(_ x: [Float], batch: Int, queryRows: Int, keyValues: KeyValues, batchOffset: Int,
-                        context: ComputeContext) throws(InferenceError) -> [Float] {
-        let qn = try queryNorm(x, rows: batch * queryRows, context: context)
-        return try attend(x, normalized: qn, batch: batch, queryRows: queryRows, keyValues: keyValues,
+                        projectedQueries: [Float]? = nil, context: ComputeContext) throws(InferenceError) -> [Float] {
+        let q: [Float]
+        if let projectedQueries { q = projectedQueries } else { q = try projectQueries(x, rows: batch * queryRows, context: context) }
+        return try attend(x, queries: q, batch: batch, queryRows: queryRows, keyValues: keyValues,
                           batchOffset: batchOffset, context: context)
+    }
+
+    /// The attention queries of `x (rows, Dq)`: `LN1` then the query projection, `(rows, qk)`. Rows are
+    /// independent, so the rows of a constant query table (learned latents, the masked-LM decoder's position
+    /// embeddings, a classifier's query) are computed once at load and gathered per request.
+    func projectQueries(_ x: [Float], rows: Int, context: ComputeContext) throws(InferenceError) -> [Float] {
+        try query(try queryNorm(x, rows: rows, context: context), rows: rows, context: context)
     }
 
     /// Keys and values of a cross-attention input `(B, Nk, Dkv)`: `LN2` then the two projections, a chunk of
@@ -176,11 +188,11 @@ struct PerceiverLayer: Sendable {
                   batch: batch, rows: rows, bias: nil)
     }
 
-    /// Attention, output projection, optional query residual, then the MLP with its residual.
-    private func attend(_ x: [Float], normalized qn: [Float], batch: Int, queryRows: Int, keyValues: KeyValues,
+    /// Attention of the projected queries `q (B, Nq, qk)`, output projection, optional query residual (`x`),
+    /// then the MLP with its residual.
+    private func attend(_ x: [Float], queries q: [Float], batch: Int, queryRows: Int, keyValues: KeyValues,
                         batchOffset: Int, context: ComputeContext) throws(InferenceError) -> [Float] {
         let rows = batch * queryRows
-        let q = try query(qn, rows: rows, context: context)
         let heads = try attention(q: q, keyValues: keyValues, batchOffset: batchOffset, batch: batch,
                                   queryRows: queryRows, context: context)
         // A = O Wo^T + bo (+ x when use_query_residual: the un-normalized query).

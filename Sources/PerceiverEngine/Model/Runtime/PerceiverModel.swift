@@ -45,12 +45,20 @@ public final class PerceiverModel: Sendable {
         defer { source.bf16Packer = nil }
         let parts = try architecture.family.build(source, config: config, context: context)
         preprocessor = try Self.interpolating(parts.preprocessor, options.interpolatePositionEncoding)
-        encoder = try PerceiverEncoder(source, config: config, inputChannels: parts.preprocessor.numChannels)
+        let encoder = try PerceiverEncoder(source, config: config, inputChannels: parts.preprocessor.numChannels)
         multimodal = parts.multimodal
         guard let decoder = parts.multimodal?.shared ?? parts.decoder else {
             throw ModelLoadError.invalidConfig(key: "architectures", reason: "\(architecture) builds no decoder")
         }
-        self.decoder = decoder
+        // The query side that is weights (the latents, a query table) projected once, here.
+        let context = self.context
+        do {
+            (self.encoder, self.decoder) = try context.run { () throws(InferenceError) in
+                (try encoder.projectingLatents(context: context), try decoder.projectingTable(context: context))
+            }
+        } catch {
+            throw ModelLoadError.invalidConfig(key: "architectures", reason: "projecting the constant queries: \(error)")
+        }
         postprocessor = parts.postprocessor
         parameterCount = source.parameterCount
     }
@@ -132,6 +140,16 @@ public final class PerceiverModel: Sendable {
     /// Floating-point operations of the matmuls this model's own context has run (2 per multiply-add): a
     /// benchmark divides the difference over one pass by its time.
     public var matmulFLOPs: Int { context.run { context.matmulFLOPs } }
+
+    /// `body` (calls of this model's own `predict`) with every primitive timed, and the table of those times
+    /// (`OpProfile`): for benchmarks and tests; serving never profiles. Every pass on the model's own context
+    /// while `body` runs is counted, from whichever thread, so profile a model nothing else is using.
+    public func profiled<T>(_ body: () throws -> T) rethrows -> (T, OpProfile) {
+        context.run { context.startProfiling() }
+        defer { _ = context.run { context.stopProfiling() } }
+        let result = try body()
+        return (result, context.run { context.stopProfiling() })
+    }
 
     func predict(_ inputs: ModelInputs, context: ComputeContext) throws(InferenceError) -> ModelOutputs {
         try context.run { () throws(InferenceError) -> ModelOutputs in try forward(inputs, context: context) }
