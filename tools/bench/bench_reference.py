@@ -298,13 +298,13 @@ def export_to_onnx(model, names: list[str], inputs: tuple, path: Path) -> str:
 def export_onnx(args: argparse.Namespace) -> int:
     """Exports --checkpoint at --batch (and --sequence) unless a matching export exists, then checks ONNX
     Runtime's logits against PyTorch's on the benchmark inputs."""
-    import numpy as np
-    import torch
     checkpoint = Path(args.checkpoint)
     directory, config, source, record = current_export(checkpoint, args.batch, args.sequence)
     if record is not None:
         print(f"{directory}: up to date ({record['exporter']} export, max abs diff {record['max_abs_diff']:.2e})")
         return 0
+    import numpy as np
+    import torch
     torch.set_num_threads(args.threads)
     model = load_pytorch(checkpoint)
     feeds = make_inputs(config, args.batch, args.sequence)
