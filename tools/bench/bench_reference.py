@@ -479,7 +479,7 @@ def print_table(runs: dict, peak: dict | None, configs: list, precisions: list) 
                 if (ratio(rate, peak_gflops) or 0) > 1:
                     results["above_peak"] = True
                 if engine == "ONNX Runtime" and precision != "f32":
-                    cells = ["n/a (no bf16 MatMul)"] + [""] * 4
+                    cells = ["n/a (no bf16 MatMul)"] + [""] * 5
                 else:
                     cells = [cell(record.get("median_ms"), ".1f"), cell(rate, ".1f"),
                              cell(ratio(rate, peak_gflops), ".0%"), cell(record.get("peak_rss_mib"), ".0f")]
@@ -525,10 +525,10 @@ def report(args: argparse.Namespace) -> int:
         if not bf16_native:
             print(f"- {config}, batch {batch}: bf16 — not measured (this CPU has no native bf16)")
             continue
-        ceiling = cell(results[config, batch, "bf16", "ceiling"], ".2f")
+        ceiling = results[config, batch, "bf16", "ceiling"]
         print(speedup_target(f"{config}, batch {batch}: bf16 perceiverd vs the faster PyTorch bf16",
                              results[config, batch, "bf16", "pytorch"], TARGET_BF16_SPEEDUP)
-              + f" (ceiling at 100% of the bf16 matmul peak: {ceiling}x)")
+              + f" (ceiling at 100% of the bf16 matmul peak: {cell(ceiling, '.2f')}{'' if ceiling is None else 'x'})")
     for config, batch in configs:
         for precision in precisions:
             theirs, ours = results[config, batch, precision, "rss"]
