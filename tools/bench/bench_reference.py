@@ -268,8 +268,8 @@ def onnx_session(path: Path, threads: int):
 
 
 def export_to_onnx(model, names: list[str], inputs: tuple, path: Path) -> str:
-    """Writes MODEL's logits as PATH (weights in PATH.data) for exactly these input shapes; returns the exporter
-    that worked: "dynamo" (torch.export + onnxscript), else "torchscript"."""
+    """Writes MODEL's logits as PATH (the dynamo exporter puts the weights in PATH.data) for exactly these input
+    shapes; returns the exporter that worked: "dynamo" (torch.export + onnxscript), else "torchscript"."""
     import torch
 
     class Logits(torch.nn.Module):
