@@ -58,7 +58,8 @@ build: deps
 bench: build
 	.build/release/PerceiverBench --batch 1 --batch 8 --sequence 2048 --runs 5
 
-## bench-reference: perceiverd against PyTorch (f32, bf16) on the language and vision models, with ratios.
+## bench-reference: perceiverd against PyTorch (f32, bf16) and ONNX Runtime (f32) on the language and vision models,
+## with ratios, % of the matmul peak and the targets.
 bench-reference: deps
 	tools/bench/bench_reference.sh
 
@@ -93,7 +94,7 @@ SECONDS ?= 60
 fuzz:
 	tools/qa/fuzz.sh --seconds $(SECONDS) $(if $(ASAN),--asan)
 
-## venv: the Python environment for tools/ (transformers + torch CPU).
+## venv: the Python environment for tools/ (transformers + torch CPU, ONNX Runtime; tools/requirements.txt).
 venv: $(VENV)/.installed
 $(VENV)/.installed: tools/requirements.txt
 	python3 -m venv $(VENV)

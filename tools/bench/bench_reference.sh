@@ -1,20 +1,26 @@
 #!/usr/bin/env bash
-# tools/bench/bench_reference.sh: perceiverd against PyTorch on the same models, inputs and threads, in one command.
+# tools/bench/bench_reference.sh: perceiverd against PyTorch and ONNX Runtime on the same models, inputs and threads,
+# in one command.
 #
 # Builds release and the venv, writes the two random-weight checkpoints if missing (language-perceiver, 201M
-# parameters; vision-perceiver-learned, 62M), then measures, each in its own process so each peak RSS is its own:
+# parameters; vision-perceiver-learned, 62M) and their ONNX exports per batch size if missing or stale
+# (tools/bench/bench_reference.py export-onnx: torch.onnx.export's dynamo exporter into .build/onnx/, each checked
+# against PyTorch's logits; a few minutes the first time), then measures, each in its own process so each peak
+# RSS is its own:
 #   - oneDNN's matmul peak (PerceiverBench peak), the yardstick for GFLOP/s, with the CPU model and ISA;
 #   - per (model, batch) in language batch 1 and 8 (sequence 2048) and vision-learned batch 1: PyTorch f32,
-#     bf16-weights and bf16-autocast (tools/bench/bench_reference.py run), perceiverd f32 and bf16
-#     (PerceiverBench reference): median of RUNS timed runs after a warm-up; the bf16 rows only where the CPU
-#     multiplies bf16 natively (the peak record's bf16_native);
+#     bf16-weights and bf16-autocast (tools/bench/bench_reference.py run), ONNX Runtime f32
+#     (tools/bench/bench_reference.py run-onnx), perceiverd f32 and bf16 (PerceiverBench reference): median of
+#     RUNS timed runs after a warm-up; the bf16 rows only where the CPU multiplies bf16 natively (the peak
+#     record's bf16_native). ONNX Runtime has no bf16 row (its CPU execution provider has no bf16 MatMul) and
+#     no int8 row (quantizing changes the numerics, so it would not be the same computation);
 #   - perceiverd serve's start-to-ready with the language checkpoint (f32): launch until /v2/health/ready answers
 #     200, polled every 10 ms; one unmeasured start warms the page cache, then START_RUNS measured starts.
-# Every result is a JSON line in $RESULTS (written afresh); tools/bench/bench_reference.py report prints the table
-# and which targets are met.
+# Every result is a JSON line in $RESULTS (written afresh); tools/bench/bench_reference.py report prints the machine,
+# the table and each target as PASS or FAIL.
 #
 # Usage: tools/bench/bench_reference.sh [RUNS (default 5)]
-# Variables: THREADS (threads for both engines, default all cores), START_RUNS (default 3),
+# Variables: THREADS (threads for every engine, default all cores), START_RUNS (default 3),
 #            START_TIMEOUT (seconds a start may take, default 120).
 # Exit status: 0 when every measurement ran; 1, naming the step, when a build or measurement fails.
 # Needs: bash 5, curl, jq, make, swift, python3. The daemon is always stopped on exit (also on Ctrl-C).
@@ -98,6 +104,13 @@ make venv >&2 || die "make venv failed"
   || die "writing $LANGUAGE failed"
 "$PYTHON" tools/bench/bench_reference.py checkpoint --config vision-learned --out "$VISION" >&2 \
   || die "writing $VISION failed"
+SPECS=("$LANGUAGE 1" "$LANGUAGE 8" "$VISION 1")
+for spec in "${SPECS[@]}"; do
+  read -r model batch <<< "$spec"
+  log "ONNX export of $(basename "$model") batch $batch (reused when current)"
+  "$PYTHON" tools/bench/bench_reference.py export-onnx --checkpoint "$model" --batch "$batch" --threads "$THREADS" >&2 \
+    || die "exporting $model at batch $batch to ONNX failed"
+done
 
 mkdir -p "$OUT"
 : > "$RESULTS"
@@ -111,12 +124,15 @@ if jq -e 'select(.kind == "matmul-peak") | .bf16_native' "$RESULTS" > /dev/null;
 else
   log "bf16 is not native here ($(jq -r 'select(.kind == "matmul-peak") | .bf16' "$RESULTS")): f32 rows only"
 fi
-for spec in "$LANGUAGE 1" "$LANGUAGE 8" "$VISION 1"; do
+log "ONNX Runtime: f32 only (no bf16 MatMul in its CPU execution provider; int8 would change the numerics)"
+for spec in "${SPECS[@]}"; do
   read -r model batch <<< "$spec"
   for mode in $TORCH_MODES; do
     measure "PyTorch $(basename "$model") batch $batch $mode" "$PYTHON" tools/bench/bench_reference.py run \
       --checkpoint "$model" --batch "$batch" --mode "$mode" --threads "$THREADS" --runs "$RUNS"
   done
+  measure "ONNX Runtime $(basename "$model") batch $batch f32" "$PYTHON" tools/bench/bench_reference.py run-onnx \
+    --checkpoint "$model" --batch "$batch" --threads "$THREADS" --runs "$RUNS"
   for precision in $PRECISIONS; do
     measure "perceiverd $(basename "$model") batch $batch $precision" "$BENCH" reference --model "$model" \
       --batch "$batch" --precision "$precision" --runs "$RUNS" --threads "$THREADS" --json
