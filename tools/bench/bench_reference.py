@@ -71,12 +71,13 @@ ONNX_TOLERANCE = 1e-4
 TARGET_F32_SPEEDUP = 1.4
 TARGET_BF16_SPEEDUP = 2.0
 TARGET_ORT_SPEEDUP = 1.05
+TARGET_HTTP_ORT_SPEEDUP = 1.0
 TARGET_F32_PEAK_FRACTION = 0.90
 TARGET_START_TO_READY_S = 3.0
 # The (config, batch) rows tools/bench/bench_reference.sh measures; the report lists them even when records are missing.
 EXPECTED_ROWS = [("language-perceiver", 1), ("language-perceiver", 8), ("vision-perceiver-learned", 1)]
 CHECKPOINT_NAMES = ["language", "multimodal", "optical-flow", "vision-learned"]
-ENGINE_NAMES = ["pytorch", "onnxruntime", "perceiverd"]
+ENGINE_NAMES = ["pytorch", "onnxruntime", "perceiverd", "perceiverd-http"]
 
 
 def vision_learned_config():
@@ -473,7 +474,10 @@ def print_table(runs: dict, peak: dict | None, configs: list, precisions: list) 
             bound_ms = None if gflop is None or not peak_gflops else gflop / peak_gflops * 1e3
             results[config, batch, precision, "ceiling"] = ratio(fastest.get("median_ms"), bound_ms)
             results[config, batch, precision, "rss"] = (fastest.get("peak_rss_mib"), ours.get("peak_rss_mib"))
+            http = runs.get(("perceiverd-http", config, batch, precision))
+            results[config, batch, precision, "http"] = ratio(ort.get("median_ms"), (http or {}).get("median_ms"))
             rows = [("PyTorch", r) for r in theirs] + [("ONNX Runtime", ort), ("perceiverd", ours)]
+            rows += [("perceiverd over HTTP", http)] if http else []
             for engine, record in rows:
                 rate = ratio(gflop, ratio(record.get("median_ms"), 1e3))
                 if (ratio(rate, peak_gflops) or 0) > 1:
@@ -483,9 +487,13 @@ def print_table(runs: dict, peak: dict | None, configs: list, precisions: list) 
                 else:
                     cells = [cell(record.get("median_ms"), ".1f"), cell(rate, ".1f"),
                              cell(ratio(rate, peak_gflops), ".0%"), cell(record.get("peak_rss_mib"), ".0f")]
-                    cells += ([cell(speedups["pytorch"], ".2f"),
-                               "n/a" if precision != "f32" else cell(speedups["onnxruntime"], ".2f")]
-                              if engine == "perceiverd" else ["", ""])
+                    if engine == "perceiverd":
+                        cells += [cell(speedups["pytorch"], ".2f"),
+                                  "n/a" if precision != "f32" else cell(speedups["onnxruntime"], ".2f")]
+                    elif engine == "perceiverd over HTTP":
+                        cells += ["", cell(results[config, batch, precision, "http"], ".2f")]
+                    else:
+                        cells += ["", ""]
                 print(f"| {config} | {batch} | {engine} | {record['mode']} | " + " | ".join(cells) + " |")
     print()
     if results.get("above_peak"):
@@ -513,6 +521,9 @@ def report(args: argparse.Namespace) -> int:
     for config, batch in EXPECTED_ROWS:
         print(speedup_target(f"{config}, batch {batch}: f32 perceiverd vs ONNX Runtime",
                              results[config, batch, "f32", "onnxruntime"], TARGET_ORT_SPEEDUP))
+    for batch in (1, 8):
+        print(speedup_target(f"language-perceiver, batch {batch}: f32 perceiverd end to end over HTTP vs ONNX Runtime "
+                             "in-process", results["language-perceiver", batch, "f32", "http"], TARGET_HTTP_ORT_SPEEDUP))
     f32_peak = peak.get("f32_gflops") if peak else None
     for batch in (1, 8):
         rate = results["language-perceiver", batch, "f32", "rate"]

@@ -14,6 +14,9 @@
 #     RUNS timed runs after a warm-up; the bf16 rows only where the CPU multiplies bf16 natively (the peak
 #     record's bf16_native). ONNX Runtime has no bf16 row (its CPU execution provider has no bf16 MatMul) and
 #     no int8 row (quantizing changes the numerics, so it would not be the same computation);
+#   - perceiverd end to end over HTTP, language batch 1 and 8 (f32): `perceiverd serve` with the language
+#     checkpoint, then tools/bench/bench_http.py's V2 binary-tensor request, every position decoded, the client's
+#     time from the request's first byte to the answer's last (median of RUNS after a warm-up);
 #   - perceiverd serve's start-to-ready with the language checkpoint (f32): launch until /v2/health/ready answers
 #     200, polled every 10 ms; one unmeasured start warms the page cache, then START_RUNS measured starts.
 # Every result is a JSON line in $RESULTS (written afresh); tools/bench/bench_reference.py report prints the machine,
@@ -97,6 +100,20 @@ start_to_ready() {
       runs: $runs}' >> "$RESULTS"
 }
 
+# http_forward: perceiverd serve with the language checkpoint (f32, max_batch_size 8), then one masked-LM forward
+# per request over HTTP at batch 1 and 8 (tools/bench/bench_http.py: V2 binary tensors, every position decoded,
+# the client's time on one keep-alive connection), each record appended to $RESULTS.
+http_forward() {
+  local config=$OUT/http-config.json batch
+  write_config "$config" language "$PWD/$LANGUAGE" "$THREADS" warning 8 0 64 '{"precision": "f32"}'
+  start_daemon "$config" "$OUT/http.log"
+  for batch in 1 8; do
+    measure "perceiverd over HTTP $(basename "$LANGUAGE") batch $batch f32" "$PYTHON" tools/bench/bench_http.py \
+      --port "$PORT" --model language --config "$(basename "$LANGUAGE")" --batch "$batch" --runs "$RUNS"
+  done
+  stop_daemon || die "perceiverd exited with status $? after SIGTERM (log: $OUT/http.log)"
+}
+
 log "release build (swift build -c release)"
 swift build -c release >&2 || die "swift build -c release failed"
 make venv >&2 || die "make venv failed"
@@ -138,6 +155,8 @@ for spec in "${SPECS[@]}"; do
       --batch "$batch" --precision "$precision" --runs "$RUNS" --threads "$THREADS" --json
   done
 done
+log "end to end over HTTP, language batch 1 and 8"
+http_forward
 log "start-to-ready, $START_RUNS starts after a first unmeasured one"
 start_to_ready
 
