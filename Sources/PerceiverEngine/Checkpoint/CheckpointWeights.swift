@@ -4,7 +4,7 @@ final class CheckpointWeights: WeightSource {
     let checkpoint: Checkpoint
     private var taken: Set<String> = []
     private(set) var parameterCount = 0
-    var bf16Packer: ComputeContext?
+    var packer: ComputeContext?
 
     init(_ checkpoint: Checkpoint) {
         self.checkpoint = checkpoint

@@ -13,8 +13,9 @@ protocol WeightSource: AnyObject {
     func ignore(_ name: String)
     /// Sum of the element counts of every parameter handed out so far.
     var parameterCount: Int { get }
-    /// Set for a bf16 model: the context that packs each linear layer's weights as it is loaded.
-    var bf16Packer: ComputeContext? { get set }
+    /// The context that packs each linear layer's weights as it is loaded (`ComputeContext.pack`: a bf16
+    /// model's, or an f32 model's where its linear layers run as convolutions); nil when nothing is packed.
+    var packer: ComputeContext? { get set }
 }
 
 extension WeightSource {
@@ -28,7 +29,7 @@ extension WeightSource {
 final class RandomWeights: WeightSource {
     private var generator: SplitMix64
     private(set) var parameterCount = 0
-    var bf16Packer: ComputeContext?
+    var packer: ComputeContext?
 
     init(seed: UInt64) {
         // One increment past `seed`, as these weights have always been drawn, so that `PerceiverModel.random`

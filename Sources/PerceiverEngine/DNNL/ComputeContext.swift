@@ -12,6 +12,8 @@ final class ComputeContext: @unchecked Sendable {
     /// What the model's matmuls run in: with `.bf16`, linear layers use `PackedWeights` and attention bf16
     /// operands, always accumulating in f32.
     let precision: Precision
+    /// Set when this context packs an f32 model's linear weights for the 1x1 convolution (`ConvolutionLinear`).
+    let convolutionLinear: Bool
     private let dnnl: DNNLEngine
     private let lock = NSLock()
     // Guarded by `lock`: each primitive with the memory descriptors of its arguments, built once per shape
@@ -33,6 +35,9 @@ final class ComputeContext: @unchecked Sendable {
     let maxScratchpadBytes: Int
     /// Guarded by `lock`: scratchpad bytes of every cached primitive.
     private(set) var scratchpadBytes = 0
+    /// Guarded by `lock`: per `[K, N]` of the layers packed so far, whether their convolution is `jit_1x1`
+    /// (`pack`): a model has a handful of layer shapes and hundreds of layers.
+    private var convolutionKernels: [[Int]: Bool] = [:]
     /// Guarded by `lock`: per-primitive times while profiling (`startProfiling()`), else nil.
     private var profile: OpProfile?
 
@@ -43,10 +48,12 @@ final class ComputeContext: @unchecked Sendable {
         var lastUse = 0
     }
 
-    init(threads: Int, precision: Precision = .f32, cacheCapacity: Int = 96,
+    init(threads: Int, precision: Precision = .f32, f32Linear: F32Linear = .auto, cacheCapacity: Int = 96,
          maxScratchpadBytes: Int = 256 << 20) throws(InferenceError) {
         self.threads = max(1, threads)
         self.precision = precision
+        convolutionLinear = precision == .f32
+            && (f32Linear == .convolution || (f32Linear == .auto && ConvolutionLinear.isPreferred))
         self.cacheCapacity = max(1, cacheCapacity)
         self.maxScratchpadBytes = max(0, maxScratchpadBytes)
         dnnl = try DNNLEngine()
@@ -74,11 +81,33 @@ final class ComputeContext: @unchecked Sendable {
         return UnsafePointer(scratch)
     }
 
-    /// PyTorch's `weight (N, K)` packed for bf16 matmuls on this engine (at load), holding the context.
+    /// Whether linear layers loaded for this context are packed (`pack`): bf16, or f32 for the convolution.
+    var packsWeights: Bool { precision == .bf16 || convolutionLinear }
+
+    /// PyTorch's `weight (N, K)` packed at load (holding the context) for what multiplies it here: the bf16
+    /// matmul, or the 1x1 convolution of the f32 path. Nil when the layer stays an f32 matmul on its original
+    /// weights: no packing here, or oneDNN would run this layer's convolution on anything but its `jit_1x1`
+    /// kernel (checked at 256 rows and at 1).
     func pack(_ weight: UnsafePointer<Float>, inFeatures: Int, outFeatures: Int) throws(InferenceError)
-        -> PackedWeights {
-        try run { () throws(InferenceError) in
-            try PackedWeights(weight: weight, inFeatures: inFeatures, outFeatures: outFeatures, engine: dnnl)
+        -> PackedWeights? {
+        try run { () throws(InferenceError) -> PackedWeights? in
+            if precision == .bf16 {
+                return try PackedWeights(weight: weight, inFeatures: inFeatures, outFeatures: outFeatures, engine: dnnl)
+            }
+            guard convolutionLinear else { return nil }
+            let shape = [inFeatures, outFeatures]
+            if convolutionKernels[shape] == nil {
+                var direct = true
+                for rows in [256, 1] where direct {
+                    let implementation = try ConvolutionLinear.implementation(
+                        rows: rows, inFeatures: inFeatures, outFeatures: outFeatures, engine: dnnl)
+                    direct = implementation.hasPrefix("jit_1x1")
+                }
+                convolutionKernels[shape] = direct
+            }
+            guard convolutionKernels[shape] == true else { return nil }
+            return try PackedWeights(weight: weight, inFeatures: inFeatures, outFeatures: outFeatures,
+                                     layout: .f32Convolution, engine: dnnl)
         }
     }
 
@@ -111,13 +140,15 @@ final class ComputeContext: @unchecked Sendable {
         precondition(spec.packedWeights == (packed != nil), "matmul: packed weights need their descriptor")
         let cached = try cachedPrimitive(&matmuls, spec) { () throws(InferenceError) in
             let descriptors = try spec.descriptors(packed: packed)
-            return CachedPrimitive(primitive: try Primitive.matmul(spec, descriptors, engine: dnnl.engine),
-                                   descriptors: descriptors)
+            let primitive = spec.viaConvolution ? try Primitive.convolution(spec, descriptors, engine: dnnl.engine)
+                : try Primitive.matmul(spec, descriptors, engine: dnnl.engine)
+            return CachedPrimitive(primitive: primitive, descriptors: descriptors)
         }
         var pointers: [Int32: UnsafeRawPointer] = [DNNL_ARG_SRC: src, DNNL_ARG_WEIGHTS: weights,
                                                    DNNL_ARG_DST: UnsafeRawPointer(dst)]
         if spec.hasBias, let bias { pointers[DNNL_ARG_BIAS] = UnsafeRawPointer(bias) }
-        try execute(cached, pointers, kind: "matmul", shape: spec.profileShape, flops: spec.flops)
+        try execute(cached, pointers, kind: spec.viaConvolution ? "conv1x1" : "matmul", shape: spec.profileShape,
+                    flops: spec.flops)
         matmulFLOPs += spec.flops
     }
 

@@ -59,15 +59,16 @@ public enum DNNLInfo {
 
 extension DNNLInfo {
     /// The matmul rate oneDNN reaches here: the median GFLOP/s of `runs` products `(m, k) x (k, n)` after a
-    /// warm-up, through the engine's own matmul path (bf16: packed weights, as a bf16 model runs). The
-    /// benchmark's "percentage of peak" divides by this.
-    public static func matmulPeak(precision: Precision, threads: Int, m: Int = 2048, k: Int = 1280, n: Int = 1280,
-                                  runs: Int = 10) throws(InferenceError) -> Double {
-        let context = try ComputeContext(threads: threads, precision: precision)
+    /// warm-up, through the engine's own linear-layer path (bf16: packed weights, as a bf16 model runs; f32:
+    /// the matmul or the 1x1 convolution as `f32Linear` says). The benchmark's "percentage of peak" divides by
+    /// the best of these.
+    public static func matmulPeak(precision: Precision, threads: Int, f32Linear: F32Linear = .auto, m: Int = 2048,
+                                  k: Int = 1280, n: Int = 1280, runs: Int = 10) throws(InferenceError) -> Double {
+        let context = try ComputeContext(threads: threads, precision: precision, f32Linear: f32Linear)
         let weight = WeightTensor(shape: [n, k], values: (0..<(n * k)).map { Float($0 % 7) / 7 - 0.5 })
         let layer: LinearWeights
         do {
-            layer = try LinearWeights(weight: weight, bias: nil, packer: precision == .bf16 ? context : nil)
+            layer = try LinearWeights(weight: weight, bias: nil, packer: context.packsWeights ? context : nil)
         } catch {
             throw InferenceError.backend(operation: "matmulPeak: \(error)", status: -1)
         }

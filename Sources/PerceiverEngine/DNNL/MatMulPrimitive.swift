@@ -21,28 +21,33 @@ extension Primitive {
             try dnnlCheck(dnnl_primitive_attr_set_output_scales(attributes.handle, 1, 0, &scale),
                           "dnnl_primitive_attr_set_output_scales")
         }
-        if spec.epilogue != .none {
-            var postOps: dnnl_post_ops_t?
-            try dnnlCheck(dnnl_post_ops_create(&postOps), "dnnl_post_ops_create")
-            defer { dnnl_post_ops_destroy(postOps) }
-            switch spec.epilogue {
-            case .gelu:
-                try dnnlCheck(dnnl_post_ops_append_eltwise(postOps, 1, dnnl_eltwise_gelu_erf, 0, 0),
-                              "dnnl_post_ops_append_eltwise(gelu_erf)")
-            case .accumulate:
-                try dnnlCheck(dnnl_post_ops_append_sum(postOps, 1), "dnnl_post_ops_append_sum")
-            case .none:
-                break
-            }
-            try dnnlCheck(dnnl_primitive_attr_set_post_ops(attributes.handle, postOps),
-                          "dnnl_primitive_attr_set_post_ops")
-        }
+        try attributes.append(spec.epilogue)
         return try withUnsafePointer(to: &desc) { (pointer) throws(InferenceError) -> Primitive in
             try Primitive(name: "matmul", descriptor: UnsafeRawPointer(pointer),
                           attributes: attributes.handle, engine: engine)
         }
     }
 
+}
+
+extension PrimitiveAttributes {
+    /// Adds `epilogue` as post-ops: GELU (erf) as an eltwise, the residual add as a sum into the destination.
+    func append(_ epilogue: MatMulEpilogue) throws(InferenceError) {
+        guard epilogue != .none else { return }
+        var postOps: dnnl_post_ops_t?
+        try dnnlCheck(dnnl_post_ops_create(&postOps), "dnnl_post_ops_create")
+        defer { dnnl_post_ops_destroy(postOps) }
+        switch epilogue {
+        case .gelu:
+            try dnnlCheck(dnnl_post_ops_append_eltwise(postOps, 1, dnnl_eltwise_gelu_erf, 0, 0),
+                          "dnnl_post_ops_append_eltwise(gelu_erf)")
+        case .accumulate:
+            try dnnlCheck(dnnl_post_ops_append_sum(postOps, 1), "dnnl_post_ops_append_sum")
+        case .none:
+            break
+        }
+        try dnnlCheck(dnnl_primitive_attr_set_post_ops(handle, postOps), "dnnl_primitive_attr_set_post_ops")
+    }
 }
 
 extension MatMulSpec {
@@ -56,6 +61,7 @@ extension MatMulSpec {
     /// The memory descriptor of each argument; `packed` is the blocked weights' own descriptor when
     /// `packedWeights` is set.
     func descriptors(packed: dnnl_memory_desc_t?) throws(InferenceError) -> [Int32: dnnl_memory_desc_t] {
+        if viaConvolution { return try convolutionDescriptors(packed: packed) }
         var descriptors = [
             DNNL_ARG_SRC: try memoryDescriptor(dims: src.dims, strides: src.strides, type: srcType.dnnl),
             DNNL_ARG_DST: try memoryDescriptor(dims: dst.dims, strides: dst.strides),
@@ -67,6 +73,21 @@ extension MatMulSpec {
                                                                  type: weightsType.dnnl)
         }
         if hasBias { descriptors[DNNL_ARG_BIAS] = try memoryDescriptor(dims: biasDims, strides: contiguousStrides(biasDims)) }
+        return descriptors
+    }
+
+    /// A linear layer's arguments as the 1x1 convolution sees them (`ConvolutionLinear`): `x (R, K)` as `nwc`
+    /// `(1, K, R)`, `y (R, N)` as `(1, N, R)`, the bias `(N)`, the weights in their packed layout.
+    private func convolutionDescriptors(packed: dnnl_memory_desc_t?) throws(InferenceError)
+        -> [Int32: dnnl_memory_desc_t] {
+        guard let packed else { preconditionFailure("a convolution's weights are always packed") }
+        let (rows, k, n) = (src.dims[0], src.dims[1], dst.dims[1])
+        var descriptors = [
+            DNNL_ARG_SRC: try memoryDescriptor(dims: [1, k, rows], strides: [rows * k, 1, k]),
+            DNNL_ARG_DST: try memoryDescriptor(dims: [1, n, rows], strides: [rows * n, 1, n]),
+            DNNL_ARG_WEIGHTS: packed,
+        ]
+        if hasBias { descriptors[DNNL_ARG_BIAS] = try memoryDescriptor(dims: [n], strides: [1]) }
         return descriptors
     }
 }

@@ -52,6 +52,8 @@ struct MatMulSpec: Hashable, Sendable {
     var weightsType = ElementType.f32
     /// The weights are in the blocked layout oneDNN chose for this (K, N) (`PackedWeights`), not `weights.strides`.
     var packedWeights = false
+    /// A 2-D f32 linear layer run as a 1x1 convolution (`ConvolutionLinear`), its weights packed for it.
+    var viaConvolution = false
     var hasBias: Bool
     /// Multiplies the product before the bias (the attention's 1/sqrt(d)); 1 for none.
     var scale: Float
@@ -59,15 +61,16 @@ struct MatMulSpec: Hashable, Sendable {
 
     /// A linear layer `y = x W^T + b` over `rows` rows, with PyTorch's weight `W (outFeatures, inFeatures)`
     /// read in place as the transposed `(inFeatures, outFeatures)` matrix.
-    /// With `packed`, the weights are bf16 in oneDNN's blocked layout and `srcType` says what the rows are.
+    /// With `packed`, the weights are in oneDNN's blocked layout: bf16 for the matmul (`srcType` says what the
+    /// rows are), or f32 for the 1x1 convolution when `convolution` is set.
     static func linear(rows: Int, inFeatures: Int, outFeatures: Int, hasBias: Bool = true,
                        epilogue: MatMulEpilogue = .none, packed: Bool = false,
-                       srcType: ElementType = .f32) -> MatMulSpec {
+                       srcType: ElementType = .f32, convolution: Bool = false) -> MatMulSpec {
         MatMulSpec(src: TensorLayout([rows, inFeatures]),
                    weights: TensorLayout(dims: [inFeatures, outFeatures], strides: [1, inFeatures]),
                    dst: TensorLayout([rows, outFeatures]),
-                   srcType: srcType, weightsType: packed ? .bf16 : .f32, packedWeights: packed,
-                   hasBias: hasBias, scale: 1, epilogue: epilogue)
+                   srcType: srcType, weightsType: packed && !convolution ? .bf16 : .f32, packedWeights: packed,
+                   viaConvolution: convolution, hasBias: hasBias, scale: 1, epilogue: epilogue)
     }
 
     /// Multiply-adds of one call, times two: what the benchmark's GFLOP/s counts.

@@ -46,7 +46,7 @@ extension MatMulSpec {
         let dims = { (layout: TensorLayout) in layout.dims.map(String.init).joined(separator: "x") }
         var shape = dims(src) + " * " + dims(weights)
         if srcType != .f32 || weightsType != .f32 { shape += " \(srcType)*\(weightsType)" }
-        if packedWeights { shape += " packed" }
+        if packedWeights && !viaConvolution { shape += " packed" }
         switch epilogue {
         case .none: break
         case .gelu: shape += " +gelu"

@@ -1,23 +1,42 @@
 import CDNNL
 
-/// A linear layer's weights converted once, at load, to bf16 in the blocked layout oneDNN's matmul prefers
-/// for this CPU (e.g. `BA16a64b2a` on AVX-512 BF16), so no call re-packs them.
+/// A linear layer's weights converted once, at load, into the blocked layout the primitive that multiplies
+/// them prefers on this CPU, so no call re-packs them: bf16 for the bf16 matmul (e.g. `BA16a64b2a` on AVX-512
+/// BF16), or f32 for the 1x1 convolution of the f32 path where that is the faster kernel (`ConvolutionLinear`).
 ///
 /// The layout depends on the weights' (K, N) and the CPU, not on the row count, so one packed copy serves
-/// matmuls of every shape. Immutable after creation; freed with the value.
+/// products of every shape. Immutable after creation; freed with the value.
 final class PackedWeights: @unchecked Sendable {
-    /// The blocked bf16 layout of `(K, N)`.
+    /// Which primitive the layout is for.
+    enum Layout: Sendable {
+        case bf16Matmul
+        case f32Convolution
+    }
+
+    let layout: Layout
+    /// The blocked layout: of `(K, N)` bf16 for the matmul, of `(N, K, 1)` f32 for the convolution.
     let descriptor: dnnl_memory_desc_t
     let pointer: UnsafeMutableRawPointer
 
-    /// Packs PyTorch's `weight (N, K)`, row-major f32, read as the transposed `(K, N)` matrix.
-    init(weight: UnsafePointer<Float>, inFeatures k: Int, outFeatures n: Int,
+    /// Packs PyTorch's `weight (N, K)`, row-major f32, read as the transposed `(K, N)` matrix (bf16 matmul) or
+    /// as the `(N, K, 1)` kernel of a 1x1 convolution.
+    init(weight: UnsafePointer<Float>, inFeatures k: Int, outFeatures n: Int, layout: Layout = .bf16Matmul,
          engine: DNNLEngine) throws(InferenceError) {
-        var descriptor = try Self.preferredLayout(inFeatures: k, outFeatures: n, engine: engine.engine)
-        let source = try memoryDescriptor(dims: [k, n], strides: [1, k])
+        var descriptor: dnnl_memory_desc_t
+        let source: dnnl_memory_desc_t
+        switch layout {
+        case .bf16Matmul:
+            descriptor = try Self.preferredLayout(inFeatures: k, outFeatures: n, engine: engine.engine)
+            source = try memoryDescriptor(dims: [k, n], strides: [1, k])
+        case .f32Convolution:
+            descriptor = try ConvolutionLinear.preferredLayout(inFeatures: k, outFeatures: n, engine: engine.engine)
+            source = try memoryDescriptor(dims: [n, k, 1], strides: [k, 1, 1])
+        }
         pointer = UnsafeMutableRawPointer.allocate(byteCount: max(dnnl_memory_desc_get_size(&descriptor), 1),
                                                    alignment: 64)
+        self.layout = layout
         self.descriptor = descriptor
+        // A throw from here on runs deinit, which frees `pointer`.
         let reorder = try Primitive(reorderFrom: source, to: descriptor, engine: engine.engine)
         try engine.execute(reorder, [(DNNL_ARG_FROM, try engine.memory(source, UnsafeRawPointer(weight))),
                                      (DNNL_ARG_TO, try engine.memory(descriptor, UnsafeRawPointer(pointer)))])

@@ -114,7 +114,7 @@ import Support
                                          heads: 1, wideningFactor: 1, useQueryResidual: true)
         let (f32, bf16) = (try ComputeContext(threads: 2), try ComputeContext(threads: 2, precision: .bf16))
         let packed = RandomWeights(seed: 9)
-        packed.bf16Packer = bf16
+        packed.packer = bf16
         let layers = (try PerceiverLayer(RandomWeights(seed: 9), "x", shape), try PerceiverLayer(packed, "x", shape))
         let rows = PerceiverLayer.projectionChunkRows + 1000
         var rng = SplitMix64(seed: 21)

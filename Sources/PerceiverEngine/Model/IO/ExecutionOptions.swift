@@ -8,6 +8,16 @@ public enum Precision: String, Sendable, CaseIterable {
     case bf16
 }
 
+/// Which oneDNN primitive multiplies an f32 model's linear layers (`ConvolutionLinear`).
+public enum F32Linear: String, Sendable, CaseIterable {
+    /// The 1x1 convolution where oneDNN's f32 matmul is its generic gemm (below AVX-512), else the matmul.
+    case auto
+    /// The matmul on the checkpoint's weights in place.
+    case matmul
+    /// The 1x1 convolution on weights packed at load, wherever oneDNN has a `jit_1x1` kernel for the layer.
+    case convolution
+}
+
 /// How a loaded model runs: the plan's settings, fixed at load.
 public struct ExecutionOptions: Sendable, Equatable {
     /// Matmul precision.
@@ -21,6 +31,9 @@ public struct ExecutionOptions: Sendable, Equatable {
     /// `interpolate_pos_encoding` for every request: a `PerceiverForImageClassificationLearned` then takes
     /// `pixel_values` of any H x W (its input spec says so); load refuses it for any other model.
     public var interpolatePositionEncoding = false
+    /// What multiplies the linear layers of an f32 model; `.auto` picks the faster kernel for this CPU.
+    /// Benchmarks and tests set the others to compare the two on one machine.
+    public var f32Linear = F32Linear.auto
 
     /// Defaults: f32 on every available core, decoder chunks of 4096 query rows.
     public init(precision: Precision = .f32, threads: Int = ProcessInfo.processInfo.activeProcessorCount,

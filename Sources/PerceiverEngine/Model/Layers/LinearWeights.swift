@@ -4,23 +4,24 @@ struct LinearWeights: Sendable {
     let bias: WeightTensor?
     let inFeatures: Int
     let outFeatures: Int
-    /// The bf16 copy a bf16 model multiplies with; nil in f32.
+    /// The copy packed at load that the layer multiplies with (`ComputeContext.pack`): bf16 in a bf16 model,
+    /// f32 for the 1x1 convolution where that is the f32 path; nil when `weight` is multiplied in place.
     let packed: PackedWeights?
 
-    /// Loads `prefix.weight` and (if `hasBias`) `prefix.bias`, packed to bf16 when the source has a packer
-    /// (unless `pack` is false: a layer only used at load stays f32); the f32 original's pages are then
-    /// released, so one copy stays resident.
+    /// Loads `prefix.weight` and (if `hasBias`) `prefix.bias`, packed when the source has a packer (unless
+    /// `pack` is false: a layer only used at load stays as loaded); the original's pages are then released, so
+    /// one copy stays resident.
     init(_ source: WeightSource, _ prefix: String, in inFeatures: Int, out outFeatures: Int,
          hasBias: Bool = true, pack: Bool = true) throws(ModelLoadError) {
         weight = try source.tensor(prefix + ".weight", shape: [outFeatures, inFeatures])
         bias = hasBias ? try source.tensor(prefix + ".bias", shape: [outFeatures]) : nil
         self.inFeatures = inFeatures
         self.outFeatures = outFeatures
-        packed = try Self.pack(weight, name: prefix + ".weight", packer: pack ? source.bf16Packer : nil)
+        packed = try Self.pack(weight, name: prefix + ".weight", packer: pack ? source.packer : nil)
         if packed != nil { weight.releaseLoadedPages() }
     }
 
-    /// `weight` packed by `packer`, or nil without one.
+    /// `weight` packed by `packer`, or nil without one (or when the packer keeps this layer as it is).
     private static func pack(_ weight: WeightTensor, name: String,
                              packer: ComputeContext?) throws(ModelLoadError) -> PackedWeights? {
         guard let packer else { return nil }
@@ -29,7 +30,8 @@ struct LinearWeights: Sendable {
                 try packer.pack(w.baseAddress!, inFeatures: weight.count / weight.shape[0], outFeatures: weight.shape[0])
             }
         } catch {
-            throw ModelLoadError.precisionUnavailable(precision: "bf16", reason: "packing \(name): \(error)")
+            throw ModelLoadError.precisionUnavailable(precision: packer.precision.rawValue,
+                                                      reason: "packing \(name): \(error)")
         }
     }
 
@@ -57,10 +59,17 @@ struct LinearWeights: Sendable {
         }
     }
 
-    /// `y (rows, out) = epilogue(x (rows, in) W^T + b)` between raw buffers; a packed layer converts `x` to
-    /// bf16 first.
+    /// `y (rows, out) = epilogue(x (rows, in) W^T + b)` between raw buffers; a layer packed for bf16 converts
+    /// `x` to bf16 first, one packed for the convolution reads it as it is.
     func apply(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, context: ComputeContext,
                epilogue: MatMulEpilogue = .none) throws(InferenceError) {
+        if let packed, packed.layout == .f32Convolution {
+            let spec = MatMulSpec.linear(rows: rows, inFeatures: inFeatures, outFeatures: outFeatures,
+                                         hasBias: bias != nil, epilogue: epilogue, packed: true, convolution: true)
+            try context.matmul(spec, src: UnsafeRawPointer(x), weights: UnsafeRawPointer(packed.pointer),
+                               packed: packed.descriptor, bias: bias?.data, dst: y)
+            return
+        }
         if let packed {
             let spec = MatMulSpec.linear(rows: rows, inFeatures: inFeatures, outFeatures: outFeatures,
                                          hasBias: bias != nil, epilogue: epilogue, packed: true, srcType: .bf16)
@@ -102,8 +111,8 @@ struct LayerNormWeights: Sendable {
 }
 
 extension LinearWeights {
-    /// A linear layer over tensors already loaded, e.g. the MLM head tied to the input embeddings; packed to
-    /// bf16 when `packer` is given (the original stays resident: its owner uses it too).
+    /// A linear layer over tensors already loaded, e.g. the MLM head tied to the input embeddings; packed when
+    /// `packer` is given (the original stays resident: its owner uses it too).
     init(weight: WeightTensor, bias: WeightTensor?, packer: ComputeContext? = nil) throws(ModelLoadError) {
         self.weight = weight
         self.bias = bias

@@ -36,13 +36,14 @@ public final class PerceiverModel: Sendable {
         self.storedDTypes = storedDTypes
         self.options = options
         do {
-            context = try ComputeContext(threads: options.threads, precision: options.precision)
+            context = try ComputeContext(threads: options.threads, precision: options.precision,
+                                         f32Linear: options.f32Linear)
         } catch {
             throw ModelLoadError.invalidConfig(key: "threads", reason: "oneDNN engine could not start: \(error)")
         }
-        // bf16: every linear layer is packed as it loads (and its f32 pages released).
-        source.bf16Packer = options.precision == .bf16 ? context : nil
-        defer { source.bf16Packer = nil }
+        // bf16, or f32 through the convolution: every linear layer is packed as it loads (its pages released).
+        source.packer = context.packsWeights ? context : nil
+        defer { source.packer = nil }
         let parts = try architecture.family.build(source, config: config, context: context)
         preprocessor = try Self.interpolating(parts.preprocessor, options.interpolatePositionEncoding)
         let encoder = try PerceiverEncoder(source, config: config, inputChannels: parts.preprocessor.numChannels)

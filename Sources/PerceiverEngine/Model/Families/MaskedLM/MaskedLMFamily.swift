@@ -27,7 +27,7 @@ enum MaskedLMFamily: Family {
                 isCross: true, queryDim: config.dModel, keyValueDim: config.dLatents, qkChannels: 8 * 32,
                 vChannels: config.dModel, heads: 8, wideningFactor: 1, useQueryResidual: false)),
             finalLayer: nil, defaultQueries: .inputLength)
-        let head = try LinearWeights(weight: text.embeddings, bias: bias, packer: weights.bf16Packer)
+        let head = try LinearWeights(weight: text.embeddings, bias: bias, packer: weights.packer)
         return FamilyParts(preprocessor: text, decoder: decoder, postprocessor: ProjectionHead(head: head))
     }
 
