@@ -10,6 +10,8 @@
 # is the same KServe V2 JSON body: input_ids (INT64, shape [1, TOKENS]) and OUTPUT_POSITIONS output_positions,
 # so each answer is OUTPUT_POSITIONS x 262 logits. The forward passes and rows the daemon counted during each
 # level (/metrics, warm-up included) give the mean rows per pass, which shows whether batching happened.
+# The latent cache is off (latent_cache_mib 0) unless LATENT_CACHE_MIB says otherwise: every request has the same
+# input_ids, so with the cache on every request after the first would skip the encoder.
 #
 # At the end it prints markdown for docs/benchmarks.md "Batching": one row per model, mode and level (req/s,
 # p50/p95/p99 ms, non-2xx, socket errors, rows per pass), then per model the ratio batching/unbatched req/s and
@@ -39,6 +41,7 @@
 #   M_TIMEOUT                PerceiverLoad --timeout: seconds one receive may wait [30; 30; 180]
 #   OUTPUT_POSITIONS         positions asked for per request [4]
 #   MAX_QUEUE_SIZE           max_queue_size in both modes (0 = unbounded, so no level is refused) [0]
+#   LATENT_CACHE_MIB         latent_cache_mib in both modes (0 = off, so every request runs the encoder) [0]
 #   EXTRA_MODEL_KEYS         JSON object merged into the model's config entry in both modes [{}]
 #   LOG_LEVEL                daemon log_level; info logs every request, which costs CPU [warning]
 #   START_TIMEOUT            seconds to wait for /v2/health/ready [300]
@@ -88,6 +91,7 @@ LARGE_WARMUP_PER_CLIENT=${LARGE_WARMUP_PER_CLIENT:-0.35}
 LARGE_TIMEOUT=${LARGE_TIMEOUT:-180}
 OUTPUT_POSITIONS=${OUTPUT_POSITIONS:-4}
 MAX_QUEUE_SIZE=${MAX_QUEUE_SIZE:-0}
+LATENT_CACHE_MIB=${LATENT_CACHE_MIB:-0}
 EXTRA_MODEL_KEYS=${EXTRA_MODEL_KEYS:-"{}"}
 LOG_LEVEL=${LOG_LEVEL:-warning}
 START_TIMEOUT=${START_TIMEOUT:-300}
@@ -124,7 +128,8 @@ report() {
     | "- \(.[0].model): `\(.[0].model_path)`, \(.[0].tokens) tokens per request, \(.[0].output_positions)"
       + " output positions, threads \(.[0].threads); batching = max_batch_size \($b.max_batch_size // "-")"
       + " with max_queue_delay_us \($b.max_queue_delay_us // "-"), unbatched = max_batch_size 1;"
-      + " \(.[0].duration_s) s measured per level after \($warmups) s of warm-up."' "$results"
+      + " \(.[0].duration_s) s measured per level after \($warmups) s of warm-up; latent cache"
+      + " \(.[0].latent_cache_mib | if . == 0 then "off" elif . == null then "not recorded" else "\(.) MiB" end)."' "$results"
   echo
   echo "| model | mode | max batch | concurrency | req/s | p50 ms | p95 ms | p99 ms | non-2xx | socket errors | rows/pass |"
   echo "|---|---|---|---|---|---|---|---|---|---|---|"
@@ -175,6 +180,7 @@ fi
 [ $# -eq 0 ] || die "usage: $0 [--report RESULTS.jsonl] (settings are environment variables; see the header)"
 for tool in curl jq awk; do command -v "$tool" >/dev/null || die "$tool is required"; done
 jq -e 'type == "object"' <<< "$EXTRA_MODEL_KEYS" >/dev/null 2>&1 || die "EXTRA_MODEL_KEYS must be a JSON object"
+[[ $LATENT_CACHE_MIB =~ ^[0-9]+$ ]] || die "LATENT_CACHE_MIB must be a whole number of MiB (0 = off)"
 for model in $MODELS; do
   case $model in small|deep|large) ;; *) die "MODELS: unknown model '$model' (small, deep, large)";; esac
 done
@@ -225,7 +231,7 @@ for model in $MODELS; do
     config="$SCRATCH/$model-$mode.config.json"
     daemon_log="$SCRATCH/$model-$mode.log"
     write_config "$config" "$model" "$model_dir" "$threads" "$LOG_LEVEL" "$batch" "$delay" "$MAX_QUEUE_SIZE" \
-      "$EXTRA_MODEL_KEYS"
+      "$(jq -c --argjson mib "$LATENT_CACHE_MIB" '{latent_cache_mib: $mib} + .' <<< "$EXTRA_MODEL_KEYS")"
     log "$model ($tokens tokens), $mode (max_batch_size $batch, max_queue_delay_us $delay): starting perceiverd"
     start_daemon "$config" "$daemon_log"
     log "ready on port $PORT (pid $DAEMON_PID)"
@@ -258,12 +264,12 @@ for model in $MODELS; do
         --argjson batch "$batch" --argjson delay "$delay" --argjson tokens "$tokens" \
         --argjson positions "$OUTPUT_POSITIONS" --argjson threads "$threads" --argjson warmup "$warmup" \
         --argjson passes "$passes" --argjson rows "$rows" --argjson info "$RUN_INFO" \
-        --arg others "$others" --argjson other_cpu "$other_cpu" '
+        --arg others "$others" --argjson other_cpu "$other_cpu" --argjson cache "$LATENT_CACHE_MIB" '
         $info + {model: $model, model_path: $path, mode: $mode, max_batch_size: $batch,
                  max_queue_delay_us: $delay, tokens: $tokens, output_positions: $positions, threads: $threads,
                  warmup_s: $warmup, forward_passes: $passes, rows: $rows,
                  other_load_pids: ($others | split(" ") | map(select(. != "") | tonumber)),
-                 other_cpu_pct: $other_cpu} + .' "$SCRATCH/level.json" >> "$RESULTS"
+                 other_cpu_pct: $other_cpu, latent_cache_mib: $cache} + .' "$SCRATCH/level.json" >> "$RESULTS"
       tail -n 1 "$RESULTS" | jq -r '"    \(.requests) requests, \(.throughput_rps) req/s, p50 \(.latency_ms.p50) ms,"
         + " p99 \(.latency_ms.p99) ms, non-2xx \([.non_2xx[]] | add // 0), socket errors \(.socket_errors),"
         + " \(.rows / ([.forward_passes, 1] | max) * 100 | round / 100) rows/pass"' >&2
