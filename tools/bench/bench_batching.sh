@@ -160,10 +160,11 @@ process_jiffies() {
 # window_sample MODEL: one JSON line: the time (microseconds), MODEL's statistics (/v2/models/MODEL/stats, null if
 # unreadable) and the CPU ticks of the daemon and of PerceiverLoad so far.
 window_sample() {
-  local t=$EPOCHREALTIME stats
+  local t=$EPOCHREALTIME load daemon stats
+  load=$(process_jiffies "$LOAD_PID")
+  daemon=$(process_jiffies "$DAEMON_PID")
   stats=$(curl -sf --max-time 10 "http://127.0.0.1:$PORT/v2/models/$1/stats") || stats=null
-  jq -c --argjson t "${t/[.,]/}" --argjson daemon "$(process_jiffies "$DAEMON_PID")" \
-    --argjson load "$(process_jiffies "$LOAD_PID")" \
+  jq -c --argjson t "${t/[.,]/}" --argjson daemon "$daemon" --argjson load "$load" \
     '{t_us: $t, stats: (.model_stats[0]? // null), daemon_jiffies: $daemon, load_jiffies: $load}' <<< "$stats"
 }
 
@@ -378,10 +379,14 @@ for model in $MODELS; do
         --header "Content-Type: application/json" --concurrency "$concurrency" \
         --duration "$duration" --warmup "$warmup" --timeout "$timeout" --json > "$SCRATCH/level.json" &
       LOAD_PID=$!
-      # The measured window's edges, as PerceiverLoad sets them (its clients' connects, milliseconds, aside).
-      sleep_until "$(awk -v t="$launched" -v w="$warmup" 'BEGIN { printf "%.6f", t + w }')"
+      # Inside PerceiverLoad's measured window (which starts once its clients have connected) by a margin of
+      # min(0.25 s, a quarter of it) at each end, so that PerceiverLoad is still running at the second sample.
+      # Per-request means in a steady state do not depend on the window's exact edges.
+      sleep_until "$(awk -v t="$launched" -v w="$warmup" -v d="$duration" \
+        'BEGIN { m = d / 4 < 0.25 ? d / 4 : 0.25; printf "%.6f", t + w + m }')"
       window_before=$(window_sample "$model")
-      sleep_until "$(awk -v t="$launched" -v w="$warmup" -v d="$duration" 'BEGIN { printf "%.6f", t + w + d }')"
+      sleep_until "$(awk -v t="$launched" -v w="$warmup" -v d="$duration" \
+        'BEGIN { m = d / 4 < 0.25 ? d / 4 : 0.25; printf "%.6f", t + w + d - m }')"
       window_after=$(window_sample "$model")
       wait "$LOAD_PID" || die "PerceiverLoad failed (status $?) at concurrency $concurrency"
       LOAD_PID=""
@@ -412,9 +417,9 @@ for model in $MODELS; do
       tail -n 1 "$RESULTS" | jq -r '"    \(.requests) requests, \(.throughput_rps) req/s, p50 \(.latency_ms.p50) ms,"
         + " p99 \(.latency_ms.p99) ms, non-2xx \([.non_2xx[]] | add // 0), socket errors \(.socket_errors),"
         + " \(.rows / ([.forward_passes, 1] | max) * 100 | round / 100) rows/pass"
-        + (.window | if . == null then "" else ", window: queue \(.ms_per_request.queue * 100 | round / 100) ms,"
-           + " compute_infer \(.ms_per_request.compute_infer * 100 | round / 100) ms,"
-           + " load generator \(.cpu.load_share * 1000 | round / 10) % of the CPU" end)' >&2
+        + (.window | if . == null then "" else ", window: queue \((.ms_per_request.queue // 0) * 100 | round / 100)"
+           + " ms, compute_infer \((.ms_per_request.compute_infer // 0) * 100 | round / 100) ms, load generator"
+           + " \(.cpu.load_share | if . == null then "?" else . * 1000 | round / 10 end) % of the CPU" end)' >&2
     done
 
     log "stopping perceiverd (SIGTERM)"
