@@ -216,7 +216,9 @@ def window($b; $a; $hz; $concurrency; $rps):
 report() {
   local results=$1
   jq -r -s 'first | "perceiverd dynamic batching benchmark, \(.date), commit \(.commit); \(.cpus) CPUs"
-    + " (\(.cpu), oneDNN isa \(.isa // "?")), precision f32, PerceiverLoad on the same CPUs."' "$results"
+    + " (\(.cpu), oneDNN isa \(.isa // "?")), precision f32, PerceiverLoad on the same CPUs."
+    + (.binary | if . == null then "" else " Daemon: \(.path), version \(.version), built \(.modified)"
+       + " (the commit above is that of the script)." end)' "$results"
   jq -r -s '
     group_by(.model) | sort_by({"small": 0, "deep": 1, "mid": 2, "large": 3}[.[0].model] // 4) | .[]
     | (map(select(.mode == "batching")) | first) as $b
@@ -337,7 +339,10 @@ mkdir -p "$(dirname "$RESULTS")"
 RUN_INFO=$(jq -nc --arg date "$(date -u +%Y-%m-%dT%H:%MZ)" \
   --arg commit "$(git describe --always --dirty 2>/dev/null || echo unknown)" --argjson cpus "$(nproc)" \
   --arg cpu "$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)" --arg isa "$(host_isa)" \
-  '{date: $date, commit: $commit, cpus: $cpus, cpu: $cpu, isa: $isa}')
+  --arg binary "$PERCEIVERD" --arg version "$("$PERCEIVERD" --version 2>/dev/null || echo unknown)" \
+  --arg built "$(date -u -r "$PERCEIVERD" +%Y-%m-%dT%H:%MZ)" \
+  '{date: $date, commit: $commit, cpus: $cpus, cpu: $cpu, isa: $isa,
+    binary: {path: $binary, version: $version, modified: $built}}')
 
 log "results: $RESULTS"
 BENCH_START=$SECONDS
