@@ -67,8 +67,9 @@ bench-reference: deps
 bench-e2e: deps
 	tools/bench/bench_e2e.sh
 
-## bench-batching: throughput and latency with and without dynamic batching on three models (about 15 minutes;
-## MODELS=small for a quick check). See tools/bench/bench_batching.sh.
+## bench-batching: throughput and latency with and without dynamic batching on four models, and where a request's
+## time goes (about 16 minutes; MODELS=small for a quick check, MODELS=mid for the compute-bound model at 32
+## clients, about 1 minute). See tools/bench/bench_batching.sh.
 bench-batching: deps
 	tools/bench/bench_batching.sh
 

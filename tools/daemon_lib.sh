@@ -69,9 +69,9 @@ warn_other_load() {
 # (user, nice, system, irq, softirq), and the jiffies of the daemon, this script and its waited-for children
 # (PerceiverLoad, curl, ...), and of the processes in OWN_PIDS (space-separated, e.g. a second daemon). Two
 # of them give the CPU other processes used in between: other_cpu_pct.
-# host_isa: the instruction set oneDNN dispatches to here (what `perceiverd inspect` prints), e.g. avx2.
+# host_isa: the instruction set oneDNN dispatches to here (what `$PERCEIVERD inspect` prints), e.g. avx2.
 host_isa() {
-  .build/release/perceiverd inspect --model models/digits --threads 1 2>/dev/null | awk '/^onednn:/ { print $NF }'
+  "${PERCEIVERD:-.build/release/perceiverd}" inspect --model models/digits --threads 1 2>/dev/null | awk '/^onednn:/ { print $NF }'
 }
 
 cpu_counters() {
