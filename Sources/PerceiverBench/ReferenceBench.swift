@@ -70,7 +70,7 @@ struct ReferenceBench: ParsableCommand {
         let faultsPerPass = (Self.minorFaults() - faultsBefore) / runs
         times.sort()
         let record: [String: Any] = [
-            "engine": "perceiverd", "config": (self.model as NSString).lastPathComponent, "batch": batch,
+            "engine": f32Linear == "matmul" ? "perceiverd-matmul" : "perceiverd", "config": (self.model as NSString).lastPathComponent, "batch": batch,
             "mode": precision, "threads": threads, "runs": runs, "median_ms": times[times.count / 2],
             "min_ms": times[0], "max_ms": times[times.count - 1], "gflop": gflop,
             "peak_rss_mib": FlowBench.megabytes("VmHWM"), "load_s": loadSeconds,

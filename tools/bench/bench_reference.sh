@@ -14,6 +14,8 @@
 #     RUNS timed runs after a warm-up; the bf16 rows only where the CPU multiplies bf16 natively (the peak
 #     record's bf16_native). ONNX Runtime has no bf16 row (its CPU execution provider has no bf16 MatMul) and
 #     no int8 row (quantizing changes the numerics, so it would not be the same computation);
+#   - where perceiverd runs f32 linear layers as 1x1 convolutions (the peak record's f32_linear), perceiverd f32 once
+#     more with them as matmuls (PerceiverBench reference --f32-linear matmul), in the same run;
 #   - perceiverd end to end over HTTP, language batch 1 and 8 (f32): `perceiverd serve` with the language
 #     checkpoint, then tools/bench/bench_http.py's V2 binary-tensor request, every position decoded, the client's
 #     time from the request's first byte to the answer's last (median of RUNS after a warm-up);
@@ -154,6 +156,11 @@ for spec in "${SPECS[@]}"; do
     measure "perceiverd $(basename "$model") batch $batch $precision" "$BENCH" reference --model "$model" \
       --batch "$batch" --precision "$precision" --runs "$RUNS" --threads "$THREADS" --json
   done
+  # Where f32 linear layers run as 1x1 convolutions (ConvolutionLinear), the same pass with them as matmuls.
+  if jq -e 'select(.kind == "matmul-peak") | .f32_linear | startswith("convolution")' "$RESULTS" > /dev/null; then
+    measure "perceiverd $(basename "$model") batch $batch f32, linear layers as matmuls" "$BENCH" reference \
+      --model "$model" --batch "$batch" --precision f32 --f32-linear matmul --runs "$RUNS" --threads "$THREADS" --json
+  fi
 done
 log "end to end over HTTP, language batch 1 and 8"
 http_forward
