@@ -3,11 +3,12 @@ import Foundation
 import Synchronization
 
 /// The compute state of one model instance: a oneDNN engine and stream, the primitives created for it
-/// (once per shape, then reused), and its thread count.
+/// (once per shape and thread count, then reused), and its default thread count.
 ///
 /// Every method must run while holding `lock` (`run(_:)` takes it); the weights it reads are shared and
 /// immutable, so several contexts can run one model concurrently.
 final class ComputeContext: @unchecked Sendable {
+    /// The team size of a pass that `run(threads:_:)` is not given one.
     let threads: Int
     /// What the model's matmuls run in: with `.bf16`, linear layers use `PackedWeights` and attention bf16
     /// operands, always accumulating in f32.
@@ -15,12 +16,14 @@ final class ComputeContext: @unchecked Sendable {
     private let dnnl: DNNLEngine
     private let lock = NSLock()
     // Guarded by `lock`: each primitive with the memory descriptors of its arguments, built once per shape
-    // and kept while it is among the `cacheCapacity` most recently used of its kind.
-    private var matmuls: [MatMulSpec: CachedPrimitive] = [:]
-    private var layerNorms: [[Int]: CachedPrimitive] = [:]
-    private var softmaxes: [[Int]: CachedPrimitive] = [:]
-    private var conversions: [Int: CachedPrimitive] = [:]
+    // and team size and kept while it is among the `cacheCapacity` most recently used of its kind.
+    private var matmuls: [TeamKeyed<MatMulSpec>: CachedPrimitive] = [:]
+    private var layerNorms: [TeamKeyed<[Int]>: CachedPrimitive] = [:]
+    private var softmaxes: [TeamKeyed<[Int]>: CachedPrimitive] = [:]
+    private var conversions: [TeamKeyed<Int>: CachedPrimitive] = [:]
     private var clock = 0
+    /// Guarded by `lock`: the OpenMP team size of the pass running now (`run(threads:_:)`).
+    private(set) var passThreads: Int
     /// Guarded by `lock`: where `bf16(_:count:)` converts a matmul's f32 operand; grows to the largest seen.
     private var scratch = UnsafeMutablePointer<UInt16>.allocate(capacity: 0)
     private var scratchCapacity = 0
@@ -35,6 +38,14 @@ final class ComputeContext: @unchecked Sendable {
     /// Guarded by `lock`: scratchpad bytes of every cached primitive.
     private(set) var scratchpadBytes = 0
 
+    /// A cache key: a primitive's shape and the team size it was created under. oneDNN's CPU primitives read
+    /// the thread count when they are created (its own primitive cache keys on it: `impl_nthr_` in
+    /// oneDNN's src/common/primitive_hashing.hpp), so one created for 1 thread runs on 1 even in a team of 2.
+    private struct TeamKeyed<Shape: Hashable>: Hashable {
+        let shape: Shape
+        let threads: Int
+    }
+
     /// A primitive and, per execution argument, the descriptor its memory is wrapped with.
     private struct CachedPrimitive {
         let primitive: Primitive
@@ -45,6 +56,7 @@ final class ComputeContext: @unchecked Sendable {
     init(threads: Int, precision: Precision = .f32, cacheCapacity: Int = 96,
          maxScratchpadBytes: Int = 256 << 20) throws(InferenceError) {
         self.threads = max(1, threads)
+        passThreads = self.threads
         self.precision = precision
         self.cacheCapacity = max(1, cacheCapacity)
         self.maxScratchpadBytes = max(0, maxScratchpadBytes)
@@ -80,12 +92,14 @@ final class ComputeContext: @unchecked Sendable {
         }
     }
 
-    /// Runs `body` with exclusive use of this context, with oneDNN's OpenMP team sized to `threads`.
-    func run<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
+    /// Runs `body` with exclusive use of this context, with oneDNN's OpenMP team sized to `threads` (at least
+    /// 1), or to the context's `threads` when nil.
+    func run<T, E: Error>(threads team: Int? = nil, _ body: () throws(E) -> T) throws(E) -> T {
         lock.lock()
         defer { lock.unlock() }
+        passThreads = max(1, team ?? threads)
         // OpenMP's team size is per calling thread; set it on whichever thread runs this batch.
-        omp_set_num_threads(Int32(threads))
+        omp_set_num_threads(Int32(passThreads))
         return try body()
     }
 
@@ -162,11 +176,12 @@ final class ComputeContext: @unchecked Sendable {
         try execute(cached, [DNNL_ARG_SRC: UnsafeRawPointer(data), DNNL_ARG_DST: UnsafeRawPointer(data)])
     }
 
-    /// The cached entry for `key`, created by `make` on first use.
-    private func cachedPrimitive<Key: Hashable>(_ cache: inout [Key: CachedPrimitive], _ key: Key,
-                                                _ make: () throws(InferenceError) -> CachedPrimitive)
+    /// The cached entry for `shape` at the running pass's team size, created by `make` on first use.
+    private func cachedPrimitive<Shape: Hashable>(_ cache: inout [TeamKeyed<Shape>: CachedPrimitive], _ shape: Shape,
+                                                  _ make: () throws(InferenceError) -> CachedPrimitive)
         throws(InferenceError) -> CachedPrimitive {
         clock += 1
+        let key = TeamKeyed(shape: shape, threads: passThreads)
         // One hash of the key on the hot path (specs hold arrays, so hashing and copying them is not free).
         if let index = cache.index(forKey: key) {
             cache.values[index].lastUse = clock

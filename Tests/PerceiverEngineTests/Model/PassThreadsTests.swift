@@ -1,0 +1,49 @@
+import Testing
+@testable import PerceiverEngine
+
+/// A pass runs on the thread count it is given (a server shares its cores between passes), with primitives
+/// created for that count and the same outputs as on any other.
+@Suite struct PassThreadsTests {
+    let tokenizer = ByteTokenizer()
+
+    func inputs(_ text: String) -> ModelInputs {
+        let ids = tokenizer.encode(text)
+        return ModelInputs(inputIDs: IndexTensor(shape: [1, ids.count], values: ids))
+    }
+
+    /// oneDNN CPU primitives read the thread count when they are created, so a pass on 2 threads needs its own
+    /// primitives (one made for 1 thread would run on 1); each count's stay cached beside the other's.
+    @Test func primitivesAreCreatedOncePerShapeAndThreadCount() throws {
+        let model = try PerceiverModel.load(directory: Fixtures.modelDirectory("mlm"),
+                                            options: ExecutionOptions(threads: 1))
+        let instance = try ModelInstance(model: model, threads: 1)
+        let item = inputs("threads")
+        _ = try instance.predict(item, threads: 1)
+        let one = instance.primitiveCount
+        _ = try instance.predict(item, threads: 1)
+        #expect(instance.primitiveCount == one, "the same shape and count reuses its primitives")
+        _ = try instance.predict(item, threads: 2)
+        #expect(instance.primitiveCount == 2 * one, "a second count creates its own")
+        _ = try instance.predict(item, threads: 1)
+        _ = try instance.predict(item, threads: 2)
+        #expect(instance.primitiveCount == 2 * one)
+    }
+
+    /// Splitting a matmul over more threads may change which partial sums are added together (oneDNN can split
+    /// K), so the outputs may differ in the last bits: the fixture's K is at most a few hundred terms of
+    /// magnitude ~1, so the f32 difference stays far below 1e-5 (the bound of a batch against alone).
+    @Test(arguments: [2, 3, 8])
+    func aPassOnAnyThreadCountGivesTheSameOutputs(threads: Int) throws {
+        let model = try PerceiverModel.load(directory: Fixtures.modelDirectory("mlm"),
+                                            options: ExecutionOptions(threads: 1))
+        let instance = try ModelInstance(model: model, threads: 1)
+        let requests = [PassRequest(inputs: inputs("a fair share")), PassRequest(inputs: inputs("of the cores"))]
+        let alone = instance.predict(batch: requests, threads: 1)
+        let shared = instance.predict(batch: requests, threads: threads)
+        for (index, (a, b)) in zip(alone, shared).enumerated() {
+            let (x, y) = (try a.get().outputs.logits, try b.get().outputs.logits)
+            #expect(x.shape == y.shape, "request \(index)")
+            #expect(NaiveReference.maxAbsDifference(x.scalars, y.scalars) <= 1e-5, "request \(index)")
+        }
+    }
+}
