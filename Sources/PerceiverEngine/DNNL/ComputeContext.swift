@@ -22,8 +22,10 @@ final class ComputeContext: @unchecked Sendable {
     private var softmaxes: [TeamKeyed<[Int]>: CachedPrimitive] = [:]
     private var conversions: [TeamKeyed<Int>: CachedPrimitive] = [:]
     private var clock = 0
-    /// Guarded by `lock`: the OpenMP team size of the pass running now (`run(threads:_:)`).
+    /// Guarded by `lock`: the OpenMP team size of the primitives running now (`run(threads:_:)`).
     private(set) var passThreads: Int
+    /// Guarded by `lock`: asked before each primitive of the running pass for its team size (`run(threads:_:)`).
+    private var teamSize: ThreadBudget?
     /// Guarded by `lock`: where `bf16(_:count:)` converts a matmul's f32 operand; grows to the largest seen.
     private var scratch = UnsafeMutablePointer<UInt16>.allocate(capacity: 0)
     private var scratchCapacity = 0
@@ -93,14 +95,29 @@ final class ComputeContext: @unchecked Sendable {
     }
 
     /// Runs `body` with exclusive use of this context, with oneDNN's OpenMP team sized to `threads` (at least
-    /// 1), or to the context's `threads` when nil.
-    func run<T, E: Error>(threads team: Int? = nil, _ body: () throws(E) -> T) throws(E) -> T {
+    /// 1), or to the context's `threads` when nil; with a `budget`, each primitive runs on the team size it
+    /// returns just before that primitive.
+    func run<T, E: Error>(threads team: Int? = nil, budget: ThreadBudget? = nil,
+                          _ body: () throws(E) -> T) throws(E) -> T {
         lock.lock()
-        defer { lock.unlock() }
+        defer {
+            teamSize = nil
+            lock.unlock()
+        }
+        teamSize = budget
         passThreads = max(1, team ?? threads)
         // OpenMP's team size is per calling thread; set it on whichever thread runs this batch.
         omp_set_num_threads(Int32(passThreads))
         return try body()
+    }
+
+    /// Resizes the OpenMP team to what the pass's budget says now; before every primitive.
+    private func followBudget() {
+        guard let teamSize else { return }
+        let team = max(1, teamSize.threadsForNextPrimitive())
+        guard team != passThreads else { return }
+        passThreads = team
+        omp_set_num_threads(Int32(team))
     }
 
     /// Makes the pass running on this context (and every later one) stop at its next primitive with
@@ -181,6 +198,7 @@ final class ComputeContext: @unchecked Sendable {
                                                   _ make: () throws(InferenceError) -> CachedPrimitive)
         throws(InferenceError) -> CachedPrimitive {
         clock += 1
+        followBudget()
         let key = TeamKeyed(shape: shape, threads: passThreads)
         // One hash of the key on the hot path (specs hold arrays, so hashing and copying them is not free).
         if let index = cache.index(forKey: key) {

@@ -46,4 +46,31 @@ import Testing
             #expect(NaiveReference.maxAbsDifference(x.scalars, y.scalars) <= 1e-5, "request \(index)")
         }
     }
+
+    /// Alternates 1 and 2 threads, primitive by primitive: a server moving cores between passes.
+    final class Alternating: ThreadBudget, @unchecked Sendable {
+        var calls = 0  // only the pass's thread calls it
+
+        func threadsForNextPrimitive() -> Int {
+            calls += 1
+            return 1 + calls % 2
+        }
+    }
+
+    /// A pass whose team changes between primitives runs each primitive on the count the budget gave, with
+    /// primitives made for it, and gives the same outputs as on a fixed count.
+    @Test func aPassFollowsItsBudgetBetweenPrimitives() throws {
+        let model = try PerceiverModel.load(directory: Fixtures.modelDirectory("mlm"),
+                                            options: ExecutionOptions(threads: 1))
+        let instance = try ModelInstance(model: model, threads: 1)
+        let requests = [PassRequest(inputs: inputs("cores follow the work"))]
+        let fixed = instance.predict(batch: requests, threads: 1)
+        let one = instance.primitiveCount
+        let budget = Alternating()
+        let moving = instance.predict(batch: requests, threads: 2, budget: budget)
+        #expect(budget.calls >= one, "asked before every primitive")
+        #expect(instance.primitiveCount > one, "primitives made for 2 threads too")
+        let (x, y) = (try fixed[0].get().outputs.logits, try moving[0].get().outputs.logits)
+        #expect(NaiveReference.maxAbsDifference(x.scalars, y.scalars) <= 1e-5)
+    }
 }

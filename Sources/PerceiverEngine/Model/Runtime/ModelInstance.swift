@@ -39,8 +39,11 @@ public final class ModelInstance: Sendable {
     /// Several requests, some with latents already encoded, in as few passes as possible, on `threads` oneDNN
     /// threads (at least 1; the instance's `threads` when nil); each with its outputs and the latents it was
     /// encoded into, or its error, in order. The primitives are created once per shape and thread count.
-    public func predict(batch requests: [PassRequest], threads: Int? = nil) -> [Result<PassResult, InferenceError>] {
-        context.run(threads: threads) { model.forward(batch: requests, context: context) }
+    /// With a `budget`, the pass asks it before each primitive how many threads to run that primitive on, so
+    /// a long pass can give cores back to another model's pass, or take more, while it runs.
+    public func predict(batch requests: [PassRequest], threads: Int? = nil,
+                        budget: ThreadBudget? = nil) -> [Result<PassResult, InferenceError>] {
+        context.run(threads: threads, budget: budget) { model.forward(batch: requests, context: context) }
     }
 
     /// One forward pass over one request on `threads` oneDNN threads (at least 1).
