@@ -72,7 +72,7 @@ public final class ServedModel: Sendable {
         let lane = CorePool.Lane(scheduler.cores)
         for instance in scheduler.instances {
             let threads = scheduler.cores.acquire(lane, cap: scheduler.maxThreads)
-            defer { scheduler.cores.release(lane) }
+            defer { scheduler.cores.release(lane, mayReturn: false) }
             _ = try instance.predict(inputs, threads: threads)
         }
     }

@@ -52,7 +52,7 @@ import Testing
     /// waits; the running pass gives a core back at its next primitive, so each runs on 1 (the old static
     /// split, while both are busy); when the second ends, the first takes its core again.
     @Test func aRunningPassSharesItsCoresWhileAnotherWaits() {
-        let pool = CorePool(total: 2)
+        let pool = CorePool(total: 2, returnGrace: 0)
         let (a, b) = (CorePool.Lane(pool), CorePool.Lane(pool))
         #expect(pool.acquire(a, cap: 64) == 2)
         let waiting = Background { pool.acquire(b, cap: 64) }
@@ -65,6 +65,21 @@ import Testing
         #expect(a.threadsForNextPrimitive() == 2, "nobody waits: the freed core comes back")
         let usage = pool.release(a)
         #expect(usage.started == 2 && usage.mean >= 1 && usage.mean <= 2)
+    }
+
+    /// A model whose pass just ended is taken to be coming back (its client is reading the answer): within the
+    /// grace a pass starting leaves it its share and a running one does not grow into it; after, they do.
+    @Test func aLaneWhosePassJustEndedKeepsItsShareForTheGrace() {
+        let pool = CorePool(total: 2, returnGrace: 300_000_000)
+        let (a, b) = (CorePool.Lane(pool), CorePool.Lane(pool))
+        #expect(pool.acquire(b, cap: 64) == 2)
+        pool.release(b)
+        #expect(pool.acquire(a, cap: 64) == 1, "b may come back")
+        #expect(a.threadsForNextPrimitive() == 1)
+        usleep(400_000)
+        #expect(a.threadsForNextPrimitive() == 2, "b did not come back")
+        pool.release(a, mayReturn: false)
+        #expect(pool.acquire(b, cap: 64) == 2, "a warm-up pass is not coming back")
     }
 
     /// Passes that start together split what is free: the first in line leaves the next its share.
