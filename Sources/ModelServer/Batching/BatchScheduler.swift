@@ -220,25 +220,27 @@ final class BatchScheduler: @unchecked Sendable {
     private func run(_ jobs: [InferenceJob], id: Int, on instance: ModelInstance, lane: CorePool.Lane) {
         let taken = DispatchTime.now().uptimeNanoseconds
         let threads = cores.acquire(lane, cap: maxThreads)
-        var usage: CorePool.Usage?
-        defer { if usage == nil { cores.release(lane) } }
+        // Checked once the cores are there: a deadline may have passed while the pass waited for one.
+        let checked = DispatchTime.now().uptimeNanoseconds
         var live: [InferenceJob] = []
         for job in jobs {
             if job.isCanceled() {
                 job.finish(.failure(.canceled))
-            } else if let deadline = job.deadline, taken >= deadline {
+            } else if let deadline = job.deadline, checked >= deadline {
                 job.finish(.failure(.timeoutExpired(microseconds: job.timeoutMicroseconds ?? 0)))
             } else {
                 live.append(job)
             }
         }
-        guard !live.isEmpty else { return }
+        guard !live.isEmpty else {
+            cores.release(lane)
+            return
+        }
         let requests = live.map(\.request)
         let start = DispatchTime.now().uptimeNanoseconds
         let results = instance.predict(batch: requests, threads: threads, budget: lane)
         let end = DispatchTime.now().uptimeNanoseconds
         let held = cores.release(lane)
-        usage = held
         let waits = live.map { Double(taken - $0.enqueued) / 1e9 }
         var info = BatchInfo(id: id, rows: live.map { $0.rows + $0.decodeRows }.reduce(0, +), requests: live.count,
                              threads: held.started, meanThreads: held.mean, inputSeconds: Double(start - taken) / 1e9,

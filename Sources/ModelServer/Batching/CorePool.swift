@@ -20,8 +20,8 @@ import Synchronization
 /// Each instance's worker is a `Lane`; its pass asks it before every primitive (`ThreadBudget`), which costs
 /// one atomic load unless the pool changed since the lane last looked.
 ///
-/// Thread safety: `condition` guards `free`, `holding`, `waiting` and `queue`; `generation` is bumped under
-/// it on every change; a lane's own fields belong to the thread running its pass.
+/// Thread safety: `condition` guards `free`, `holding`, `queue`, `nextTicket` and `returning`; `generation` is
+/// bumped under it on every change; a lane's own fields belong to the thread running its pass.
 final class CorePool: @unchecked Sendable {
     /// One instance's worker: what its pass holds and how long it held it.
     ///
@@ -29,12 +29,16 @@ final class CorePool: @unchecked Sendable {
     /// pass's `threadsForNextPrimitive` and `release` all run there); `held` changes under the pool's lock.
     final class Lane: ThreadBudget, @unchecked Sendable {
         let pool: CorePool
+        /// Cores the running pass holds (0 between passes), and the most it may hold.
         fileprivate var held = 0
         fileprivate var cap = 1
+        /// The pool's `generation` when the lane last looked; -1 to look again at the next primitive.
         fileprivate var seen = -1
+        /// For `Usage`: the cores the pass started with, when it started and when `held` last changed (uptime
+        /// ns), and the cores held times nanoseconds so far.
         fileprivate var started = 0
-        fileprivate var since: UInt64 = 0
         fileprivate var start: UInt64 = 0
+        fileprivate var since: UInt64 = 0
         fileprivate var coreNanoseconds: Double = 0
 
         init(_ pool: CorePool) { self.pool = pool }
