@@ -73,4 +73,21 @@ import Testing
         let (x, y) = (try fixed[0].get().outputs.logits, try moving[0].get().outputs.logits)
         #expect(NaiveReference.maxAbsDifference(x.scalars, y.scalars) <= 1e-5)
     }
+
+    /// bf16 weights are packed once, at load, on the load's thread count; a pass on another count (fixed or
+    /// changing between primitives) must create its matmuls for that packed layout and agree with a pass on the
+    /// load's count. Only the f32 accumulation order can differ (the bf16 operands round the same way), so the
+    /// bound is the f32 one, widened tenfold for the longer reductions' larger bf16-rounded terms.
+    @Test(.needsBF16Matmuls) func bf16PackedWeightsServeEveryThreadCount() throws {
+        let model = try PerceiverModel.load(directory: Fixtures.modelDirectory("mlm"),
+                                            options: ExecutionOptions(precision: .bf16, threads: 1))
+        let instance = try ModelInstance(model: model, threads: 1)
+        let requests = [PassRequest(inputs: inputs("packed at load"))]
+        let reference = try instance.predict(batch: requests, threads: 1)[0].get().outputs.logits
+        for result in [instance.predict(batch: requests, threads: 2), instance.predict(batch: requests, threads: 2,
+                                                                                     budget: Alternating())] {
+            let logits = try result[0].get().outputs.logits
+            #expect(NaiveReference.maxAbsDifference(reference.scalars, logits.scalars) <= 1e-4)
+        }
+    }
 }
