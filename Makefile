@@ -9,7 +9,7 @@ SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 VENV         := .venv
 
 .PHONY: deps test tsan soak serve build fixtures demo-model powers-of-ten models models-check bench bench-reference \
-        bench-e2e bench-batching bench-flow bench-flow-tiles bench-latents fuzz venv clean
+        bench-e2e bench-batching bench-cores bench-flow bench-flow-tiles bench-latents fuzz venv clean
 
 ## deps: apt-get install what is missing: oneDNN, OpenSSL, zlib, libpng, libjpeg-turbo (-dev), and the openssl, curl,
 ## jq and python3 tools the tests and the docs' examples use.
@@ -72,6 +72,11 @@ bench-e2e: deps
 ## clients, about 1 minute). See tools/bench/bench_batching.sh.
 bench-batching: deps
 	tools/bench/bench_batching.sh
+
+## bench-cores: cores follow the work: the language model's fill alone and beside an idle model, and two busy
+## models sharing the cores against the old static split (about 5 minutes). See tools/bench/bench_cores.sh.
+bench-cores: deps
+	tools/bench/bench_cores.sh
 
 ## bench-flow: one optical-flow frame pair at the published geometry, the full field against 4096 chosen pixels.
 bench-flow: deps

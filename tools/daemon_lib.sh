@@ -1,5 +1,6 @@
 # shellcheck shell=bash
-# tools/daemon_lib.sh: shell functions tools/bench/bench_batching.sh and tools/qa/soak.sh share (sourced, not run).
+# tools/daemon_lib.sh: shell functions tools/bench/bench_batching.sh, tools/bench/bench_cores.sh and
+# tools/qa/soak.sh share (sourced, not run).
 #
 # Starting and stopping one perceiverd in the background, a free port, the test config and request body.
 # State is in globals: DAEMON_PID and PORT (set by start_daemon), LOAD_PID (the caller's PerceiverLoad, if any),

@@ -50,7 +50,7 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .customLong("model"), help: ArgumentHelp("Serve the model directory DIR as NAME (repeatable); replaces the path of a configured model of that name or adds one.", valueName: "NAME=DIR"))
     var models: [String] = []
 
-    @Option(help: "oneDNN threads per forward pass, 0 = all cores (overrides the config's threads).")
+    @Option(help: "Cores the forward passes share, 0 = all cores (overrides the config's threads).")
     var threads: Int?
 
     func validate() throws {

@@ -64,15 +64,15 @@ private func withModel(_ extra: String = "", model: String = "") -> String {
         #expect(try parse(json) == expected)
     }
 
-    /// Without `threads_per_instance`, the cores in `threads` are divided over every instance of every model.
-    @Test func dividesTheComputeThreadsOverAllInstances() throws {
+    /// A pass may take every core in `threads` however many models and instances there are; a positive
+    /// `threads_per_instance` caps it, and a cap above `threads` is `threads`.
+    @Test func aPassMayTakeEveryComputeThreadUnlessCapped() throws {
         let configuration = try parse(#"""
             {"threads": 8, "models": [{"name": "a", "path": "/a", "instances": 2}, {"name": "b", "path": "/b"},
-                                      {"name": "c", "path": "/c", "threads_per_instance": 3}]}
+                                      {"name": "c", "path": "/c", "threads_per_instance": 3},
+                                      {"name": "d", "path": "/d", "threads_per_instance": 9}]}
             """#)
-        #expect(configuration.models.map(configuration.threadsPerInstance(of:)) == [2, 2, 3])
-        let crowded = try parse(#"{"threads": 2, "models": [{"name": "a", "path": "/a", "instances": 4}]}"#)
-        #expect(crowded.threadsPerInstance(of: crowded.models[0]) == 1)
+        #expect(configuration.models.map(configuration.maxThreadsPerPass(of:)) == [8, 8, 3, 8])
     }
 
     @Test func appliesDefaultsWhenKeysAreAbsent() throws {

@@ -3,7 +3,8 @@ import Foundation
 import PerceiverEngine
 
 /// One model's dynamic batcher: bounded priority queues of requests, and one worker thread per model
-/// instance that takes the next batch (`BatchDecision`) and runs it as one forward pass.
+/// instance that takes the next batch (`BatchDecision`) and runs it as one forward pass on cores of the
+/// server's `CorePool` (at most `maxThreads`; how many can change between the pass's primitives).
 ///
 /// Requests are refused at once when the queue is full; they leave the queue when their client goes
 /// (`cancel`) or their queue timeout passes (`expire`, and again just before compute), each answered
@@ -16,6 +17,10 @@ final class BatchScheduler: @unchecked Sendable {
     let model: String
     let policy: BatchingPolicy
     let instances: [ModelInstance]
+    /// The server's cores, shared with every other model's passes.
+    let cores: CorePool
+    /// Most cores one pass takes (`ServerConfiguration.maxThreadsPerPass(of:)`).
+    let maxThreads: Int
     private let metrics: MetricsRegistry
     private let condition = NSCondition()
     private var queues: [[InferenceJob]]
@@ -31,10 +36,13 @@ final class BatchScheduler: @unchecked Sendable {
     private var runningBytes = 0
     private var nextBatchID = 1
 
-    init(model: String, policy: BatchingPolicy, instances: [ModelInstance], metrics: MetricsRegistry) {
+    init(model: String, policy: BatchingPolicy, instances: [ModelInstance], cores: CorePool, maxThreads: Int,
+         metrics: MetricsRegistry) {
         self.model = model
         self.policy = policy
         self.instances = instances
+        self.cores = cores
+        self.maxThreads = max(1, maxThreads)
         self.metrics = metrics
         queues = Array(repeating: [], count: policy.queueCount)
     }
@@ -155,8 +163,9 @@ final class BatchScheduler: @unchecked Sendable {
     }
 
     private func workerLoop(_ instance: ModelInstance) {
+        let lane = CorePool.Lane(cores)
         while let (id, jobs) = nextBatch() {
-            run(jobs, id: id, on: instance)
+            run(jobs, id: id, on: instance, lane: lane)
             condition.withLock {
                 runningBytes -= jobs.map(\.bytes).reduce(0, +)
                 condition.broadcast()
@@ -204,32 +213,40 @@ final class BatchScheduler: @unchecked Sendable {
         }
     }
 
-    /// Checks each job once more (client gone, deadline passed), runs the rest as one forward pass, and
-    /// answers each with its own outputs. Timed for the metrics and statistics: each request's queue wait up
-    /// to `taken`, the checks up to the pass (`compute_input`), the pass (`compute_infer`).
-    private func run(_ jobs: [InferenceJob], id: Int, on instance: ModelInstance) {
+    /// Takes its cores, checks each job once more (client gone, deadline passed), runs the rest as one forward
+    /// pass on those cores (`lane` resizes its team between primitives), gives them back and answers each job
+    /// with its own outputs. Timed for the metrics and statistics: each request's queue wait up to `taken`, the
+    /// wait for cores and the checks up to the pass (`compute_input`), the pass (`compute_infer`).
+    private func run(_ jobs: [InferenceJob], id: Int, on instance: ModelInstance, lane: CorePool.Lane) {
         let taken = DispatchTime.now().uptimeNanoseconds
+        let threads = cores.acquire(lane, cap: maxThreads)
+        // Checked once the cores are there: a deadline may have passed while the pass waited for one.
+        let checked = DispatchTime.now().uptimeNanoseconds
         var live: [InferenceJob] = []
         for job in jobs {
             if job.isCanceled() {
                 job.finish(.failure(.canceled))
-            } else if let deadline = job.deadline, taken >= deadline {
+            } else if let deadline = job.deadline, checked >= deadline {
                 job.finish(.failure(.timeoutExpired(microseconds: job.timeoutMicroseconds ?? 0)))
             } else {
                 live.append(job)
             }
         }
-        guard !live.isEmpty else { return }
+        guard !live.isEmpty else {
+            cores.release(lane)
+            return
+        }
         let requests = live.map(\.request)
         let start = DispatchTime.now().uptimeNanoseconds
-        let results = instance.predict(batch: requests)
+        let results = instance.predict(batch: requests, threads: threads, budget: lane)
         let end = DispatchTime.now().uptimeNanoseconds
+        let held = cores.release(lane)
         let waits = live.map { Double(taken - $0.enqueued) / 1e9 }
         var info = BatchInfo(id: id, rows: live.map { $0.rows + $0.decodeRows }.reduce(0, +), requests: live.count,
-                             inputSeconds: Double(start - taken) / 1e9, computeSeconds: Double(end - start) / 1e9,
-                             passEnded: end)
+                             threads: held.started, meanThreads: held.mean, inputSeconds: Double(start - taken) / 1e9,
+                             computeSeconds: Double(end - start) / 1e9, passEnded: end)
         metrics.batchExecuted(model: model, rows: info.rows, queueSeconds: waits, computeSeconds: info.computeSeconds,
-                              inputSeconds: info.inputSeconds)
+                              inputSeconds: info.inputSeconds, threads: held.mean)
         let successes = results.filter { (try? $0.get()) != nil }.count
         info.answers = PassAnswers(count: successes)
         // With no answer to encode, the pass's output phase is empty; counted, so that every pass has one.

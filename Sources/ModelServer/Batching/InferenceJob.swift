@@ -10,12 +10,18 @@ struct BatchInfo: Sendable {
     var rows: Int
     /// Requests in the pass.
     var requests: Int
+    /// oneDNN threads (cores) the pass started with, from the server's `CorePool`.
+    var threads = 1
+    /// Cores the pass held on average over its time (it gives some back while another model's pass waits,
+    /// and takes free ones when none does).
+    var meanThreads: Double = 1
     /// This request's rows (B), as `queueSeconds` its own.
     var requestRows = 0
     /// This request's wait from being queued to its batch being taken off the queue, in seconds (each request
     /// of the pass has its own copy of this value).
     var queueSeconds: Double = 0
-    /// From taking the batch off the queue to the start of the pass (the last checks of each request), seconds.
+    /// From taking the batch off the queue to the start of the pass (the wait for cores and the last checks of
+    /// each request), seconds.
     var inputSeconds: Double = 0
     /// The forward pass, in seconds.
     var computeSeconds: Double = 0

@@ -73,12 +73,11 @@ extension ServerConfiguration {
         threads > 0 ? threads : AvailableCores.current()
     }
 
-    /// oneDNN threads of each instance of `model`: its `threads_per_instance`, or `computeThreads` divided
-    /// evenly over every instance of every model (at least 1), so the default never oversubscribes the cores.
-    public func threadsPerInstance(of model: ModelConfiguration) -> Int {
-        if model.threadsPerInstance > 0 { return model.threadsPerInstance }
-        let instances = max(1, models.map(\.instances).reduce(0, +))
-        return max(1, computeThreads / instances)
+    /// Most oneDNN threads one pass of `model` takes from the shared `computeThreads`: its
+    /// `threads_per_instance` when set (a cap, for isolation), at most `computeThreads`; else all of them. A
+    /// pass takes fewer when other passes hold some (`CorePool`).
+    public func maxThreadsPerPass(of model: ModelConfiguration) -> Int {
+        model.threadsPerInstance > 0 ? min(model.threadsPerInstance, computeThreads) : computeThreads
     }
 }
 

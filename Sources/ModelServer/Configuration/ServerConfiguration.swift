@@ -13,8 +13,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var host: String
     /// Port of the plain HTTP listener, 0...65535; 0 binds any free port.
     public var port: Int
-    /// Cores the models' compute may use, shared by every model instance; 0 uses all cores. A model
-    /// instance without `threads_per_instance` gets `threads / (instances of all models)`, at least 1.
+    /// Cores the models' compute may use, shared by every model instance; 0 uses all cores. Each pass takes
+    /// the cores free when it starts: all of them alone, a fair share beside other busy passes (`CorePool`).
     public var threads: Int
     /// Least severe level that is logged.
     public var logLevel: LogLevel
@@ -98,7 +98,8 @@ public struct ModelConfiguration: Sendable, Equatable {
     public var defaultPriorityLevel: Int
     /// Model instances: batches that compute at once, all reading one copy of the weights.
     public var instances: Int
-    /// oneDNN threads of each instance; 0 divides the server's `threads` evenly over all instances.
+    /// Most oneDNN threads one pass of this model takes from the server's `threads` (a cap, for isolation);
+    /// 0 sets no cap.
     public var threadsPerInstance: Int
     /// MiB of working memory (activations and preprocessing, estimated per request from its shapes) the
     /// model's passes may hold at once; a request needing more alone is refused (413), one that does not fit

@@ -41,8 +41,10 @@ public final class ModelRepository: @unchecked Sendable {
     private let lock = NSLock()
     private var records: [String: Record] = [:]
     private var order: [String] = []
-    /// The daemon's configuration with `models` as served now: what `threads: 0` is divided over.
+    /// The daemon's configuration with `models` as served now.
     private var configuration: ServerConfiguration
+    /// The cores (`threads`) every model's passes share, the retiring ones' too; `threads` cannot change live.
+    private let cores: CorePool
     /// Replaced or unloaded models whose workers have not exited yet.
     private var retiring: [ObjectIdentifier: ServedModel] = [:]
     private let state: ServerState
@@ -55,17 +57,20 @@ public final class ModelRepository: @unchecked Sendable {
         self.state = state
         self.metrics = metrics
         self.logger = logger
+        let total = configuration.computeThreads
+        cores = CorePool(total: total) { metrics.setComputeThreads(total: total, inUse: $0) }
+        metrics.setComputeThreads(total: total, inUse: 0)
     }
 
     // MARK: Start
 
     /// Loads, warms and starts every model of the configuration; on a failure, stops the ones already started.
     func loadAll() throws(DaemonError) -> [ServedModel] {
-        warnIfOversubscribed(configuration)
+        warnIfCapsExceedThreads(configuration)
         var served: [ServedModel] = []
         for entry in configuration.models {
             do {
-                served.append(try build(entry, threads: configuration.threadsPerInstance(of: entry)))
+                served.append(try build(entry, maxThreads: configuration.maxThreadsPerPass(of: entry)))
             } catch {
                 served.forEach { $0.stop() }
                 throw error
@@ -144,7 +149,7 @@ public final class ModelRepository: @unchecked Sendable {
         logger.info(serving ? "reloading model" : "loading model", metadata: ["model": "\(name)", "path": "\(entry.path)"])
         let served: ServedModel
         do {
-            served = try build(entry, threads: candidate.threadsPerInstance(of: entry))
+            served = try build(entry, maxThreads: candidate.maxThreadsPerPass(of: entry))
         } catch {
             let reason = error.description
             lock.withLock {
@@ -168,7 +173,7 @@ public final class ModelRepository: @unchecked Sendable {
             record(entry, .ready, "")
         }
         metrics.setModelsReady(state.registry.models.count)
-        warnIfOversubscribed(candidate)
+        warnIfCapsExceedThreads(candidate)
         if let previous { retire(previous, wait: false) }
         return .success(Entry(name: name, version: entry.version, state: .ready, reason: ""))
     }
@@ -230,15 +235,17 @@ public final class ModelRepository: @unchecked Sendable {
 
     // MARK: Building
 
-    /// Loads `entry`'s checkpoint, builds its instances with `threads` oneDNN threads each, warms and starts them.
-    private func build(_ entry: ModelConfiguration, threads: Int) throws(DaemonError) -> ServedModel {
+    /// Loads `entry`'s checkpoint, builds its instances, whose passes take at most `maxThreads` cores each from
+    /// the shared pool, warms and starts them.
+    private func build(_ entry: ModelConfiguration, maxThreads: Int) throws(DaemonError) -> ServedModel {
         let start = Date()
         // Validated against `PrecisionSetting` with the rest of the configuration.
         let precision = (PrecisionSetting(rawValue: entry.precision) ?? .f32).resolve()
         if let why = precision.fallback {
             logger.warning("bf16 requested, serving in f32", metadata: ["model": "\(entry.name)", "reason": "\(why)"])
         }
-        var options = ExecutionOptions(precision: precision.effective, threads: threads)
+        // The load's own context (packing bf16 weights) runs outside the pool, as loading always did.
+        var options = ExecutionOptions(precision: precision.effective, threads: maxThreads)
         options.interpolatePositionEncoding = entry.interpolatePositionEncoding
         let model: PerceiverModel
         do { model = try PerceiverModel.load(directory: entry.path, options: options) } catch {
@@ -246,8 +253,8 @@ public final class ModelRepository: @unchecked Sendable {
         }
         let item: ServedModel
         do {
-            item = try ServedModel(model: model, configuration: entry, threadsPerInstance: threads, metrics: metrics,
-                                   precision: precision)
+            item = try ServedModel(model: model, configuration: entry, cores: cores, maxThreadsPerPass: maxThreads,
+                                   metrics: metrics, precision: precision)
             try item.warmUp()
         } catch {
             throw DaemonError.model(name: entry.name, path: entry.path, reason: "warm-up failed: \(error)")
@@ -260,21 +267,21 @@ public final class ModelRepository: @unchecked Sendable {
             "model": "\(entry.name)", "model.architecture": "\(model.architecture.rawValue)",
             "model.parameters": "\(model.parameterCount)", "model.precision": "\(precision.effective.rawValue)",
             "model.precision.requested": "\(precision.requested.rawValue)",
-            "instances": "\(entry.instances)", "threads_per_instance": "\(threads)",
+            "instances": "\(entry.instances)", "threads.max": "\(maxThreads)", "threads.pool": "\(cores.total)",
             "max_batch_size": "\(entry.maxBatchSize)", "load.ms": "\(Int(Date().timeIntervalSince(start) * 1000))",
         ])
         return item
     }
 
-    /// Logs a warning when the configured instances ask for more threads than `threads` allows.
-    private func warnIfOversubscribed(_ configuration: ServerConfiguration) {
-        let models = configuration.models
-        let threadsUsed = models.map { $0.instances * configuration.threadsPerInstance(of: $0) }.reduce(0, +)
-        guard threadsUsed > configuration.computeThreads else { return }
-        logger.warning("model instances oversubscribe the cores", metadata: [
-            "threads.requested": "\(threadsUsed)", "threads.available": "\(configuration.computeThreads)",
-            "instances": "\(models.map(\.instances).reduce(0, +))",
-        ])
+    /// Logs a warning for each model whose `threads_per_instance` exceeds `threads`: the pool never grants a
+    /// pass more than `threads`, so such a cap is no cap.
+    private func warnIfCapsExceedThreads(_ configuration: ServerConfiguration) {
+        for model in configuration.models where model.threadsPerInstance > configuration.computeThreads {
+            logger.warning("threads_per_instance exceeds threads; a pass takes at most threads", metadata: [
+                "model": "\(model.name)", "threads_per_instance": "\(model.threadsPerInstance)",
+                "threads": "\(configuration.computeThreads)",
+            ])
+        }
     }
 }
 

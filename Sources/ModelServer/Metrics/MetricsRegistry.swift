@@ -32,6 +32,8 @@ public final class MetricsRegistry: @unchecked Sendable {
     ]
     /// Default bounds for the batch-size histogram, in rows per forward pass.
     public static let defaultBatchSizeBuckets: [Double] = [1, 2, 4, 8, 16, 32, 64, 128, 256]
+    /// Bounds of the pass-threads histogram: cores a forward pass took (`CorePool`).
+    static let passThreadsBuckets: [Double] = [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 128]
     /// The `Content-Type` to serve `render()` with.
     public static let contentType = PrometheusText.contentType
 
@@ -148,14 +150,16 @@ public final class MetricsRegistry: @unchecked Sendable {
     }
 
     /// Records one forward pass of `rows` rows (B): the batch-size histogram, the executions and rows counters,
-    /// `computeSeconds` (the pass) in the compute histogram, and each element of `queueSeconds` (one per request
-    /// in the batch: its wait from being queued to the batch being taken for this pass) in the queue histogram.
+    /// `computeSeconds` (the pass) in the compute histogram, each element of `queueSeconds` (one per request
+    /// in the batch: its wait from being queued to the batch being taken for this pass) in the queue histogram,
+    /// and the cores the pass held on average (`threads`, when given) in the pass-threads histogram.
     /// In the statistics: `execution_count`, `last_inference` (now), and the pass's `compute_input`
     /// (`inputSeconds`, from taking the batch to the pass) and `compute_infer` under its batch size.
     public func batchExecuted(model: String, rows: Int, queueSeconds: [Double], computeSeconds: Double,
-                              inputSeconds: Double = 0) {
+                              inputSeconds: Double = 0, threads: Double? = nil) {
         withModel(model) { state in
             state.batchSize.observe(Double(rows), [model])
+            if let threads { state.passThreads.observe(Double(threads), [model]) }
             state.executions.add(1, [model])
             state.rows.add(Double(rows), [model])
             state.computeDuration.observe(computeSeconds, [model])
@@ -204,6 +208,15 @@ public final class MetricsRegistry: @unchecked Sendable {
     /// Sets the number of open client connections (`perceiverd_http_connections`).
     public func setOpenConnections(_ count: Int) {
         withState { $0.openConnections.set(Double(count), []) }
+    }
+
+    /// Sets the cores shared by every model's passes (`perceiverd_compute_threads`) and those they hold now
+    /// (`perceiverd_compute_threads_in_use`).
+    func setComputeThreads(total: Int, inUse: Int) {
+        withState {
+            $0.computeThreads.set(Double(total), [])
+            $0.computeThreadsInUse.set(Double(inUse), [])
+        }
     }
 
     /// Sets the number of models loaded and ready to serve (`perceiverd_models_ready`).
@@ -270,6 +283,13 @@ struct MetricsState: Sendable {
                                    help: "Request bodies being inflated, parsed or decoded on the work pool.")
     var workWaiting = ScalarFamily("perceiverd_work_pool_waiting", .gauge,
                                    help: "Request bodies waiting for a work pool thread.")
+    var computeThreads = ScalarFamily("perceiverd_compute_threads", .gauge,
+                                      help: "Cores the models' forward passes share (the configuration's threads).")
+    var computeThreadsInUse = ScalarFamily("perceiverd_compute_threads_in_use", .gauge,
+                                           help: "Cores held by forward passes running now.")
+    var passThreads = HistogramFamily("perceiverd_inference_pass_threads", labels: ["model"],
+                                      buckets: MetricsRegistry.passThreadsBuckets,
+                                      help: "oneDNN threads (cores) each forward pass held on average, from the shared pool.")
     var requestDuration: HistogramFamily
     var queueDuration: HistogramFamily
     var computeDuration: HistogramFamily
@@ -289,6 +309,8 @@ struct MetricsState: Sendable {
         modelsReady.touch([])
         workRunning.touch([])
         workWaiting.touch([])
+        computeThreads.touch([])
+        computeThreadsInUse.touch([])
     }
 
     /// Applies `change` to `model`'s statistics, if it has any.
@@ -311,6 +333,7 @@ struct MetricsState: Sendable {
         queueDuration.touch([model])
         computeDuration.touch([model])
         batchSize.touch([model])
+        passThreads.touch([model])
         latentLookups.touch([model, "hit"])
         latentLookups.touch([model, "miss"])
         latentEvictions.touch([model])
@@ -323,6 +346,7 @@ struct MetricsState: Sendable {
     var families: [any ExpositionFamily] {
         [httpRequests, inferenceRequests, inferenceFailures, executions, rows, inFlight, queueDepth, modelsReady,
          modelInfo, openConnections, workRunning, workWaiting, latentLookups, latentEvictions, latentEntries,
-         latentBytes, encoderPassesSaved, requestDuration, queueDuration, computeDuration, batchSize]
+         latentBytes, encoderPassesSaved, requestDuration, queueDuration, computeDuration, batchSize,
+         computeThreads, computeThreadsInUse, passThreads]
     }
 }

@@ -15,12 +15,13 @@ public final class ServedModel: Sendable {
     /// The configuration entry it serves under (`GET /v2/models/{m}/config` reports it).
     public let configuration: ModelConfiguration
 
-    /// Serves `model` under `configuration`'s name, version and batching policy, on
-    /// `configuration.instances` instances of `threadsPerInstance` oneDNN threads each. `precision` is how
-    /// `configuration.precision` was resolved when `model` was loaded (by default: what `model` runs in).
+    /// Serves `model` under `configuration`'s name, version and batching policy, on `configuration.instances`
+    /// instances whose passes each take their cores from `cores` when they start, at most `maxThreadsPerPass`.
+    /// `precision` is how `configuration.precision` was resolved when `model` was loaded (by default: what
+    /// `model` runs in).
     /// - Throws: `InferenceError.backend` when oneDNN cannot create an instance.
-    public init(model: PerceiverModel, configuration: ModelConfiguration, threadsPerInstance: Int,
-                metrics: MetricsRegistry, precision: PrecisionChoice? = nil) throws(InferenceError) {
+    init(model: PerceiverModel, configuration: ModelConfiguration, cores: CorePool, maxThreadsPerPass: Int,
+         metrics: MetricsRegistry, precision: PrecisionChoice? = nil) throws(InferenceError) {
         name = configuration.name
         self.configuration = configuration
         version = configuration.version
@@ -28,10 +29,10 @@ public final class ServedModel: Sendable {
         self.precision = precision ?? PrecisionChoice(running: model.options.precision)
         var instances: [ModelInstance] = []
         for _ in 0..<configuration.instances {
-            instances.append(try ModelInstance(model: model, threads: threadsPerInstance))
+            instances.append(try ModelInstance(model: model, threads: maxThreadsPerPass))
         }
         scheduler = BatchScheduler(model: configuration.name, policy: BatchingPolicy(configuration),
-                                   instances: instances, metrics: metrics)
+                                   instances: instances, cores: cores, maxThreads: maxThreadsPerPass, metrics: metrics)
         latentCache = configuration.latentCacheMiB > 0
             ? LatentCache(model: configuration.name, budgetBytes: configuration.latentCacheMiB << 20, metrics: metrics)
             : nil
@@ -39,8 +40,9 @@ public final class ServedModel: Sendable {
 
     /// Instances (batches that may compute at once).
     public var instanceCount: Int { scheduler.instances.count }
-    /// oneDNN threads of each instance.
-    public var threadsPerInstance: Int { scheduler.instances.first?.threads ?? 1 }
+    /// Most oneDNN threads (cores) one pass takes: `threads_per_instance` when set (a cap), else every core of
+    /// the server's pool; a pass takes fewer when other models' passes hold some.
+    public var maxThreadsPerPass: Int { scheduler.maxThreads }
 
     /// Starts the scheduler's workers.
     public func start() {
@@ -62,11 +64,16 @@ public final class ServedModel: Sendable {
         scheduler.waitForWorkers(until: deadline)
     }
 
-    /// Runs one forward pass per instance on the model's small zero `sampleInputs` so oneDNN's kernels are
-    /// JIT-compiled before the first client arrives.
+    /// Runs one forward pass per instance on the model's small zero `sampleInputs`, on the cores it takes from
+    /// the pool like any pass, so oneDNN's kernels are JIT-compiled before the first client arrives.
     /// - Throws: `InferenceError` when the model cannot run at all.
     public func warmUp() throws(InferenceError) {
         let inputs = model.sampleInputs
-        for instance in scheduler.instances { _ = try instance.predict(inputs) }
+        let lane = CorePool.Lane(scheduler.cores)
+        for instance in scheduler.instances {
+            let threads = scheduler.cores.acquire(lane, cap: scheduler.maxThreads)
+            defer { scheduler.cores.release(lane, mayReturn: false) }
+            _ = try instance.predict(inputs, threads: threads)
+        }
     }
 }

@@ -62,6 +62,8 @@ extension Router {
                 response.logMetadata["batch.id"] = String(info.id)
                 response.logMetadata["batch.rows"] = String(info.rows)
                 response.logMetadata["batch.requests"] = String(info.requests)
+                response.logMetadata["batch.threads"] = String(info.threads)
+                response.logMetadata["batch.threads.mean"] = String(format: "%.2f", info.meanThreads)
             } catch {
                 failure = error
                 response = Self.response(for: error, logger: logger, retryAfter: retryAfter)

@@ -3,11 +3,12 @@ import Foundation
 import Synchronization
 
 /// The compute state of one model instance: a oneDNN engine and stream, the primitives created for it
-/// (once per shape, then reused), and its thread count.
+/// (once per shape and thread count, then reused), and its default thread count.
 ///
 /// Every method must run while holding `lock` (`run(_:)` takes it); the weights it reads are shared and
 /// immutable, so several contexts can run one model concurrently.
 final class ComputeContext: @unchecked Sendable {
+    /// The team size of a pass that `run(threads:_:)` is not given one.
     let threads: Int
     /// What the model's matmuls run in: with `.bf16`, linear layers use `PackedWeights` and attention bf16
     /// operands, always accumulating in f32.
@@ -17,11 +18,15 @@ final class ComputeContext: @unchecked Sendable {
     private let dnnl: DNNLEngine
     private let lock = NSLock()
     // Guarded by `lock`: each primitive with the memory descriptors of its arguments, built once per shape
-    // and kept while it is among the `cacheCapacity` most recently used of its kind.
-    private var matmuls: [MatMulSpec: CachedPrimitive] = [:]
-    private var softmaxes: [[Int]: CachedPrimitive] = [:]
-    private var conversions: [Int: CachedPrimitive] = [:]
+    // and team size and kept while it is among the `cacheCapacity` most recently used of its kind.
+    private var matmuls: [TeamKeyed<MatMulSpec>: CachedPrimitive] = [:]
+    private var softmaxes: [TeamKeyed<[Int]>: CachedPrimitive] = [:]
+    private var conversions: [TeamKeyed<Int>: CachedPrimitive] = [:]
     private var clock = 0
+    /// Guarded by `lock`: the OpenMP team size of the primitives running now (`run(threads:_:)`).
+    private(set) var passThreads: Int
+    /// Guarded by `lock`: asked before each primitive of the running pass for its team size (`run(threads:_:)`).
+    private var teamSize: ThreadBudget?
     /// Guarded by `lock`: where `bf16(_:count:)` converts a matmul's f32 operand; grows to the largest seen.
     private var scratch = UnsafeMutablePointer<UInt16>.allocate(capacity: 0)
     private var scratchCapacity = 0
@@ -41,6 +46,14 @@ final class ComputeContext: @unchecked Sendable {
     /// Guarded by `lock`: per-primitive times while profiling (`startProfiling()`), else nil.
     private var profile: OpProfile?
 
+    /// A cache key: a primitive's shape and the team size it was created under. oneDNN's CPU primitives read
+    /// the thread count when they are created (its own primitive cache keys on it: `impl_nthr_` in
+    /// oneDNN's src/common/primitive_hashing.hpp), so one created for 1 thread runs on 1 even in a team of 2.
+    private struct TeamKeyed<Shape: Hashable>: Hashable {
+        let shape: Shape
+        let threads: Int
+    }
+
     /// A primitive and, per execution argument, the descriptor its memory is wrapped with.
     private struct CachedPrimitive {
         let primitive: Primitive
@@ -51,6 +64,7 @@ final class ComputeContext: @unchecked Sendable {
     init(threads: Int, precision: Precision = .f32, f32Linear: F32Linear = .auto, cacheCapacity: Int = 96,
          maxScratchpadBytes: Int = 256 << 20) throws(InferenceError) {
         self.threads = max(1, threads)
+        passThreads = self.threads
         self.precision = precision
         convolutionLinear = precision == .f32
             && (f32Linear == .convolution || (f32Linear == .auto && ConvolutionLinear.isPreferred))
@@ -111,13 +125,30 @@ final class ComputeContext: @unchecked Sendable {
         }
     }
 
-    /// Runs `body` with exclusive use of this context, with oneDNN's OpenMP team sized to `threads`.
-    func run<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
+    /// Runs `body` with exclusive use of this context, with oneDNN's OpenMP team sized to `threads` (at least
+    /// 1), or to the context's `threads` when nil; with a `budget`, each primitive runs on the team size it
+    /// returns just before that primitive.
+    func run<T, E: Error>(threads team: Int? = nil, budget: ThreadBudget? = nil,
+                          _ body: () throws(E) -> T) throws(E) -> T {
         lock.lock()
-        defer { lock.unlock() }
+        defer {
+            teamSize = nil
+            lock.unlock()
+        }
+        teamSize = budget
+        passThreads = max(1, team ?? threads)
         // OpenMP's team size is per calling thread; set it on whichever thread runs this batch.
-        omp_set_num_threads(Int32(threads))
+        omp_set_num_threads(Int32(passThreads))
         return try body()
+    }
+
+    /// Resizes the OpenMP team to what the pass's budget says now; before every primitive.
+    private func followBudget() {
+        guard let teamSize else { return }
+        let team = max(1, teamSize.threadsForNextPrimitive())
+        guard team != passThreads else { return }
+        passThreads = team
+        omp_set_num_threads(Int32(team))
     }
 
     /// Makes the pass running on this context (and every later one) stop at its next primitive with
@@ -189,11 +220,13 @@ final class ComputeContext: @unchecked Sendable {
                     kind: "softmax", shape: "\(rows)x\(columns)")
     }
 
-    /// The cached entry for `key`, created by `make` on first use.
-    private func cachedPrimitive<Key: Hashable>(_ cache: inout [Key: CachedPrimitive], _ key: Key,
-                                                _ make: () throws(InferenceError) -> CachedPrimitive)
+    /// The cached entry for `shape` at the running pass's team size, created by `make` on first use.
+    private func cachedPrimitive<Shape: Hashable>(_ cache: inout [TeamKeyed<Shape>: CachedPrimitive], _ shape: Shape,
+                                                  _ make: () throws(InferenceError) -> CachedPrimitive)
         throws(InferenceError) -> CachedPrimitive {
         clock += 1
+        followBudget()
+        let key = TeamKeyed(shape: shape, threads: passThreads)
         // One hash of the key on the hot path (specs hold arrays, so hashing and copying them is not free).
         if let index = cache.index(forKey: key) {
             cache.values[index].lastUse = clock

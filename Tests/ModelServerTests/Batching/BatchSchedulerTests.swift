@@ -36,7 +36,8 @@ import PerceiverEngine
 
     func scheduler(_ configuration: ModelConfiguration) throws -> BatchScheduler {
         BatchScheduler(model: "m", policy: BatchingPolicy(configuration),
-                       instances: [try ModelInstance(model: model, threads: 1)], metrics: MetricsRegistry())
+                       instances: [try ModelInstance(model: model, threads: 1)], cores: CorePool(total: 1), maxThreads: 1,
+                       metrics: MetricsRegistry())
     }
 
     func tokens(_ rows: Int, _ length: Int) -> ModelInputs {

@@ -10,9 +10,9 @@ import Testing
 @Suite(.serialized) struct BatchingWireTests {
     static let models = ServerFixtures.root + "/models"
 
-    /// Runs `body` against an in-process daemon serving `models`, then drains it.
-    func withDaemon(_ models: [ModelConfiguration], _ body: (Daemon) throws -> Void) throws {
-        try TestDaemon.run(ServerConfiguration(host: "127.0.0.1", port: 0, threads: 1, models: models)) { daemon in
+    /// Runs `body` against an in-process daemon serving `models` on `threads` cores, then drains it.
+    func withDaemon(_ models: [ModelConfiguration], threads: Int = 1, _ body: (Daemon) throws -> Void) throws {
+        try TestDaemon.run(ServerConfiguration(host: "127.0.0.1", port: 0, threads: threads, models: models)) { daemon in
             try body(daemon)
         }
     }
@@ -170,9 +170,11 @@ import Testing
         }
     }
 
+    /// Two cores: the slow pass starts on both and gives one back at its next primitive when the other model's
+    /// pass waits (`CorePool`). On one core the other pass would wait for a core: passes never oversubscribe.
     @Test func aBusyModelDoesNotHoldUpAnotherModelsClients() throws {
         try withDaemon([ModelConfiguration(name: "seqcls", path: Self.models + "/seqcls", maxBatchSize: 4096),
-                        ModelConfiguration(name: "mlm", path: Self.models + "/mlm")]) { daemon in
+                        ModelConfiguration(name: "mlm", path: Self.models + "/mlm")], threads: 2) { daemon in
             let watcher = try RawHTTPClient(port: daemon.port)
             let slow = try RawHTTPClient(port: daemon.port, timeout: 60)
             try slow.send(slowRequest())

@@ -164,7 +164,8 @@ import Testing
             let parameters = try #require(json["parameters"] as? [String: [String: String]])
             let values = parameters.mapValues { $0["string_value"] ?? "" }
             #expect(values["precision"] == served.precision.effective.rawValue && values["requested_precision"] == "auto")
-            #expect(values["threads_per_instance"] == String(served.threadsPerInstance))
+            #expect(values["threads_per_instance"] == "0", "as configured: no cap")
+            #expect(values["max_threads_per_pass"] == String(served.maxThreadsPerPass))
             #expect(values["memory_budget_mib"] == "512" && values["latent_cache_mib"] == "0")
             #expect(values["architecture"] == "PerceiverForMaskedLM" && values["path"] == Self.models + "/mlm")
             #expect(values["max_input_pixels"] == "4096" && values["max_output_rows"] == "77")

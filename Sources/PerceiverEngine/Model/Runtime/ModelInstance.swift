@@ -1,5 +1,5 @@
-/// One execution lane of a loaded model: its own oneDNN stream, primitives and thread count over the model's
-/// shared, immutable weights. A server runs `instances` of these so that several batches of one model compute
+/// One execution lane of a loaded model: its own oneDNN stream and primitives over the model's shared,
+/// immutable weights; each pass runs on the thread count it is given (a server decides it per pass). A server runs `instances` of these so that several batches of one model compute
 /// at once without a second copy of the weights.
 ///
 /// Calls on one instance are serialized; different instances run concurrently.
@@ -8,14 +8,15 @@ public final class ModelInstance: Sendable {
     public let model: PerceiverModel
     let context: ComputeContext
 
-    /// An instance of `model` running its passes on `threads` oneDNN (OpenMP) threads.
+    /// An instance of `model` running its passes on `threads` oneDNN (OpenMP) threads unless a pass is given
+    /// its own count.
     /// - Throws: `InferenceError.backend` when oneDNN cannot create an engine.
     public init(model: PerceiverModel, threads: Int) throws(InferenceError) {
         self.model = model
         context = try ComputeContext(threads: threads, precision: model.options.precision)
     }
 
-    /// oneDNN threads per pass.
+    /// oneDNN threads of a pass that is not given its own count.
     public var threads: Int { context.threads }
 
     /// Stops the pass running on this instance at its next primitive (it fails with `InferenceError.aborted`),
@@ -35,9 +36,24 @@ public final class ModelInstance: Sendable {
         context.run { model.forward(batch: items, context: context) }
     }
 
-    /// Several requests, some with latents already encoded, in as few passes as possible; each with its outputs
-    /// and the latents it was encoded into, or its error, in order.
-    public func predict(batch requests: [PassRequest]) -> [Result<PassResult, InferenceError>] {
-        context.run { model.forward(batch: requests, context: context) }
+    /// Several requests, some with latents already encoded, in as few passes as possible, on `threads` oneDNN
+    /// threads (at least 1; the instance's `threads` when nil); each with its outputs and the latents it was
+    /// encoded into, or its error, in order. The primitives are created once per shape and thread count.
+    /// With a `budget`, the pass asks it before each primitive how many threads to run that primitive on, so
+    /// a long pass can give cores back to another model's pass, or take more, while it runs.
+    public func predict(batch requests: [PassRequest], threads: Int? = nil,
+                        budget: ThreadBudget? = nil) -> [Result<PassResult, InferenceError>] {
+        context.run(threads: threads, budget: budget) { model.forward(batch: requests, context: context) }
     }
+
+    /// One forward pass over one request on `threads` oneDNN threads (at least 1).
+    /// - Throws: `InferenceError` naming the input at fault, or `.backend` on an engine failure.
+    public func predict(_ inputs: ModelInputs, threads: Int) throws(InferenceError) -> ModelOutputs {
+        try context.run(threads: threads) { () throws(InferenceError) -> ModelOutputs in
+            try model.forward(inputs, context: context)
+        }
+    }
+
+    /// Primitives this instance has created so far (once per shape and thread count).
+    public var primitiveCount: Int { context.run { context.primitiveCount } }
 }
