@@ -107,7 +107,8 @@ start_to_ready() {
 # the client's time on one keep-alive connection), each record appended to $RESULTS.
 http_forward() {
   local config=$OUT/http-config.json batch
-  write_config "$config" language "$PWD/$LANGUAGE" "$THREADS" warning 8 0 64 '{"precision": "f32"}'
+  # The latent cache off: every request sends the same ids, and a cached encoding would time the decoder alone.
+  write_config "$config" language "$PWD/$LANGUAGE" "$THREADS" warning 8 0 64 '{"precision": "f32", "latent_cache_mib": 0}'
   start_daemon "$config" "$OUT/http.log"
   for batch in 1 8; do
     measure "perceiverd over HTTP $(basename "$LANGUAGE") batch $batch f32" "$PYTHON" tools/bench/bench_http.py \
@@ -138,7 +139,7 @@ measure "oneDNN matmul peak, $THREADS threads" "$BENCH" peak --threads "$THREADS
 # bf16 rows only where the CPU multiplies bf16 natively: elsewhere perceiverd runs f32 for bf16 and PyTorch
 # emulates it (about 12 s per language forward on an AVX2 EPYC), so there is nothing to compare.
 TORCH_MODES="f32" PRECISIONS="f32"
-if jq -e 'select(.kind == "matmul-peak") | .bf16_native' "$RESULTS" > /dev/null; then
+if jq -s -e 'any(.[]; .kind == "matmul-peak" and .bf16_native == true)' "$RESULTS" > /dev/null; then
   TORCH_MODES="f32 bf16-weights bf16-autocast" PRECISIONS="f32 bf16"
 else
   log "bf16 is not native here ($(jq -r 'select(.kind == "matmul-peak") | .bf16' "$RESULTS")): f32 rows only"
@@ -157,7 +158,9 @@ for spec in "${SPECS[@]}"; do
       --batch "$batch" --precision "$precision" --runs "$RUNS" --threads "$THREADS" --json
   done
   # Where f32 linear layers run as 1x1 convolutions (ConvolutionLinear), the same pass with them as matmuls.
-  if jq -e 'select(.kind == "matmul-peak") | .f32_linear | startswith("convolution")' "$RESULTS" > /dev/null; then
+  # (jq -s: $RESULTS holds a line per record by now, and jq -e alone takes its status from the last line.)
+  if jq -s -e 'any(.[]; .kind == "matmul-peak" and (.f32_linear // "" | startswith("convolution")))' "$RESULTS" \
+    > /dev/null; then
     measure "perceiverd $(basename "$model") batch $batch f32, linear layers as matmuls" "$BENCH" reference \
       --model "$model" --batch "$batch" --precision f32 --f32-linear matmul --runs "$RUNS" --threads "$THREADS" --json
   fi
