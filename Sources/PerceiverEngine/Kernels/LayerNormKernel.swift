@@ -2,9 +2,9 @@
 /// with the biased variance, eps 1e-5 (docs/reference/perceiver.md TL;DR 2).
 ///
 /// Replaces oneDNN 2.6's layer normalization: on an AVX2 EPYC (family 23 model 1) its
-/// `simple_layer_normalization:any` took 2.1 ms per 256 x 1280 latent array (ONEDNN_VERBOSE, 55 calls a
-/// language-perceiver pass, about 6% of it), where this kernel's three passes over each row take 0.38 ms on
-/// one thread (`PerceiverBench reference --profile`, issue 23's per-op table; both on a loaded machine).
+/// `simple_layer_normalization:any` took 2.1 ms per 256 x 1280 latent array (ONEDNN_VERBOSE, lightly loaded
+/// machine; 55 calls a language-perceiver pass, about 6% of it), where this kernel's three passes over each row
+/// take 0.24 ms on one thread (`PerceiverBench reference --profile`, quiet; docs/benchmarks.md).
 ///
 /// Per row: the mean from a 16-lane sum, the variance from a second pass over `x - mean` (two passes, so an
 /// offset mean costs no precision, as in `NaiveReference.layerNorm`), then the affine map. Sums are f32 in 16

@@ -34,7 +34,8 @@ import Support
         return out
     }
 
-    @Test(arguments: [(1, 1, 1, 4, 4), (2, 3, 2, 8, 12), (3, 2, 8, 32, 64)])
+    // The last: 8 heads over 4 KiB value rows, multiplied from a head-major copy (`valuesHeadMajor`).
+    @Test(arguments: [(1, 1, 1, 4, 4), (2, 3, 2, 8, 12), (3, 2, 8, 32, 64), (2, 3, 8, 64, 1024)])
     func matchesNaiveAttention(batch: Int, nq: Int, heads: Int, qk: Int, vc: Int) throws {
         let context = try ComputeContext(threads: 1)
         let nk = 5
@@ -68,9 +69,23 @@ extension MultiHeadAttentionTests {
         try expectChunkedScoresEqualOneCall(budget: budget, precision: .bf16)
     }
 
-    func expectChunkedScoresEqualOneCall(budget: Int, precision: Precision) throws {
+    /// The same with head-major values (8 heads, 4 KiB value rows), each chunk reading the same copy.
+    @Test(arguments: [1, 7, 40])
+    func chunkedScoresWithHeadMajorValuesEqualOneCall(budget: Int) throws {
+        try expectChunkedScoresEqualOneCall(budget: budget, precision: .f32, heads: 8, vc: 1024)
+    }
+
+    /// Values are copied head-major only where a row is a multiple of 4 KiB and there is more than one head.
+    @Test func headMajorValuesOnlyForFourKiBRows() {
+        #expect(MultiHeadAttention(heads: 8, qkChannels: 1024, vChannels: 1024).valuesHeadMajor)
+        #expect(!MultiHeadAttention(heads: 8, qkChannels: 256, vChannels: 1280).valuesHeadMajor)
+        #expect(!MultiHeadAttention(heads: 1, qkChannels: 1024, vChannels: 1024).valuesHeadMajor)
+    }
+
+    func expectChunkedScoresEqualOneCall(budget: Int, precision: Precision, heads: Int = 2,
+                                         vc: Int = 12) throws {
         let context = try ComputeContext(threads: 1, precision: precision)
-        let (batch, nq, nk, heads, qk, vc) = (2, 9, 5, 2, 8, 12)
+        let (batch, nq, nk, qk) = (2, 9, 5, 8 * heads / 2)
         var rng = SplitMix64(seed: 11)
         let q = rng.floats(batch * nq * qk), k = rng.floats(batch * nk * qk), v = rng.floats(batch * nk * vc)
         var bias = [Float](repeating: 0, count: batch * nk)

@@ -135,7 +135,9 @@ struct PerceiverLayer: Sendable {
                 }
             }
             return KeyValues(k: Activations(k, precision: context.precision),
-                             v: Activations(v, precision: context.precision), batch: batch, rows: rows, bias: bias)
+                             v: Activations(attention.arrangeValues(v, batch: batch, rows: rows),
+                                            precision: context.precision),
+                             batch: batch, rows: rows, bias: bias, valuesHeadMajor: attention.valuesHeadMajor)
         }
         var k = [UInt16](unsafeUninitializedCapacity: total * key.outFeatures) { $1 = $0.count }
         var v = [UInt16](unsafeUninitializedCapacity: total * value.outFeatures) { $1 = $0.count }
@@ -183,9 +185,10 @@ struct PerceiverLayer: Sendable {
     private func project(normalized: [Float], batch: Int, rows: Int,
                          context: ComputeContext) throws(InferenceError) -> KeyValues {
         KeyValues(k: Activations(try key(normalized, rows: batch * rows, context: context), precision: context.precision),
-                  v: Activations(try value(normalized, rows: batch * rows, context: context),
+                  v: Activations(attention.arrangeValues(try value(normalized, rows: batch * rows, context: context),
+                                                         batch: batch, rows: rows),
                                  precision: context.precision),
-                  batch: batch, rows: rows, bias: nil)
+                  batch: batch, rows: rows, bias: nil, valuesHeadMajor: attention.valuesHeadMajor)
     }
 
     /// Attention of the projected queries `q (B, Nq, qk)`, output projection, optional query residual (`x`),
