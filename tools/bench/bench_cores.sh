@@ -75,10 +75,12 @@ config() {
 }
 
 # entry NAME PATH CAP: one model entry, threads_per_instance CAP (0 = no cap); PATH made absolute (a relative one
-# would resolve against the config's directory).
+# would resolve against the config's directory). The latent cache is off: every request is the same body, and a
+# cached encoding would time the decoder alone.
 entry() {
   jq -nc --arg name "$1" --arg path "$(realpath "$2")" --argjson cap "$3" \
-    '{name: $name, path: $path, max_batch_size: 8, max_queue_size: 0, threads_per_instance: $cap}'
+    '{name: $name, path: $path, max_batch_size: 8, max_queue_size: 0, threads_per_instance: $cap,
+      latent_cache_mib: 0}'
 }
 
 # fills PHASE: WARMUP_FILLS then FILLS sequential fills on "lang"; prints "PHASE median_ms fastest_ms threads".
