@@ -14,60 +14,67 @@ import CDNNL
 public enum ConvolutionLinear {
     /// Whether f32 linear layers run as convolutions here, decided once per process: when oneDNN's f32 matmul
     /// for the probe shape is `gemm:*` and a 1x1 convolution of it is a `jit_1x1` kernel.
-    public static let isPreferred: Bool = probe().preferred
+    public static var isPreferred: Bool { probed.preferred }
 
     /// "convolution (jit_1x1:avx2; matmul would be gemm:jit)" or "matmul (brg:avx512_core)": for reports.
-    public static let summary: String = {
-        let result = probe()
-        return result.preferred ? "convolution (\(result.convolution); matmul would be \(result.matmul))"
-            : "matmul (\(result.matmul))"
-    }()
+    public static var summary: String {
+        probed.preferred ? "convolution (\(probed.convolution); matmul would be \(probed.matmul))"
+            : "matmul (\(probed.matmul))"
+    }
 
-    private static func probe() -> (preferred: Bool, matmul: String, convolution: String) {
+    /// What oneDNN picks here for the language perceiver's 256 x 1280 x 1280 as a matmul and as a convolution.
+    private static let probed: (preferred: Bool, matmul: String, convolution: String) = {
         do {
             let engine = try DNNLEngine()
             let spec = MatMulSpec.linear(rows: 256, inFeatures: 1280, outFeatures: 1280)
-            let matmul = try Primitive.matmul(spec, try spec.descriptors(packed: nil), engine: engine.engine)
+            let matmul = try Primitive.matmulImplementation(try spec.descriptors(packed: nil), engine: engine.engine)
             let convolution = try implementation(rows: 256, inFeatures: 1280, outFeatures: 1280, engine: engine)
-            return (matmul.implementation.hasPrefix("gemm") && convolution.hasPrefix("jit_1x1"),
-                    matmul.implementation, convolution)
+            return (matmul.hasPrefix("gemm") && convolution.hasPrefix("jit_1x1"), matmul, convolution)
         } catch {
             return (false, "unknown", "unavailable: \(error)")
         }
-    }
+    }()
 
-    /// The implementation oneDNN picks for `rows` x `inFeatures` -> `outFeatures` as a 1x1 convolution.
+    /// The implementation oneDNN picks for `rows` x `inFeatures` -> `outFeatures` as a 1x1 convolution, read
+    /// from its primitive descriptor (nothing is JIT-compiled).
     static func implementation(rows: Int, inFeatures: Int, outFeatures: Int,
                                engine: DNNLEngine) throws(InferenceError) -> String {
         let spec = MatMulSpec.linear(rows: rows, inFeatures: inFeatures, outFeatures: outFeatures, hasBias: false,
                                      packed: true, convolution: true)
         let weights = try preferredLayout(inFeatures: inFeatures, outFeatures: outFeatures, engine: engine.engine)
-        return try Primitive.convolution(spec, try spec.descriptors(packed: weights), engine: engine.engine)
-            .implementation
+        var desc = try descriptor(spec.descriptors(packed: weights))
+        return try Primitive.implementation(name: "convolution", descriptor: &desc, engine: engine.engine)
     }
 
     /// The weights layout oneDNN picks for the 1x1 convolution `(K) -> (N)` (rows 256: the layout depends on
     /// the channels, not the width).
     static func preferredLayout(inFeatures k: Int, outFeatures n: Int,
                                 engine: dnnl_engine_t) throws(InferenceError) -> dnnl_memory_desc_t {
-        var src = try memoryDescriptor(dims: [1, k, 256], strides: [256 * k, 1, k])
-        var dst = try memoryDescriptor(dims: [1, n, 256], strides: [256 * n, 1, n])
         var weights = dnnl_memory_desc_t()
         var dims: [Int64] = [Int64(n), Int64(k), 1]
         try dnnlCheck(dnnl_memory_desc_init_by_tag(&weights, 3, &dims, dnnl_f32, dnnl_format_tag_any),
                       "dnnl_memory_desc_init_by_tag(any)")
+        var desc = try descriptor([
+            DNNL_ARG_SRC: try memoryDescriptor(dims: [1, k, 256], strides: [256 * k, 1, k]),
+            DNNL_ARG_DST: try memoryDescriptor(dims: [1, n, 256], strides: [256 * n, 1, n]),
+            DNNL_ARG_WEIGHTS: weights,
+        ])
+        return try Primitive.preferredWeights(name: "convolution", descriptor: &desc, engine: engine)
+    }
+
+    /// The forward 1x1 convolution (stride 1, no padding) over `descriptors`' source, weights, destination
+    /// and, when present, bias.
+    static func descriptor(_ descriptors: [Int32: dnnl_memory_desc_t]) throws(InferenceError)
+        -> dnnl_convolution_desc_t {
+        var src = descriptors[DNNL_ARG_SRC]!, weights = descriptors[DNNL_ARG_WEIGHTS]!, dst = descriptors[DNNL_ARG_DST]!
         var desc = dnnl_convolution_desc_t()
         var strides: [Int64] = [1], padding: [Int64] = [0]
-        try dnnlCheck(dnnl_convolution_forward_desc_init(&desc, dnnl_forward_inference, dnnl_convolution_direct,
-                                                         &src, &weights, nil, &dst, &strides, &padding, &padding),
-                      "dnnl_convolution_forward_desc_init")
-        var pd: dnnl_primitive_desc_t?
-        try dnnlCheck(dnnl_primitive_desc_create(&pd, &desc, nil, engine, nil), "dnnl_primitive_desc_create(conv)")
-        defer { dnnl_primitive_desc_destroy(pd) }
-        guard let chosen = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0) else {
-            throw InferenceError.backend(operation: "dnnl_primitive_desc_query_md(weights)", status: -1)
+        let status = withOptionalPointer(descriptors[DNNL_ARG_BIAS]) { bias in
+            dnnl_convolution_forward_desc_init(&desc, dnnl_forward_inference, dnnl_convolution_direct, &src,
+                                               &weights, bias, &dst, &strides, &padding, &padding)
         }
-        return chosen.pointee
+        try dnnlCheck(status, "dnnl_convolution_forward_desc_init")
+        return desc
     }
 }
 
@@ -76,22 +83,7 @@ extension Primitive {
     /// (`MatMulSpec.descriptors`), with the matmul's epilogues as post-ops.
     static func convolution(_ spec: MatMulSpec, _ descriptors: [Int32: dnnl_memory_desc_t],
                             engine: dnnl_engine_t) throws(InferenceError) -> Primitive {
-        var srcMD = descriptors[DNNL_ARG_SRC]!
-        var weightsMD = descriptors[DNNL_ARG_WEIGHTS]!
-        var dstMD = descriptors[DNNL_ARG_DST]!
-        var desc = dnnl_convolution_desc_t()
-        var strides: [Int64] = [1], padding: [Int64] = [0]
-        if var biasMD = descriptors[DNNL_ARG_BIAS] {
-            try dnnlCheck(dnnl_convolution_forward_desc_init(&desc, dnnl_forward_inference, dnnl_convolution_direct,
-                                                             &srcMD, &weightsMD, &biasMD, &dstMD, &strides, &padding,
-                                                             &padding),
-                          "dnnl_convolution_forward_desc_init")
-        } else {
-            try dnnlCheck(dnnl_convolution_forward_desc_init(&desc, dnnl_forward_inference, dnnl_convolution_direct,
-                                                             &srcMD, &weightsMD, nil, &dstMD, &strides, &padding,
-                                                             &padding),
-                          "dnnl_convolution_forward_desc_init")
-        }
+        var desc = try ConvolutionLinear.descriptor(descriptors)
         let attributes = try PrimitiveAttributes()
         try attributes.append(spec.epilogue)
         return try withUnsafePointer(to: &desc) { (pointer) throws(InferenceError) -> Primitive in

@@ -34,3 +34,10 @@ func contiguousStrides(_ dims: [Int]) -> [Int] {
 func postOpBinarySourceArg(_ index: Int32) -> Int32 {
     DNNL_ARG_ATTR_MULTIPLE_POST_OP_BASE * (index + 1) | DNNL_ARG_SRC_1
 }
+
+/// `body` with a pointer to `value`, or with nil when there is none: an optional argument of a C call (a
+/// matmul's or convolution's bias descriptor).
+func withOptionalPointer<T, R>(_ value: T?, _ body: (UnsafePointer<T>?) -> R) -> R {
+    guard var value else { return body(nil) }
+    return withUnsafePointer(to: &value) { body($0) }
+}

@@ -82,6 +82,40 @@ final class Primitive {
         try self.init(name: name, pd: pd, engine: engine)
     }
 
+    /// What oneDNN would create for `descriptor` (an op descriptor), read by `body` from its primitive
+    /// descriptor without creating the primitive (no JIT, no scratchpad): its implementation, its chosen layouts.
+    static func inspect<R>(name: String, descriptor: UnsafeRawPointer, engine: dnnl_engine_t,
+                           _ body: (dnnl_primitive_desc_t) throws(InferenceError) -> R) throws(InferenceError) -> R {
+        var pd: dnnl_primitive_desc_t?
+        try dnnlCheck(dnnl_primitive_desc_create(&pd, descriptor, nil, engine, nil),
+                      "dnnl_primitive_desc_create(\(name))")
+        guard let pd else { throw InferenceError.backend(operation: "primitive_desc(\(name))", status: -1) }
+        defer { dnnl_primitive_desc_destroy(pd) }
+        return try body(pd)
+    }
+
+    /// The implementation oneDNN picks for `descriptor`, e.g. `jit_1x1:avx2` (`inspect`).
+    static func implementation(name: String, descriptor: UnsafeRawPointer,
+                               engine: dnnl_engine_t) throws(InferenceError) -> String {
+        try inspect(name: name, descriptor: descriptor, engine: engine) { pd in
+            var info: UnsafePointer<CChar>?
+            _ = dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &info)
+            return info.map { String(cString: $0) } ?? "unknown"
+        }
+    }
+
+    /// The weights layout oneDNN picks for `descriptor`, whose weights were described with
+    /// `dnnl_format_tag_any` (`inspect`): what packed weights are reordered into.
+    static func preferredWeights(name: String, descriptor: UnsafeRawPointer,
+                                 engine: dnnl_engine_t) throws(InferenceError) -> dnnl_memory_desc_t {
+        try inspect(name: name, descriptor: descriptor, engine: engine) { (pd) throws(InferenceError) in
+            guard let chosen = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0) else {
+                throw InferenceError.backend(operation: "dnnl_primitive_desc_query_md(weights of \(name))", status: -1)
+            }
+            return chosen.pointee
+        }
+    }
+
     /// A reorder (copy with layout or type conversion) from `source` to `destination` memory.
     convenience init(reorderFrom source: dnnl_memory_desc_t, to destination: dnnl_memory_desc_t,
                      engine: dnnl_engine_t) throws(InferenceError) {

@@ -5,16 +5,7 @@ extension Primitive {
     /// (`MatMulSpec.descriptors`).
     static func matmul(_ spec: MatMulSpec, _ descriptors: [Int32: dnnl_memory_desc_t],
                        engine: dnnl_engine_t) throws(InferenceError) -> Primitive {
-        var srcMD = descriptors[DNNL_ARG_SRC]!
-        var weightsMD = descriptors[DNNL_ARG_WEIGHTS]!
-        var dstMD = descriptors[DNNL_ARG_DST]!
-        var desc = dnnl_matmul_desc_t()
-        if spec.hasBias {
-            var biasMD = descriptors[DNNL_ARG_BIAS]!
-            try dnnlCheck(dnnl_matmul_desc_init(&desc, &srcMD, &weightsMD, &biasMD, &dstMD), "dnnl_matmul_desc_init")
-        } else {
-            try dnnlCheck(dnnl_matmul_desc_init(&desc, &srcMD, &weightsMD, nil, &dstMD), "dnnl_matmul_desc_init")
-        }
+        var desc = try matmulDescriptor(descriptors)
         let attributes = try PrimitiveAttributes()
         if spec.scale != 1 {
             var scale = spec.scale
@@ -28,6 +19,28 @@ extension Primitive {
         }
     }
 
+}
+
+extension Primitive {
+    /// The matmul over `descriptors`' source, weights, destination and, when present, bias.
+    static func matmulDescriptor(_ descriptors: [Int32: dnnl_memory_desc_t]) throws(InferenceError)
+        -> dnnl_matmul_desc_t {
+        var src = descriptors[DNNL_ARG_SRC]!, weights = descriptors[DNNL_ARG_WEIGHTS]!, dst = descriptors[DNNL_ARG_DST]!
+        var desc = dnnl_matmul_desc_t()
+        let status = withOptionalPointer(descriptors[DNNL_ARG_BIAS]) { bias in
+            dnnl_matmul_desc_init(&desc, &src, &weights, bias, &dst)
+        }
+        try dnnlCheck(status, "dnnl_matmul_desc_init")
+        return desc
+    }
+
+    /// The implementation oneDNN picks for the plain matmul over `descriptors` (no attributes), without
+    /// creating it.
+    static func matmulImplementation(_ descriptors: [Int32: dnnl_memory_desc_t],
+                                     engine: dnnl_engine_t) throws(InferenceError) -> String {
+        var desc = try matmulDescriptor(descriptors)
+        return try implementation(name: "matmul", descriptor: &desc, engine: engine)
+    }
 }
 
 extension PrimitiveAttributes {

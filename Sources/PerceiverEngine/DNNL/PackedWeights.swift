@@ -56,12 +56,6 @@ final class PackedWeights: @unchecked Sendable {
         var dst = try memoryDescriptor(dims: [256, n], strides: [n, 1])
         var desc = dnnl_matmul_desc_t()
         try dnnlCheck(dnnl_matmul_desc_init(&desc, &src, &weights, nil, &dst), "dnnl_matmul_desc_init(bf16)")
-        var pd: dnnl_primitive_desc_t?
-        try dnnlCheck(dnnl_primitive_desc_create(&pd, &desc, nil, engine, nil), "dnnl_primitive_desc_create(bf16)")
-        defer { dnnl_primitive_desc_destroy(pd) }
-        guard let chosen = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0) else {
-            throw InferenceError.backend(operation: "dnnl_primitive_desc_query_md(weights)", status: -1)
-        }
-        return chosen.pointee
+        return try Primitive.preferredWeights(name: "matmul(bf16)", descriptor: &desc, engine: engine)
     }
 }
