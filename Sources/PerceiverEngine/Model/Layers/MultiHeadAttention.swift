@@ -20,6 +20,10 @@ struct MultiHeadAttention: Sendable {
     /// the 182,528 keys of an optical-flow input a chunk takes at least 128 rows (93 MiB of scores).
     var minimumChunkRows = Self.defaultMinimumChunkRows
 
+    /// What multiplies `Q K^T` before the softmax: `1/sqrt(dqk)` unless set (a folded attention carries the
+    /// scale in its queries and sets 1).
+    var scoreScale: Float?
+
     static let defaultScoreBudget = 6 << 20
     static let defaultMinimumChunkRows = 128
 
@@ -137,7 +141,7 @@ struct MultiHeadAttention: Sendable {
             src: TensorLayout(dims: [batch, h, nq, dqk], strides: [queryStride * qkChannels, dqk, qkChannels, 1]),
             weights: TensorLayout(dims: [batch, h, dqk, nk], strides: [nk * qkChannels, dqk, 1, qkChannels]),
             dst: TensorLayout([batch, h, nq, nk]), srcType: p.type, weightsType: p.type,
-            hasBias: false, scale: Float(1 / Double(dqk).squareRoot()), epilogue: .none)
+            hasBias: false, scale: scoreScale ?? Float(1 / Double(dqk).squareRoot()), epilogue: .none)
         let q = bf16 ? UnsafeRawPointer(try context.bf16(p.q, count: batch * nq * qkChannels)) : UnsafeRawPointer(p.q)
         try scores.withUnsafeMutableBufferPointer { (s) throws(InferenceError) in
             try context.matmul(scoreSpec, src: q, weights: p.k, packed: nil, bias: nil, dst: s.baseAddress!)

@@ -11,6 +11,11 @@ struct PerceiverEncoder: Sendable {
     /// at load by `projectingLatents(context:)`: the latents are weights, so their layer norm and query
     /// projection are the same in every pass. Nil until then.
     private(set) var projectedLatents: [Float]?
+    /// Whether `projectingLatents` folds the cross-attention into the latents' queries (`FoldedCrossAttention`):
+    /// decided as the layer loads, since its key projection is then read once at load and never packed.
+    let foldsCrossAttention: Bool
+    /// The fold, made by `projectingLatents` when `foldsCrossAttention`; nil until then, or without one.
+    private(set) var foldedCrossAttention: FoldedCrossAttention?
 
     var numLatents: Int { latents.shape[0] }
     var latentChannels: Int { latents.shape[1] }
@@ -23,13 +28,20 @@ struct PerceiverEncoder: Sendable {
         static func selfAttention(_ index: Int) -> String { "perceiver.encoder.self_attends.\(index)" }
     }
 
-    init(_ source: WeightSource, config: PerceiverConfig, inputChannels: Int) throws(ModelLoadError) {
+    /// - Parameter folding: whether the cross-attention may fold (an f32 model with `foldsCrossAttention` set); it
+    ///   does where that is cheaper (`FoldedCrossAttention.isCheaper`).
+    init(_ source: WeightSource, config: PerceiverConfig, inputChannels: Int,
+         folding: Bool = false) throws(ModelLoadError) {
         latents = try source.tensor(Names.latents, shape: [config.numLatents, config.dLatents])
-        crossAttention = try PerceiverLayer(source, Names.crossAttention, .init(
+        var cross = PerceiverLayer.Shape(
             isCross: true, queryDim: config.dLatents, keyValueDim: inputChannels,
             qkChannels: config.qkChannels, vChannels: config.vChannels,
             heads: config.numCrossAttentionHeads, wideningFactor: config.crossAttentionWideningFactor,
-            useQueryResidual: config.useQueryResidual, shapeForAttention: config.crossAttentionShapeForAttention))
+            useQueryResidual: config.useQueryResidual, shapeForAttention: config.crossAttentionShapeForAttention)
+        foldsCrossAttention = folding && FoldedCrossAttention.isCheaper(
+            latents: config.numLatents, inputChannels: inputChannels, qk: cross.qk, v: cross.v, heads: cross.heads)
+        cross.packsKey = !foldsCrossAttention
+        crossAttention = try PerceiverLayer(source, Names.crossAttention, cross)
         var layers: [PerceiverLayer] = []
         for i in 0..<config.numSelfAttendsPerBlock {
             layers.append(try PerceiverLayer(source, Names.selfAttention(i), .init(
@@ -54,10 +66,15 @@ struct PerceiverEncoder: Sendable {
                 (dst.baseAddress! + b * latentCount).update(from: latents.data, count: latentCount)
             }
         }
-        z = try crossAttention(z, batch: inputs.batch, queryRows: numLatents, keyValues: inputs.values,
-                               keyRows: inputs.rows, keyBias: inputs.keyBias,
-                               projectedQueries: projectedLatents.map { repeated($0, times: inputs.batch) },
-                               context: context)
+        if let foldedCrossAttention {
+            z = try foldedCrossAttention(crossAttention, latents: z, batch: inputs.batch, inputs: inputs.values,
+                                         inputRows: inputs.rows, keyBias: inputs.keyBias, context: context)
+        } else {
+            z = try crossAttention(z, batch: inputs.batch, queryRows: numLatents, keyValues: inputs.values,
+                                   keyRows: inputs.rows, keyBias: inputs.keyBias,
+                                   projectedQueries: projectedLatents.map { repeated($0, times: inputs.batch) },
+                                   context: context)
+        }
         for _ in 0..<numBlocks {
             for layer in selfAttends {
                 z = try layer(z, batch: inputs.batch, queryRows: numLatents, keyValues: nil, keyRows: numLatents,
@@ -67,10 +84,16 @@ struct PerceiverEncoder: Sendable {
         return z
     }
 
-    /// This encoder with `projectedLatents` computed on `context` (held by the caller).
+    /// This encoder with `projectedLatents` (and, when it folds, `foldedCrossAttention`) computed on `context`
+    /// (held by the caller).
     func projectingLatents(context: ComputeContext) throws(InferenceError) -> PerceiverEncoder {
         var copy = self
-        copy.projectedLatents = try crossAttention.projectQueries(latents.values, rows: numLatents, context: context)
+        let queries = try crossAttention.projectQueries(latents.values, rows: numLatents, context: context)
+        copy.projectedLatents = queries
+        if foldsCrossAttention {
+            copy.foldedCrossAttention = try FoldedCrossAttention(crossAttention, projectedQueries: queries,
+                                                                 rows: numLatents, context: context)
+        }
         return copy
     }
 }

@@ -26,6 +26,15 @@ struct PerceiverLayer: Sendable {
         var wideningFactor: Int
         var useQueryResidual: Bool
         var shapeForAttention = "kv"
+        /// Whether the key projection is packed like the other layers; false when it is only read at load, to be
+        /// folded into the constant queries (`FoldedCrossAttention`).
+        var packsKey = true
+
+        /// The query/key channels: `qk_channels`, else the key/value input's width (a cross-attention shaped
+        /// "kv") or the queries'.
+        var qk: Int { qkChannels ?? (isCross && shapeForAttention == "kv" ? keyValueDim : queryDim) }
+        /// The value channels: `v_channels`, else `qk`.
+        var v: Int { vChannels ?? qk }
     }
 
     /// The modules under a layer's prefix, as `transformers`' `PerceiverLayer` names them; each is a
@@ -44,9 +53,7 @@ struct PerceiverLayer: Sendable {
 
     /// Loads the layer under `prefix` (e.g. `perceiver.encoder.self_attends.3`).
     init(_ source: WeightSource, _ prefix: String, _ shape: Shape) throws(ModelLoadError) {
-        let qk = shape.qkChannels
-            ?? (shape.isCross && shape.shapeForAttention == "kv" ? shape.keyValueDim : shape.queryDim)
-        let v = shape.vChannels ?? qk
+        let (qk, v) = (shape.qk, shape.v)
         let outDim = shape.isCross ? shape.queryDim : v
         guard qk % shape.heads == 0, v % shape.heads == 0 else {
             throw ModelLoadError.invalidConfig(key: "num_*_heads",
@@ -61,7 +68,7 @@ struct PerceiverLayer: Sendable {
         keyValueNorm = shape.isCross
             ? try LayerNormWeights(source, name(Names.keyValueNorm), channels: shape.keyValueDim) : nil
         query = try LinearWeights(source, name(Names.query), in: shape.queryDim, out: qk)
-        key = try LinearWeights(source, name(Names.key), in: shape.keyValueDim, out: qk)
+        key = try LinearWeights(source, name(Names.key), in: shape.keyValueDim, out: qk, pack: shape.packsKey)
         value = try LinearWeights(source, name(Names.value), in: shape.keyValueDim, out: v)
         output = try LinearWeights(source, name(Names.output), in: v, out: outDim)
         mlpNorm = try LayerNormWeights(source, name(Names.mlpNorm), channels: shape.queryDim)
@@ -195,9 +202,15 @@ struct PerceiverLayer: Sendable {
     /// then the MLP with its residual.
     private func attend(_ x: [Float], queries q: [Float], batch: Int, queryRows: Int, keyValues: KeyValues,
                         batchOffset: Int, context: ComputeContext) throws(InferenceError) -> [Float] {
-        let rows = batch * queryRows
         let heads = try attention(q: q, keyValues: keyValues, batchOffset: batchOffset, batch: batch,
                                   queryRows: queryRows, context: context)
+        return try finish(x, attended: heads, rows: batch * queryRows, context: context)
+    }
+
+    /// The rest of the layer after the attention, from its heads `(rows, v)`: the output projection, the optional
+    /// query residual (`x (rows, Dq)`), then the MLP with its residual.
+    func finish(_ x: [Float], attended heads: [Float], rows: Int,
+                context: ComputeContext) throws(InferenceError) -> [Float] {
         // A = O Wo^T + bo (+ x when use_query_residual: the un-normalized query).
         var a: [Float]
         if useQueryResidual {

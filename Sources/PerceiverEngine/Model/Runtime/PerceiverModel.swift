@@ -46,7 +46,8 @@ public final class PerceiverModel: Sendable {
         defer { source.packer = nil }
         let parts = try architecture.family.build(source, config: config, context: context)
         preprocessor = try Self.interpolating(parts.preprocessor, options.interpolatePositionEncoding)
-        let encoder = try PerceiverEncoder(source, config: config, inputChannels: parts.preprocessor.numChannels)
+        let encoder = try PerceiverEncoder(source, config: config, inputChannels: parts.preprocessor.numChannels,
+                                           folding: options.foldsCrossAttention && options.precision == .f32)
         multimodal = parts.multimodal
         guard let decoder = parts.multimodal?.shared ?? parts.decoder else {
             throw ModelLoadError.invalidConfig(key: "architectures", reason: "\(architecture) builds no decoder")
@@ -141,6 +142,10 @@ public final class PerceiverModel: Sendable {
     /// Floating-point operations of the matmuls this model's own context has run (2 per multiply-add): a
     /// benchmark divides the difference over one pass by its time.
     public var matmulFLOPs: Int { context.run { context.matmulFLOPs } }
+
+    /// The matmul FLOPs of the model's arithmetic as `transformers` computes it that folds removed from this
+    /// model's passes so far (`FoldedCrossAttention`): `matmulFLOPs + foldedFLOPs` is what they would have run.
+    public var foldedFLOPs: Int { context.run { context.foldedFLOPs } }
 
     /// `body` (calls of this model's own `predict`) with every primitive timed, and the table of those times
     /// (`OpProfile`): for benchmarks and tests; serving never profiles. Every pass on the model's own context
