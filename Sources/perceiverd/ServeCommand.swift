@@ -93,11 +93,14 @@ struct ServeCommand: ParsableCommand {
             printError("perceiverd: \(error)")
             throw ExitCode.failure
         }
-        if !daemon.workersStopped {
-            // A pass is stuck inside oneDNN: exiting normally would run the libraries' destructors under it.
-            fflush(nil)
-            _exit(0)
-        }
+        // End here, without the libraries' static destructors (oneDNN's primitive cache, OpenMP's thread pool):
+        // another thread may still be inside oneDNN when the drain is over, a pass stuck past the grace (the
+        // daemon logged it) or the release of a model unloaded just before the signal, whose last reference
+        // destroys its primitives on whichever thread drops it. Exiting normally ran those destructors under
+        // it once in Tests/clients (a SIGTERM right after an unload; the daemon crashed on its way out). The
+        // daemon needs none of them: the kernel frees the memory and closes the sockets.
+        fflush(nil)
+        _exit(0)
     }
 }
 

@@ -9,7 +9,7 @@ import PerceiverEngine
 /// systemd), and on SIGTERM/SIGINT drains and returns.
 public final class Daemon: @unchecked Sendable {
     // Immutable after init except: `access` and `environment` (emptied), set in `start()` before the server that
-    // reads them exists; `watchdog`, set in `start()`; `server`, `stopRequests` and `workersStopped`, guarded by
+    // reads them exists; `watchdog`, set in `start()`; `server` and `stopRequests`, guarded by
     // `lifecycle` (the signal thread reads them while `start()` may still run).
     public let configuration: ServerConfiguration
     public let state = ServerState()
@@ -28,7 +28,6 @@ public final class Daemon: @unchecked Sendable {
     private var server_: HTTPServer?
     /// Stop requests so far: the first drains, the second closes everything at once.
     private var stopRequests = 0
-    private var workersStopped_ = true
     private var signalWatcher: SignalWatcher?
     private var watchdog: DispatchSourceTimer?
     private let signalQueue = DispatchQueue(label: "perceiverd.signals")
@@ -86,10 +85,6 @@ public final class Daemon: @unchecked Sendable {
         SignalWatcher.blockHandledSignals()
     }
 
-    /// Whether every model worker had exited when the daemon stopped. When false (a pass stuck past the grace),
-    /// the caller should end the process with `_exit` so that no library tears down under that worker.
-    public var workersStopped: Bool { lifecycle.withLock { workersStopped_ } }
-
     private var server: HTTPServer? { lifecycle.withLock { server_ } }
 
     /// Binds, loads, warms, and reports ready; `stopped` runs after a signal-triggered drain.
@@ -141,7 +136,6 @@ public final class Daemon: @unchecked Sendable {
             logger.info("stopping before ready")
             return
         }
-        lifecycle.withLock { workersStopped_ = false }
         metrics.setModelsReady(models.count)
         notifier.notify("READY=1\nSTATUS=serving \(models.count) model(s) on port \(server.port)")
         startWatchdog()
@@ -195,7 +189,6 @@ public final class Daemon: @unchecked Sendable {
         if !stopped {
             logger.warning("a model worker is still running after \(Self.workerGraceSeconds) s; exiting without it")
         }
-        lifecycle.withLock { workersStopped_ = stopped }
         workPool.stop()
     }
 
