@@ -64,8 +64,9 @@ public final class ServedModel: Sendable {
         scheduler.waitForWorkers(until: deadline)
     }
 
-    /// Runs one forward pass per instance on the model's small zero `sampleInputs`, on the cores it takes from
-    /// the pool like any pass, so oneDNN's kernels are JIT-compiled before the first client arrives.
+    /// Runs one warm-up pass per instance (`ModelInstance.warmUp`: the self-attention stack's first layer only)
+    /// on the model's small zero `sampleInputs`, on the cores it takes from the pool like any pass, so oneDNN's
+    /// kernels are JIT-compiled before the first client arrives.
     /// - Throws: `InferenceError` when the model cannot run at all.
     public func warmUp() throws(InferenceError) {
         let inputs = model.sampleInputs
@@ -73,7 +74,7 @@ public final class ServedModel: Sendable {
         for instance in scheduler.instances {
             let threads = scheduler.cores.acquire(lane, cap: scheduler.maxThreads)
             defer { scheduler.cores.release(lane, mayReturn: false) }
-            _ = try instance.predict(inputs, threads: threads)
+            try instance.warmUp(inputs, threads: threads)
         }
     }
 }

@@ -161,6 +161,10 @@ final class ComputeContext: @unchecked Sendable {
     /// How many primitives have been created so far (tests use it to prove reuse).
     var primitiveCount: Int { matmuls.count + softmaxes.count + conversions.count }
 
+    /// Set during a warm-up pass (`ModelInstance.warmUp`): a stack of layers of one shape runs its first layer
+    /// only, which creates every primitive the others would use.
+    var warmsUp = false
+
     /// Matmul FLOPs run so far (`MatMulSpec.flops`): the benchmark's achieved GFLOP/s.
     private(set) var matmulFLOPs = 0
     /// Matmul FLOPs of the model's arithmetic as `transformers` computes it that a fold at load removed from the

@@ -75,8 +75,11 @@ struct PerceiverEncoder: Sendable {
                                    projectedQueries: projectedLatents.map { repeated($0, times: inputs.batch) },
                                    context: context)
         }
-        for _ in 0..<numBlocks {
-            for layer in selfAttends {
+        // Every self-attention layer has the same shapes: a warm-up runs one, which creates their primitives.
+        let (blocks, layers) = context.warmsUp ? (min(numBlocks, 1), Array(selfAttends.prefix(1)))
+            : (numBlocks, selfAttends)
+        for _ in 0..<blocks {
+            for layer in layers {
                 z = try layer(z, batch: inputs.batch, queryRows: numLatents, keyValues: nil, keyRows: numLatents,
                               keyBias: nil, context: context)
             }

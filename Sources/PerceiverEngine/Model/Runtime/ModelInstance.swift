@@ -54,6 +54,22 @@ public final class ModelInstance: Sendable {
         }
     }
 
+    /// A pass over `inputs` on `threads` oneDNN threads that creates the primitives a full pass over them uses,
+    /// for a server to run before its first request: the self-attention stack runs its first layer once instead
+    /// of every layer `num_blocks` times (the others have its shapes, so their primitives are the same). On the
+    /// language perceiver that is 1 of 26 layers, most of the pass. The outputs are not a model's answer.
+    /// - Throws: `InferenceError` when the model cannot run at all.
+    public func warmUp(_ inputs: ModelInputs, threads: Int) throws(InferenceError) {
+        try context.run(threads: threads) { () throws(InferenceError) in
+            context.warmsUp = true
+            defer { context.warmsUp = false }
+            _ = try model.forward(inputs, context: context)
+        }
+    }
+
     /// Primitives this instance has created so far (once per shape and thread count).
     public var primitiveCount: Int { context.run { context.primitiveCount } }
+
+    /// Matmul FLOPs this instance's passes have run so far.
+    public var matmulFLOPs: Int { context.run { context.matmulFLOPs } }
 }
