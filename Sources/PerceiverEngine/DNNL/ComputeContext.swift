@@ -161,8 +161,8 @@ final class ComputeContext: @unchecked Sendable {
     /// How many primitives have been created so far (tests use it to prove reuse).
     var primitiveCount: Int { matmuls.count + softmaxes.count + conversions.count }
 
-    /// Set during a warm-up pass (`ModelInstance.warmUp`): a stack of layers of one shape runs its first layer
-    /// only, which creates every primitive the others would use.
+    /// Guarded by `lock`: set during a warm-up pass (`ModelInstance.warmUp`): a stack of layers of one shape
+    /// runs its first layer only, which creates every primitive the others would use.
     var warmsUp = false
 
     /// Matmul FLOPs run so far (`MatMulSpec.flops`): the benchmark's achieved GFLOP/s.

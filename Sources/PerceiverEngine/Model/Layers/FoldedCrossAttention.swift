@@ -23,10 +23,11 @@
 struct FoldedCrossAttention: Sendable {
     /// `F = s Q Wk`, `(N, C)`: the queries of an attention whose keys and values are the layer-normed inputs.
     let queries: [Float]
-    /// N
-    let rows: Int
     /// One head over the input's C channels; the scale is inside `queries`.
     let attention: MultiHeadAttention
+
+    /// N
+    var rows: Int { queries.count / attention.qkChannels }
 
     /// Whether the fold multiplies fewer FLOPs per input row than the projections do.
     static func isCheaper(latents n: Int, inputChannels c: Int, qk: Int, v: Int, heads: Int) -> Bool {
@@ -47,7 +48,6 @@ struct FoldedCrossAttention: Sendable {
             try context.matmul(spec, src: q, weights: w.baseAddress!, bias: nil, dst: &f)
         }
         queries = f
-        rows = n
         attention = MultiHeadAttention(heads: 1, qkChannels: c, vChannels: c, scoreScale: 1)
     }
 

@@ -59,6 +59,15 @@ struct MultiHeadAttention: Sendable {
         return out
     }
 
+    /// f32 keys `(B, Nk, qk)` and values `(B, Nk, v)` as this attention multiplies them: in the context's
+    /// precision, the values head-major where `valuesHeadMajor`.
+    func keyValues(k: [Float], v: [Float], batch: Int, rows: Int, bias: [Float]?,
+                   precision: Precision) -> KeyValues {
+        KeyValues(k: Activations(k, precision: precision),
+                  v: Activations(arrangeValues(v, batch: batch, rows: rows), precision: precision),
+                  batch: batch, rows: rows, bias: bias, valuesHeadMajor: valuesHeadMajor)
+    }
+
     /// - Parameters:
     ///   - q: `(B, Nq, qk)` projected queries.
     ///   - keyValues: `(B', Nk, qk)` keys and `(B', Nk, v)` values with their `(B', Nk)` bias; batch element b
@@ -105,9 +114,7 @@ struct MultiHeadAttention: Sendable {
     /// `callAsFunction(q:keyValues:...)` over separate keys and values of the same batch.
     func callAsFunction(q: [Float], k: [Float], v: [Float], batch: Int, queryRows: Int, keyRows: Int,
                         keyBias: [Float]?, context: ComputeContext) throws(InferenceError) -> [Float] {
-        let kv = KeyValues(k: Activations(k, precision: context.precision),
-                           v: Activations(arrangeValues(v, batch: batch, rows: keyRows), precision: context.precision),
-                           batch: batch, rows: keyRows, bias: keyBias, valuesHeadMajor: valuesHeadMajor)
+        let kv = keyValues(k: k, v: v, batch: batch, rows: keyRows, bias: keyBias, precision: context.precision)
         return try self(q: q, keyValues: kv, batchOffset: 0, batch: batch, queryRows: queryRows, context: context)
     }
 

@@ -87,15 +87,16 @@ struct PerceiverEncoder: Sendable {
         return z
     }
 
-    /// This encoder with `projectedLatents` (and, when it folds, `foldedCrossAttention`) computed on `context`
-    /// (held by the caller).
+    /// This encoder with `projectedLatents`, or where it folds `foldedCrossAttention` (made from them, which
+    /// the pass then reads instead), computed on `context` (held by the caller).
     func projectingLatents(context: ComputeContext) throws(InferenceError) -> PerceiverEncoder {
         var copy = self
         let queries = try crossAttention.projectQueries(latents.values, rows: numLatents, context: context)
-        copy.projectedLatents = queries
         if foldsCrossAttention {
             copy.foldedCrossAttention = try FoldedCrossAttention(crossAttention, projectedQueries: queries,
                                                                  rows: numLatents, context: context)
+        } else {
+            copy.projectedLatents = queries
         }
         return copy
     }

@@ -141,10 +141,7 @@ struct PerceiverLayer: Sendable {
                     try value.apply(n, rows: count, into: v.baseAddress! + start * value.outFeatures, context: context)
                 }
             }
-            return KeyValues(k: Activations(k, precision: context.precision),
-                             v: Activations(attention.arrangeValues(v, batch: batch, rows: rows),
-                                            precision: context.precision),
-                             batch: batch, rows: rows, bias: bias, valuesHeadMajor: attention.valuesHeadMajor)
+            return attention.keyValues(k: k, v: v, batch: batch, rows: rows, bias: bias, precision: context.precision)
         }
         var k = [UInt16](unsafeUninitializedCapacity: total * key.outFeatures) { $1 = $0.count }
         var v = [UInt16](unsafeUninitializedCapacity: total * value.outFeatures) { $1 = $0.count }
@@ -191,11 +188,9 @@ struct PerceiverLayer: Sendable {
     /// Self-attention's keys and values, from the layer-normed queries, in the type the context multiplies with.
     private func project(normalized: [Float], batch: Int, rows: Int,
                          context: ComputeContext) throws(InferenceError) -> KeyValues {
-        KeyValues(k: Activations(try key(normalized, rows: batch * rows, context: context), precision: context.precision),
-                  v: Activations(attention.arrangeValues(try value(normalized, rows: batch * rows, context: context),
-                                                         batch: batch, rows: rows),
-                                 precision: context.precision),
-                  batch: batch, rows: rows, bias: nil, valuesHeadMajor: attention.valuesHeadMajor)
+        attention.keyValues(k: try key(normalized, rows: batch * rows, context: context),
+                            v: try value(normalized, rows: batch * rows, context: context),
+                            batch: batch, rows: rows, bias: nil, precision: context.precision)
     }
 
     /// Attention of the projected queries `q (B, Nq, qk)`, output projection, optional query residual (`x`),
