@@ -30,7 +30,7 @@ struct ReferenceBench: ParsableCommand {
             help: "What multiplies an f32 model's linear layers: auto (this CPU's faster kernel), matmul or convolution.")
     var f32Linear: String = "auto"
 
-    @Flag(help: "Run the encoder's cross-attention unfolded even where folding it into the latents' queries is cheaper.")
+    @Flag(help: "Run the encoder's cross-attention unfolded: no fold into the latents' queries, no tables of a text model's keys and values.")
     var unfolded = false
 
     @Option(help: "oneDNN threads (default: all cores).")
@@ -153,7 +153,7 @@ struct PeakBench: ParsableCommand {
         commandName: "peak",
         abstract: "Measure oneDNN's f32 (matmul and 1x1 convolution) and, where native, bf16 GFLOP/s (2048 x 1280 x 1280).")
 
-    @Flag(help: "Run the encoder's cross-attention unfolded even where folding it into the latents' queries is cheaper.")
+    @Flag(help: "Run the encoder's cross-attention unfolded: no fold into the latents' queries, no tables of a text model's keys and values.")
     var unfolded = false
 
     @Option(help: "oneDNN threads (default: all cores).")

@@ -454,7 +454,8 @@ def print_machine(runs: dict, peak: dict | None) -> None:
           "(perceiverd's count), less what perceiverd folded away at load; perceiverd vs X = X's median / perceiverd's median")
     for (engine, config, batch, mode), record in sorted(runs.items()):
         if engine == "perceiverd" and record.get("folded_gflop", 0) > 0.05:
-            print(f"perceiverd folds {config}'s cross-attention into its constant queries: batch {batch} {mode} runs "
+            print(f"perceiverd folds {config}'s cross-attention at load (into its constant queries, or a text "
+                  f"model's keys and values into tables): batch {batch} {mode} runs "
                   f"{record['executed_gflop']:.1f} of the model's {record['gflop']:.1f} GFLOP")
     print()
 

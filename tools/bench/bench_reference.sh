@@ -16,8 +16,9 @@
 #     no int8 row (quantizing changes the numerics, so it would not be the same computation);
 #   - where perceiverd runs f32 linear layers as 1x1 convolutions (the peak record's f32_linear), perceiverd f32 once
 #     more with them as matmuls (PerceiverBench reference --f32-linear matmul), in the same run;
-#   - where perceiverd folds the encoder's cross-attention into its constant queries (its record's folded_gflop:
-#     vision-learned), perceiverd f32 once more unfolded (PerceiverBench reference --unfolded);
+#   - where perceiverd folds the encoder's cross-attention at load (its record's folded_gflop): into its constant
+#     queries (vision-learned) or into tables of a text model's keys and values (language), perceiverd f32 once
+#     more unfolded (PerceiverBench reference --unfolded);
 #   - perceiverd end to end over HTTP, language batch 1 and 8 (f32): `perceiverd serve` with the language
 #     checkpoint, then tools/bench/bench_http.py's V2 binary-tensor request, every position decoded, the client's
 #     time from the request's first byte to the answer's last (median of RUNS after a warm-up);
@@ -166,7 +167,7 @@ for spec in "${SPECS[@]}"; do
     measure "perceiverd $(basename "$model") batch $batch f32, linear layers as matmuls" "$BENCH" reference \
       --model "$model" --batch "$batch" --precision f32 --f32-linear matmul --runs "$RUNS" --threads "$THREADS" --json
   fi
-  # Where the cross-attention is folded into the latents' queries (FoldedCrossAttention), the same pass unfolded.
+  # Where the cross-attention is folded at load (FoldedCrossAttention, TabulatedKeyValues), the same pass unfolded.
   if jq -s -e --arg config "$(basename "$model")" --argjson batch "$batch" \
     'any(.[]; .engine == "perceiverd" and .config == $config and .batch == $batch and (.folded_gflop // 0) > 0)' \
     "$RESULTS" > /dev/null; then

@@ -168,7 +168,8 @@ final class ComputeContext: @unchecked Sendable {
     /// Matmul FLOPs run so far (`MatMulSpec.flops`): the benchmark's achieved GFLOP/s.
     private(set) var matmulFLOPs = 0
     /// Matmul FLOPs of the model's arithmetic as `transformers` computes it that a fold at load removed from the
-    /// passes so far (`FoldedCrossAttention`): `matmulFLOPs + foldedFLOPs` is what the unfolded passes run.
+    /// passes so far (`FoldedCrossAttention`, `TabulatedKeyValues`): `matmulFLOPs + foldedFLOPs` is what the
+    /// unfolded passes run.
     private(set) var foldedFLOPs = 0
 
     /// Counts `flops` the pass did not run because of a fold (negative where the fold costs more).
@@ -210,6 +211,11 @@ final class ComputeContext: @unchecked Sendable {
                 try matmul(spec, src: s.baseAddress!, weights: weights, bias: bias, dst: d.baseAddress!)
             }
         }
+    }
+
+    /// One of the engine's own kernels, run on this thread, timed as a primitive is while profiling.
+    func kernel(kind: String, shape: @autoclosure () -> String, _ body: () -> Void) throws(InferenceError) {
+        try timed(kind: kind, shape: shape(), body)
     }
 
     /// Layer norm of `(rows, channels)` from `src` into `dst` (may alias): `LayerNormKernel` on this thread.

@@ -27,21 +27,7 @@ enum LayerNormKernel {
         for r in 0..<rows {
             let x = src + r * c
             let raw = UnsafeRawPointer(x)
-            // Pass 1: the mean.
-            var sum = SIMD16<Float>.zero
-            for v in 0..<vectors { sum += raw.loadUnaligned(fromByteOffset: v * 64, as: SIMD16<Float>.self) }
-            var total = sum.sum()
-            for j in (vectors * 16)..<c { total += x[j] }
-            let mean = total / Float(c)
-            // Pass 2: the biased variance about the mean.
-            var squares = SIMD16<Float>.zero
-            for v in 0..<vectors {
-                let d = raw.loadUnaligned(fromByteOffset: v * 64, as: SIMD16<Float>.self) - mean
-                squares += d * d
-            }
-            var squareTotal = squares.sum()
-            for j in (vectors * 16)..<c { squareTotal += (x[j] - mean) * (x[j] - mean) }
-            let inverse = 1 / (squareTotal / Float(c) + epsilon).squareRoot()
+            let (mean, inverse) = statistics(x, channels: c)
             // Pass 3: normalize, scale and shift.
             let y = UnsafeMutableRawPointer(dst + r * c)
             for v in 0..<vectors {
@@ -53,5 +39,27 @@ enum LayerNormKernel {
             }
             for j in (vectors * 16)..<c { dst[r * c + j] = (x[j] - mean) * inverse * gamma[j] + beta[j] }
         }
+    }
+
+    /// Passes 1 and 2 of `apply` over one row `x (channels)`: its mean and `1 / sqrt(var + eps)`, the biased
+    /// variance taken about the mean. `TabulatedKeyValues` scales its table rows by the same figure.
+    static func statistics(_ x: UnsafePointer<Float>, channels c: Int) -> (mean: Float, inverse: Float) {
+        let vectors = c / 16
+        let raw = UnsafeRawPointer(x)
+        // Pass 1: the mean.
+        var sum = SIMD16<Float>.zero
+        for v in 0..<vectors { sum += raw.loadUnaligned(fromByteOffset: v * 64, as: SIMD16<Float>.self) }
+        var total = sum.sum()
+        for j in (vectors * 16)..<c { total += x[j] }
+        let mean = total / Float(c)
+        // Pass 2: the biased variance about the mean.
+        var squares = SIMD16<Float>.zero
+        for v in 0..<vectors {
+            let d = raw.loadUnaligned(fromByteOffset: v * 64, as: SIMD16<Float>.self) - mean
+            squares += d * d
+        }
+        var squareTotal = squares.sum()
+        for j in (vectors * 16)..<c { squareTotal += (x[j] - mean) * (x[j] - mean) }
+        return (mean, 1 / (squareTotal / Float(c) + epsilon).squareRoot())
     }
 }

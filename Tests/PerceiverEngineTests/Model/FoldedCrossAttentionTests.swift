@@ -41,28 +41,8 @@ import Support
         FoldedCrossAttentionTests.folding.contains { name.hasPrefix($0 + "_") }
     })
     func bothOrdersMatchTransformers(caseName: String) throws {
-        let fixture = try Fixtures.load(caseName)
-        var options = ExecutionOptions()
-        options.foldsCrossAttention = false
-        let unfolded = try PerceiverModel.load(directory: Fixtures.modelDirectory(fixture.model), options: options)
-        let folded = try PerceiverModel.load(directory: Fixtures.modelDirectory(fixture.model))
-        let (foldedBefore, ranBefore) = (folded.foldedFLOPs, folded.matmulFLOPs)
-        let unfoldedBefore = unfolded.matmulFLOPs
-        let outputs = [try folded.predict(fixture.inputs), try unfolded.predict(fixture.inputs)]
-        let saved = folded.foldedFLOPs - foldedBefore
-        #expect(saved > 0)
-        #expect(folded.matmulFLOPs - ranBefore + saved == unfolded.matmulFLOPs - unfoldedBefore)
-        #expect(unfolded.foldedFLOPs == 0)
-        for (order, output) in zip(["folded", "unfolded"], outputs) {
-            for expected in fixture.outputs {
-                let actual = try #require(output[expected.name])
-                let error = parityError(actual.scalars, expected.tensor.scalars)
-                // The figures for docs/engine.md "Parity with transformers": `swift test --filter FoldedCrossAttention`.
-                print("parity \(order) \(caseName) \(expected.name): max abs \(error.maxAbs), relative L2 \(error.relL2)")
-                #expect(error.maxAbs <= 1e-4, "\(order) \(expected.name): max abs \(error.maxAbs)")
-                #expect(error.relL2 <= 1e-5, "\(order) \(expected.name): relative L2 \(error.relL2)")
-            }
-        }
+        // The figures for docs/engine.md "Parity with transformers": `swift test --filter FoldedCrossAttention`.
+        try checkFoldedAndUnfolded(caseName, labels: ("folded", "unfolded"))
     }
 
     /// One layer, folded and not, over a batch of two with masked keys (a key bias no image model has): the

@@ -34,10 +34,11 @@ public struct ExecutionOptions: Sendable, Equatable {
     /// What multiplies the linear layers of an f32 model; `.auto` picks the faster kernel for this CPU.
     /// Benchmarks and tests set the others to compare the two on one machine.
     public var f32Linear = F32Linear.auto
-    /// Whether an f32 encoder whose single-head cross-attention costs fewer FLOPs that way runs it folded into
-    /// its constant queries (`FoldedCrossAttention`): the scores against the layer-normed inputs directly, the
-    /// values projected after the attention, with no key or value projection over the inputs. Benchmarks and
-    /// tests turn it off to compare the two on one machine.
+    /// Whether an f32 encoder folds its cross-attention at load where that costs fewer FLOPs: a single head into
+    /// its constant queries (`FoldedCrossAttention`: the scores against the layer-normed inputs directly, the
+    /// values projected after the attention), or a text model's keys and values into tables of its token and
+    /// position embeddings (`TabulatedKeyValues`); either way with no key or value projection over the inputs.
+    /// Benchmarks and tests turn it off to compare on one machine.
     public var foldsCrossAttention = true
 
     /// Defaults: f32 on every available core, decoder chunks of 4096 query rows.

@@ -16,6 +16,13 @@ struct PerceiverEncoder: Sendable {
     let foldsCrossAttention: Bool
     /// The fold, made by `projectingLatents` when `foldsCrossAttention`; nil until then, or without one.
     private(set) var foldedCrossAttention: FoldedCrossAttention?
+    /// Whether `projectingLatents` tabulates the cross-attention's keys and values over a text model's embeddings
+    /// (`TabulatedKeyValues`): decided as the layer loads, since its two projections are then read once at load.
+    let tabulatesKeyValues: Bool
+    /// The text preprocessor whose tables `projectingLatents` projects, while `tabulatesKeyValues`.
+    private let text: TextPreprocessor?
+    /// The tables, made by `projectingLatents` when `tabulatesKeyValues`; nil until then, or without them.
+    private(set) var tabulatedKeyValues: TabulatedKeyValues?
 
     var numLatents: Int { latents.shape[0] }
     var latentChannels: Int { latents.shape[1] }
@@ -28,19 +35,32 @@ struct PerceiverEncoder: Sendable {
         static func selfAttention(_ index: Int) -> String { "perceiver.encoder.self_attends.\(index)" }
     }
 
-    /// - Parameter folding: whether the cross-attention may fold (an f32 model with `foldsCrossAttention` set); it
-    ///   does where that is cheaper (`FoldedCrossAttention.isCheaper`).
-    init(_ source: WeightSource, config: PerceiverConfig, inputChannels: Int,
-         folding: Bool = false) throws(ModelLoadError) {
+    /// - Parameters:
+    ///   - folding: whether the cross-attention may fold (an f32 model with `foldsCrossAttention` set): into the
+    ///     latents' queries where that is cheaper (`FoldedCrossAttention.isCheaper`), or, for the inputs of
+    ///     `text`, into tables of keys and values where they fit (`TabulatedKeyValues.fits`); where both could,
+    ///     the one with fewer FLOPs per input row.
+    ///   - text: the model's text preprocessor, or nil.
+    init(_ source: WeightSource, config: PerceiverConfig, inputChannels: Int, folding: Bool = false,
+         text: TextPreprocessor? = nil) throws(ModelLoadError) {
         latents = try source.tensor(Names.latents, shape: [config.numLatents, config.dLatents])
         var cross = PerceiverLayer.Shape(
             isCross: true, queryDim: config.dLatents, keyValueDim: inputChannels,
             qkChannels: config.qkChannels, vChannels: config.vChannels,
             heads: config.numCrossAttentionHeads, wideningFactor: config.crossAttentionWideningFactor,
             useQueryResidual: config.useQueryResidual, shapeForAttention: config.crossAttentionShapeForAttention)
-        foldsCrossAttention = folding && FoldedCrossAttention.isCheaper(
-            latents: config.numLatents, inputChannels: inputChannels, qk: cross.qk, v: cross.v, heads: cross.heads)
-        cross.packsKey = !foldsCrossAttention
+        let n = config.numLatents
+        let folds = folding && FoldedCrossAttention.isCheaper(
+            latents: n, inputChannels: inputChannels, qk: cross.qk, v: cross.v, heads: cross.heads)
+        let tabulates = folding && text.map {
+            TabulatedKeyValues.fits(tokens: $0.vocabularySize, positions: $0.maxLength, qk: cross.qk, v: cross.v)
+        } == true
+        // Per input row, the fold multiplies 2 N C; the tables leave the two attention products, (qk + v) N.
+        foldsCrossAttention = folds && !(tabulates && (cross.qk + cross.v) * n <= 2 * n * inputChannels)
+        tabulatesKeyValues = tabulates && !foldsCrossAttention
+        self.text = tabulatesKeyValues ? text : nil
+        cross.packsKey = !foldsCrossAttention && !tabulatesKeyValues
+        cross.packsValue = !tabulatesKeyValues
         crossAttention = try PerceiverLayer(source, Names.crossAttention, cross)
         var layers: [PerceiverLayer] = []
         for i in 0..<config.numSelfAttendsPerBlock {
@@ -69,6 +89,13 @@ struct PerceiverEncoder: Sendable {
         if let foldedCrossAttention {
             z = try foldedCrossAttention(crossAttention, latents: z, batch: inputs.batch, inputs: inputs.values,
                                          inputRows: inputs.rows, keyBias: inputs.keyBias, context: context)
+        } else if let tabulatedKeyValues, let tokens = inputs.tokens {
+            let kv = try tabulatedKeyValues.keyValues(tokens: tokens, inputs: inputs.values, batch: inputs.batch,
+                                                      rows: inputs.rows, bias: inputs.keyBias,
+                                                      attention: crossAttention.attention, context: context)
+            z = try crossAttention(z, batch: inputs.batch, queryRows: numLatents, keyValues: kv, batchOffset: 0,
+                                   projectedQueries: projectedLatents.map { repeated($0, times: inputs.batch) },
+                                   context: context)
         } else {
             z = try crossAttention(z, batch: inputs.batch, queryRows: numLatents, keyValues: inputs.values,
                                    keyRows: inputs.rows, keyBias: inputs.keyBias,
@@ -88,7 +115,8 @@ struct PerceiverEncoder: Sendable {
     }
 
     /// This encoder with `projectedLatents`, or where it folds `foldedCrossAttention` (made from them, which
-    /// the pass then reads instead), computed on `context` (held by the caller).
+    /// the pass then reads instead), and where it tabulates `tabulatedKeyValues`, computed on `context` (held
+    /// by the caller).
     func projectingLatents(context: ComputeContext) throws(InferenceError) -> PerceiverEncoder {
         var copy = self
         let queries = try crossAttention.projectQueries(latents.values, rows: numLatents, context: context)
@@ -97,6 +125,9 @@ struct PerceiverEncoder: Sendable {
                                                                  rows: numLatents, context: context)
         } else {
             copy.projectedLatents = queries
+        }
+        if let text {
+            copy.tabulatedKeyValues = try TabulatedKeyValues(crossAttention, text: text, context: context)
         }
         return copy
     }

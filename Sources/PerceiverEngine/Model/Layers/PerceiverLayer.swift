@@ -29,6 +29,9 @@ struct PerceiverLayer: Sendable {
         /// Whether the key projection is packed like the other layers; false when it is only read at load, to be
         /// folded into the constant queries (`FoldedCrossAttention`).
         var packsKey = true
+        /// Whether the value projection is packed; false when it is only read at load, into the tables of a text
+        /// model's keys and values (`TabulatedKeyValues`).
+        var packsValue = true
 
         /// The query/key channels: `qk_channels`, else the key/value input's width (a cross-attention shaped
         /// "kv") or the queries'.
@@ -69,7 +72,7 @@ struct PerceiverLayer: Sendable {
             ? try LayerNormWeights(source, name(Names.keyValueNorm), channels: shape.keyValueDim) : nil
         query = try LinearWeights(source, name(Names.query), in: shape.queryDim, out: qk)
         key = try LinearWeights(source, name(Names.key), in: shape.keyValueDim, out: qk, pack: shape.packsKey)
-        value = try LinearWeights(source, name(Names.value), in: shape.keyValueDim, out: v)
+        value = try LinearWeights(source, name(Names.value), in: shape.keyValueDim, out: v, pack: shape.packsValue)
         output = try LinearWeights(source, name(Names.output), in: v, out: outDim)
         mlpNorm = try LayerNormWeights(source, name(Names.mlpNorm), channels: shape.queryDim)
         let hidden = shape.wideningFactor * shape.queryDim

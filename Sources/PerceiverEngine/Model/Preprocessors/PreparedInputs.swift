@@ -11,6 +11,10 @@ struct PreparedInputs: Sendable {
     /// `(B, M)`: 0 for kept keys, `-Float.greatestFiniteMagnitude` (torch `finfo.min`) for masked ones;
     /// nil when nothing is masked, as `transformers` adds no bias then (docs/reference/perceiver.md B.6).
     let keyBias: [Float]?
+    /// `(B, M)`: the token each row embeds, when every row is a token's embedding plus its position's
+    /// (`TextPreprocessor`), -1 for a zero row padding a batch; nil for other inputs. An encoder with
+    /// `TabulatedKeyValues` reads its keys and values from tables by these.
+    var tokens: [Int]? = nil
 }
 
 /// The additive attention bias `transformers` derives from a 0/1 `attention_mask (B, M)`, or nil when

@@ -63,7 +63,7 @@ struct TextPreprocessor: InputPreprocessor {
                 }
             }
         }
-        return PreparedInputs(batch: batch, rows: length, channels: c, values: x, keyBias: bias)
+        return PreparedInputs(batch: batch, rows: length, channels: c, values: x, keyBias: bias, tokens: ids.values)
     }
 }
 

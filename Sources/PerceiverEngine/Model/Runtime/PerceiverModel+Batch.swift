@@ -202,7 +202,7 @@ extension PerceiverModel {
     }
 
     /// `(B_i, M_i, C)` arrays stacked into `(sum B_i, max M_i, C)`, zero rows where an item is shorter, with a
-    /// key bias that masks those rows (nil when nothing is masked).
+    /// key bias that masks those rows (nil when nothing is masked) and their tokens -1.
     static func padInputs(_ parts: [PreparedInputs]) -> PreparedInputs {
         let rows = parts.map(\.rows).max()!
         let channels = parts[0].channels
@@ -210,6 +210,8 @@ extension PerceiverModel {
         let needsBias = parts.contains { $0.rows != rows || $0.keyBias != nil }
         var values = [Float](repeating: 0, count: batch * rows * channels)
         var bias = needsBias ? [Float](repeating: -Float.greatestFiniteMagnitude, count: batch * rows) : nil
+        // Token ids where every part has them, -1 on the padding rows.
+        var tokens = parts.allSatisfy { $0.tokens != nil } ? [Int](repeating: -1, count: batch * rows) : nil
         var b0 = 0
         for part in parts {
             for b in 0..<part.batch {
@@ -217,6 +219,9 @@ extension PerceiverModel {
                 let dst = (b0 + b) * rows
                 values.replaceSubrange((dst * channels)..<((dst + part.rows) * channels),
                                        with: part.values[(src * channels)..<((src + part.rows) * channels)])
+                if tokens != nil {
+                    tokens!.replaceSubrange(dst..<(dst + part.rows), with: part.tokens![src..<(src + part.rows)])
+                }
                 if needsBias {
                     let own = part.keyBias?[src..<(src + part.rows)] ?? ArraySlice(repeating: 0, count: part.rows)
                     bias!.replaceSubrange(dst..<(dst + part.rows), with: own)
@@ -224,7 +229,8 @@ extension PerceiverModel {
             }
             b0 += part.batch
         }
-        return PreparedInputs(batch: batch, rows: rows, channels: channels, values: values, keyBias: bias)
+        return PreparedInputs(batch: batch, rows: rows, channels: channels, values: values, keyBias: bias,
+                              tokens: tokens)
     }
 
     /// `(B_i, O_i, E)` queries stacked into `(sum B_i, max O_i, E)`; the padding rows are zero and their

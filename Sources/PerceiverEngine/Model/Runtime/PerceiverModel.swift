@@ -47,7 +47,8 @@ public final class PerceiverModel: Sendable {
         let parts = try architecture.family.build(source, config: config, context: context)
         preprocessor = try Self.interpolating(parts.preprocessor, options.interpolatePositionEncoding)
         let encoder = try PerceiverEncoder(source, config: config, inputChannels: parts.preprocessor.numChannels,
-                                           folding: options.foldsCrossAttention && options.precision == .f32)
+                                           folding: options.foldsCrossAttention && options.precision == .f32,
+                                           text: parts.preprocessor as? TextPreprocessor)
         multimodal = parts.multimodal
         guard let decoder = parts.multimodal?.shared ?? parts.decoder else {
             throw ModelLoadError.invalidConfig(key: "architectures", reason: "\(architecture) builds no decoder")
@@ -144,7 +145,8 @@ public final class PerceiverModel: Sendable {
     public var matmulFLOPs: Int { context.run { context.matmulFLOPs } }
 
     /// The matmul FLOPs of the model's arithmetic as `transformers` computes it that folds removed from this
-    /// model's passes so far (`FoldedCrossAttention`): `matmulFLOPs + foldedFLOPs` is what they would have run.
+    /// model's passes so far (`FoldedCrossAttention`, `TabulatedKeyValues`): `matmulFLOPs + foldedFLOPs` is
+    /// what they would have run.
     public var foldedFLOPs: Int { context.run { context.foldedFLOPs } }
 
     /// `body` (calls of this model's own `predict`) with every primitive timed, and the table of those times
