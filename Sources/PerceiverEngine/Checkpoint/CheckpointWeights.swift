@@ -5,6 +5,7 @@ final class CheckpointWeights: WeightSource {
     private var taken: Set<String> = []
     private(set) var parameterCount = 0
     var packer: ComputeContext?
+    var retainedLayers: [String] = []
 
     init(_ checkpoint: Checkpoint) {
         self.checkpoint = checkpoint

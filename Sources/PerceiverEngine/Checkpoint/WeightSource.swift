@@ -16,6 +16,16 @@ protocol WeightSource: AnyObject {
     /// The context that packs each linear layer's weights as it is loaded (`ComputeContext.pack`: a bf16
     /// model's, or an f32 model's where its linear layers run as convolutions); nil when nothing is packed.
     var packer: ComputeContext? { get set }
+    /// How the prefixes of linear layers end whose loaded pages stay resident after packing, because a fold at
+    /// load reads them once the model is built (`DecoderTail`); empty: every packed original is released.
+    var retainedLayers: [String] { get set }
+}
+
+extension WeightSource {
+    /// Whether the linear layer under `prefix` keeps its loaded pages after packing (`retainedLayers`).
+    func retains(_ prefix: String) -> Bool {
+        retainedLayers.contains { prefix.hasSuffix($0) }
+    }
 }
 
 extension WeightSource {
@@ -30,6 +40,7 @@ final class RandomWeights: WeightSource {
     private var generator: SplitMix64
     private(set) var parameterCount = 0
     var packer: ComputeContext?
+    var retainedLayers: [String] = []
 
     init(seed: UInt64) {
         // One increment past `seed`, as these weights have always been drawn, so that `PerceiverModel.random`

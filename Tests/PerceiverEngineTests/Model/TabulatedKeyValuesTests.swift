@@ -152,6 +152,7 @@ private final class ShiftedWeights: WeightSource {
     private let random: RandomWeights
     private var generator = SplitMix64(seed: 3)
     var packer: ComputeContext?
+    var retainedLayers: [String] = []
     var parameterCount: Int { random.parameterCount }
 
     init(seed: UInt64) { random = RandomWeights(seed: seed) }

@@ -133,21 +133,31 @@ struct PerceiverDecoder: Sendable {
 
     /// Decodes `queries` against the latents' projected keys and values, a chunk of at most `chunkRows`
     /// query rows at a time (whole batch elements together when they fit), each chunk through the final
-    /// layer and then `head`. Returns `(B, O, head channels)`.
+    /// layer and then `head`, or through `tail` (made for this decoder and `head`: `DecoderTail.of`), which
+    /// folds the layer's last product into the final layer or the head. Returns `(B, O, head channels)`.
     func decode(_ queries: some QuerySource, keyValues kv: KeyValues, chunkRows: Int, head: some Postprocessor,
-                context: ComputeContext) throws(InferenceError) -> [Float] {
+                tail: DecoderTail? = nil, context: ComputeContext) throws(InferenceError) -> [Float] {
         let (batch, count) = (kv.batch, queries.count)
         let channels = head.channels(decoded: outputChannels)
         let chunks = Self.chunks(batch: batch, count: count, chunkRows: chunkRows)
         var out = chunks.count == 1 ? [] : uninitializedFloats(batch * count * channels)
         for (batches, range) in chunks {
             let rows = batches.count * range.count
-            var y = try layer(queries.rows(batches: batches, range: range), batch: batches.count,
-                              queryRows: range.count, keyValues: kv, batchOffset: batches.lowerBound,
-                              projectedQueries: queries.projectedRows(batches: batches, range: range),
-                              context: context)
-            if let finalLayer { y = try finalLayer(y, rows: rows, context: context) }
-            let mapped = try head.rows(y, count: rows, context: context)
+            let (x, projected) = (queries.rows(batches: batches, range: range),
+                                  queries.projectedRows(batches: batches, range: range))
+            let mapped: [Float]
+            if let tail {
+                let (a, hidden) = try layer.residualAndHidden(x, batch: batches.count, queryRows: range.count,
+                                                              keyValues: kv, batchOffset: batches.lowerBound,
+                                                              projectedQueries: projected, context: context)
+                let y = try tail(residual: a, hidden: hidden, rows: rows, context: context)
+                mapped = tail.replacesHead ? y : try head.rows(y, count: rows, context: context)
+            } else {
+                var y = try layer(x, batch: batches.count, queryRows: range.count, keyValues: kv,
+                                  batchOffset: batches.lowerBound, projectedQueries: projected, context: context)
+                if let finalLayer { y = try finalLayer(y, rows: rows, context: context) }
+                mapped = try head.rows(y, count: rows, context: context)
+            }
             // One chunk is the whole output, already in place.
             if chunks.count == 1 { return mapped }
             out.withUnsafeMutableBufferPointer { dst in

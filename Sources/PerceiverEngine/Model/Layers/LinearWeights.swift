@@ -10,7 +10,7 @@ struct LinearWeights: Sendable {
 
     /// Loads `prefix.weight` and (if `hasBias`) `prefix.bias`, packed when the source has a packer (unless
     /// `pack` is false: a layer only used at load stays as loaded); the original's pages are then released, so
-    /// one copy stays resident.
+    /// one copy stays resident, unless the source retains the layer (`WeightSource.retainedLayers`).
     init(_ source: WeightSource, _ prefix: String, in inFeatures: Int, out outFeatures: Int,
          hasBias: Bool = true, pack: Bool = true) throws(ModelLoadError) {
         weight = try source.tensor(prefix + ".weight", shape: [outFeatures, inFeatures])
@@ -18,7 +18,7 @@ struct LinearWeights: Sendable {
         self.inFeatures = inFeatures
         self.outFeatures = outFeatures
         packed = try Self.pack(weight, name: prefix + ".weight", packer: pack ? source.packer : nil)
-        if packed != nil { weight.releaseLoadedPages() }
+        if packed != nil && !source.retains(prefix) { weight.releaseLoadedPages() }
     }
 
     /// `weight` packed by `packer`, or nil without one (or when the packer keeps this layer as it is).

@@ -112,10 +112,25 @@ struct PerceiverLayer: Sendable {
     /// has it (queries that are rows of a constant table, projected at load), else nil. Returns `(B, Nq, Dq)`.
     func callAsFunction(_ x: [Float], batch: Int, queryRows: Int, keyValues: KeyValues, batchOffset: Int,
                         projectedQueries: [Float]? = nil, context: ComputeContext) throws(InferenceError) -> [Float] {
+        var (a, hidden) = try residualAndHidden(x, batch: batch, queryRows: queryRows, keyValues: keyValues,
+                                                batchOffset: batchOffset, projectedQueries: projectedQueries,
+                                                context: context)
+        try mlp2.accumulate(hidden, rows: batch * queryRows, into: &a, context: context)
+        return a
+    }
+
+    /// The cross-attention `callAsFunction(_:batch:queryRows:keyValues:batchOffset:...)` computes, stopped
+    /// before the MLP's second product: `A` (the output projection, plus the query residual) and the MLP's
+    /// hidden rows `H = GELU(LN(A) W1^T + b1)`, whose sum `A + H W2^T + b2` is the layer's output. A decoder
+    /// whose output goes through linear maps only folds `W2` into them (`DecoderTail`).
+    func residualAndHidden(_ x: [Float], batch: Int, queryRows: Int, keyValues: KeyValues, batchOffset: Int,
+                           projectedQueries: [Float]? = nil,
+                           context: ComputeContext) throws(InferenceError) -> (residual: [Float], hidden: [Float]) {
         let q: [Float]
         if let projectedQueries { q = projectedQueries } else { q = try projectQueries(x, rows: batch * queryRows, context: context) }
-        return try attend(x, queries: q, batch: batch, queryRows: queryRows, keyValues: keyValues,
-                          batchOffset: batchOffset, context: context)
+        let heads = try attention(q: q, keyValues: keyValues, batchOffset: batchOffset, batch: batch,
+                                  queryRows: queryRows, context: context)
+        return try residualAndHidden(x, attended: heads, rows: batch * queryRows, context: context)
     }
 
     /// The attention queries of `x (rows, Dq)`: `LN1` then the query projection, `(rows, qk)`. Rows are
@@ -209,6 +224,15 @@ struct PerceiverLayer: Sendable {
     /// query residual (`x (rows, Dq)`), then the MLP with its residual.
     func finish(_ x: [Float], attended heads: [Float], rows: Int,
                 context: ComputeContext) throws(InferenceError) -> [Float] {
+        var (a, hidden) = try residualAndHidden(x, attended: heads, rows: rows, context: context)
+        // Y = A + MLP(LN(A)), the residual fused into dense2.
+        try mlp2.accumulate(hidden, rows: rows, into: &a, context: context)
+        return a
+    }
+
+    /// `finish` up to the MLP's second product: `A` and the MLP's hidden rows `GELU(LN(A) W1^T + b1)`.
+    private func residualAndHidden(_ x: [Float], attended heads: [Float], rows: Int,
+                                   context: ComputeContext) throws(InferenceError) -> (residual: [Float], hidden: [Float]) {
         // A = O Wo^T + bo (+ x when use_query_residual: the un-normalized query).
         var a: [Float]
         if useQueryResidual {
@@ -217,9 +241,7 @@ struct PerceiverLayer: Sendable {
         } else {
             a = try output(heads, rows: rows, context: context)
         }
-        // Y = A + MLP(LN(A)), the residual fused into dense2.
         let hidden = try mlp1(try mlpNorm(a, rows: rows, context: context), rows: rows, context: context, gelu: true)
-        try mlp2.accumulate(hidden, rows: rows, into: &a, context: context)
-        return a
+        return (a, hidden)
     }
 }

@@ -23,6 +23,9 @@ public final class PerceiverModel: Sendable {
     let encoder: PerceiverEncoder
     let decoder: PerceiverDecoder
     let postprocessor: any Postprocessor
+    /// The decoder layer's last product folded into the final layer or `postprocessor` (`DecoderTail`), in an
+    /// f32 model where that narrows; nil otherwise (and for the multimodal decoder).
+    let outputTail: DecoderTail?
     /// The per-modality decoder of the multimodal family (whose `decoder` is then its shared inner decoder).
     let multimodal: MultimodalDecoder?
     let context: ComputeContext
@@ -43,12 +46,13 @@ public final class PerceiverModel: Sendable {
         }
         // bf16, or f32 through the convolution: every linear layer is packed as it loads (its pages released).
         source.packer = context.packsWeights ? context : nil
-        defer { source.packer = nil }
+        let folds = options.foldsCrossAttention && options.precision == .f32
+        source.retainedLayers = folds ? DecoderTail.readLayers : []
+        defer { (source.packer, source.retainedLayers) = (nil, []) }
         let parts = try architecture.family.build(source, config: config, context: context)
         preprocessor = try Self.interpolating(parts.preprocessor, options.interpolatePositionEncoding)
         let encoder = try PerceiverEncoder(source, config: config, inputChannels: parts.preprocessor.numChannels,
-                                           folding: options.foldsCrossAttention && options.precision == .f32,
-                                           text: parts.preprocessor as? TextPreprocessor)
+                                           folding: folds, text: parts.preprocessor as? TextPreprocessor)
         multimodal = parts.multimodal
         guard let decoder = parts.multimodal?.shared ?? parts.decoder else {
             throw ModelLoadError.invalidConfig(key: "architectures", reason: "\(architecture) builds no decoder")
@@ -63,6 +67,8 @@ public final class PerceiverModel: Sendable {
             throw ModelLoadError.invalidConfig(key: "architectures", reason: "projecting the constant queries: \(error)")
         }
         postprocessor = parts.postprocessor
+        outputTail = folds && parts.multimodal == nil
+            ? try DecoderTail.of(decoder, head: parts.postprocessor, context: context) : nil
         parameterCount = source.parameterCount
     }
 
@@ -203,7 +209,7 @@ public final class PerceiverModel: Sendable {
                 context: ComputeContext) throws(InferenceError) -> Tensor {
         let kv = try decoder.layer.project(z, batch: batch, rows: encoder.numLatents, bias: nil, context: context)
         let values = try decoder.decode(queries, keyValues: kv, chunkRows: options.decoderChunkRows,
-                                        head: postprocessor, context: context)
+                                        head: postprocessor, tail: outputTail, context: context)
         let channels = postprocessor.channels(decoded: decoder.outputChannels)
         return Tensor(shape: postprocessor.shape(batch: batch, queries: queries, channels: channels), scalars: values)
     }
