@@ -37,6 +37,9 @@ struct FlowBench: ParsableCommand {
             help: "Tiled frames: the estimated memory one pass of tiles may take (0: one tile a pass).")
     var budgetMiB: Int = PerceiverModel.defaultTileBudgetBytes >> 20
 
+    @Flag(help: "Run without the folds (the encoder's cross-attention into the latents' queries, the decoder's into its keys and values, the decoder's last product into the final layer).")
+    var unfolded = false
+
     /// `--frame` as (height, width).
     var frameSize: (height: Int, width: Int)? {
         let parts = frame.split(separator: "x").compactMap { Int($0) }
@@ -55,7 +58,8 @@ struct FlowBench: ParsableCommand {
         HeapPolicy.retainFreedMemory()
         let start = Date()
         let precision = try BenchHost.precision(self.precision)
-        let options = ExecutionOptions(precision: precision.effective, threads: threads, decoderChunkRows: chunkRows)
+        var options = ExecutionOptions(precision: precision.effective, threads: threads, decoderChunkRows: chunkRows)
+        options.foldsCrossAttention = !unfolded
         let model = try PerceiverModel.random(config: Self.opticalFlowPerceiver, seed: 1, options: options)
         print("optical-flow-perceiver (random weights): \(model.parameterCount) parameters, built in "
               + String(format: "%.2f s", Date().timeIntervalSince(start)) + ", RSS \(Self.megabytes("VmRSS")) MiB")
@@ -87,6 +91,7 @@ struct FlowBench: ParsableCommand {
         }
         var times: [Double] = []
         var shape: [Int] = []
+        let (ranBefore, foldedBefore) = (model.matmulFLOPs, model.foldedFLOPs)
         for run in 0...runs {
             let t0 = DispatchTime.now().uptimeNanoseconds
             if let tiling {
@@ -98,6 +103,11 @@ struct FlowBench: ParsableCommand {
         }
         times.sort()
         let median = times[times.count / 2]
+        // Every pass (the warm-up's too) runs the same matmuls.
+        let (ran, folded) = (Double(model.matmulFLOPs - ranBefore) / Double(runs + 1) / 1e9,
+                             Double(model.foldedFLOPs - foldedBefore) / Double(runs + 1) / 1e9)
+        print(String(format: "matmul GFLOP per pass: %.1f run, %.1f folded away (the model's %.1f)", ran, folded,
+                     ran + folded))
         print("| frame | decoded | logits | tiles | passes | median ms | ms per tile | min ms | max ms | peak RSS MiB |")
         print("|---|---|---|---|---|---|---|---|---|---|")
         print(String(format: "| %@ | %@ | %@ | %d | %d | %.0f | %.0f | %.0f | %.0f | %d |", frame,

@@ -30,7 +30,7 @@ struct ReferenceBench: ParsableCommand {
             help: "What multiplies an f32 model's linear layers: auto (this CPU's faster kernel), matmul or convolution.")
     var f32Linear: String = "auto"
 
-    @Flag(help: "Run the encoder's cross-attention unfolded: no fold into the latents' queries, no tables of a text model's keys and values.")
+    @Flag(help: "Run without the folds made at load or per request: no cross-attention folded into the latents' queries or a decoder's keys and values, no tables of a text model's keys and values, no decoder tail folded.")
     var unfolded = false
 
     @Option(help: "oneDNN threads (default: all cores).")
@@ -152,9 +152,6 @@ struct PeakBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "peak",
         abstract: "Measure oneDNN's f32 (matmul and 1x1 convolution) and, where native, bf16 GFLOP/s (2048 x 1280 x 1280).")
-
-    @Flag(help: "Run the encoder's cross-attention unfolded: no fold into the latents' queries, no tables of a text model's keys and values.")
-    var unfolded = false
 
     @Option(help: "oneDNN threads (default: all cores).")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount

@@ -494,6 +494,9 @@ def print_table(runs: dict, peak: dict | None, configs: list, precisions: list) 
             results.update({(config, batch, precision, key): value for key, value in speedups.items()})
             results[config, batch, precision, "rate"] = ratio(executed_gflop(ours, ours, gflop),
                                                                ratio(ours.get("median_ms"), 1e3))
+            # The model's FLOPs (as transformers computes them) over perceiverd's time: the rate the f32 peak
+            # target counts (issue 23: "121 GFLOP at batch 1"), whatever perceiverd folded away.
+            results[config, batch, precision, "model_rate"] = ratio(gflop, ratio(ours.get("median_ms"), 1e3))
             # The most any engine could reach: every matmul FLOP at oneDNN's measured matmul peak.
             bound_ms = None if gflop is None or not peak_gflops else gflop / peak_gflops * 1e3
             results[config, batch, precision, "ceiling"] = ratio(fastest.get("median_ms"), bound_ms)
@@ -553,11 +556,16 @@ def report(args: argparse.Namespace) -> int:
                              "in-process", results["language-perceiver", batch, "f32", "perceiverd-http"], TARGET_HTTP_ORT_SPEEDUP))
     f32_peak = peak.get("f32_gflops") if peak else None
     for batch in (1, 8):
-        rate = results["language-perceiver", batch, "f32", "rate"]
+        # The model's FLOPs per second against the peak; the rate of the FLOPs perceiverd runs after its folds
+        # (the table's GFLOP/s) beside it.
+        rate = results["language-perceiver", batch, "f32", "model_rate"]
+        executed = results["language-perceiver", batch, "f32", "rate"]
         fraction = ratio(rate, f32_peak)
+        shown = None if fraction is None else (
+            f"{fraction:.1%} ({rate:.1f} of {f32_peak:.1f} GFLOP/s; the FLOPs it runs after its folds: "
+            f"{executed:.1f} GFLOP/s, {ratio(executed, f32_peak):.1%})")
         print(target_line(f"language-perceiver, batch {batch}: f32 perceiverd >= {TARGET_F32_PEAK_FRACTION:.0%} of "
-                          "the f32 matmul peak",
-                          None if fraction is None else f"{fraction:.1%} ({rate:.1f} of {f32_peak:.1f} GFLOP/s)",
+                          "the f32 matmul peak on the model's FLOPs", shown,
                           fraction is not None and fraction >= TARGET_F32_PEAK_FRACTION))
     for config, batch in configs:
         if not bf16_native:

@@ -8,8 +8,8 @@
 ///
 /// and `Wt W2 (K, h)` and the bias are computed once. Per query row that is `(D + h) K` multiply-adds instead of
 /// `(h + K) D`: fewer wherever the map narrows (`K < D`). The language perceiver's 2,048 positions
-/// (D = h = 768, K = 262) save 1.6 of its 120 GFLOP; optical flow (D = h = 512, K = 2) saves almost all of the
-/// second MLP product over its 182,528 pixels. The rounding is that of a reordered sum
+/// (D = h = 768, K = 262) save 1.6 of its 120 GFLOP; optical flow (D = h = 322, K = 2) saves almost all of the
+/// second MLP product over its 182,528 pixels, 37.6 of about 1,800 GFLOP. The rounding is that of a reordered sum
 /// (`DecoderTailTests` holds both orders to `transformers`).
 struct DecoderTail: Sendable {
     /// `Wt (K, D)` with the bias `b2 Wt^T + bt`: applied to `A`.
@@ -22,9 +22,11 @@ struct DecoderTail: Sendable {
     /// Matmul FLOPs per query row the fold removes: `2 h (D - K)`.
     let savedFLOPsPerRow: Int
 
-    /// The layers a fold reads after the model is built: their loaded pages stay resident after packing
+    /// The layers a fold reads after the model is built (this one at load, `FoldedDecoderAttention` the query
+    /// projection in every folded decode): their loaded pages stay resident after packing
     /// (`WeightSource.retainedLayers`).
-    static let readLayers = ["decoding_cross_attention.mlp.dense2", "final_layer"]
+    static let readLayers = ["decoding_cross_attention.mlp.dense2", "final_layer",
+                             "decoding_cross_attention.attention.self.query"]
 
     /// The fold for `decoder` followed by `head`: into its final layer where it has one, else into a projection
     /// head; nil where neither narrows (or there is neither).

@@ -28,6 +28,9 @@ struct PerceiverDecoder: Sendable {
     /// `projectingTable(context:)`: the table is weights, so a request whose queries are table rows gathers
     /// their projections instead of recomputing the layer norm and query projection. Nil without a table.
     private(set) var projectedTable: [Float]?
+    /// Whether a decode may fold a single-head attention into its keys and values (`FoldedDecoderAttention`):
+    /// set at load for an f32 model unless `ExecutionOptions.foldsCrossAttention` is off.
+    var foldsAttention = false
 
     var tableRows: Int { queryTable?.shape[0] ?? 0 }
     var outputChannels: Int { finalLayer?.outFeatures ?? queryChannels }
@@ -49,6 +52,8 @@ struct PerceiverDecoder: Sendable {
         func projectedRows(batches: Range<Int>, range: Range<Int>) -> [Float]? {
             projected.map { Self.slice($0, channels: projectedChannels, count: count, batches: batches, range: range) }
         }
+
+        var hasProjections: Bool { projected != nil }
 
         /// Rows `range` of batch elements `batches` of `values (B, count, channels)`.
         private static func slice(_ values: [Float], channels e: Int, count: Int, batches: Range<Int>,
@@ -134,29 +139,39 @@ struct PerceiverDecoder: Sendable {
     /// Decodes `queries` against the latents' projected keys and values, a chunk of at most `chunkRows`
     /// query rows at a time (whole batch elements together when they fit), each chunk through the final
     /// layer and then `head`, or through `tail` (made for this decoder and `head`: `DecoderTail.of`), which
-    /// folds the layer's last product into the final layer or the head. Returns `(B, O, head channels)`.
+    /// folds the layer's last product into the final layer or the head. With `foldsAttention`, a single-head
+    /// attention is folded into the keys and values where that is cheaper for these queries
+    /// (`FoldedDecoderAttention`). Returns `(B, O, head channels)`.
     func decode(_ queries: some QuerySource, keyValues kv: KeyValues, chunkRows: Int, head: some Postprocessor,
                 tail: DecoderTail? = nil, context: ComputeContext) throws(InferenceError) -> [Float] {
         let (batch, count) = (kv.batch, queries.count)
         let channels = head.channels(decoded: outputChannels)
         let chunks = Self.chunks(batch: batch, count: count, chunkRows: chunkRows)
         var out = chunks.count == 1 ? [] : uninitializedFloats(batch * count * channels)
+        let fold = foldsAttention
+            ? try FoldedDecoderAttention(layer, keyValues: kv, rows: batch * count, projected: queries.hasProjections,
+                                         context: context) : nil
+        if let fold { context.countFolded(fold.savedFLOPs) }
         for (batches, range) in chunks {
             let rows = batches.count * range.count
-            let (x, projected) = (queries.rows(batches: batches, range: range),
-                                  queries.projectedRows(batches: batches, range: range))
+            let x = queries.rows(batches: batches, range: range)
+            var (a, hidden): ([Float], [Float])
+            if let fold {
+                (a, hidden) = try fold.residualAndHidden(layer, x, batch: batches.count, queryRows: range.count,
+                                                         batchOffset: batches.lowerBound, context: context)
+            } else {
+                (a, hidden) = try layer.residualAndHidden(
+                    x, batch: batches.count, queryRows: range.count, keyValues: kv, batchOffset: batches.lowerBound,
+                    projectedQueries: queries.projectedRows(batches: batches, range: range), context: context)
+            }
             let mapped: [Float]
             if let tail {
-                let (a, hidden) = try layer.residualAndHidden(x, batch: batches.count, queryRows: range.count,
-                                                              keyValues: kv, batchOffset: batches.lowerBound,
-                                                              projectedQueries: projected, context: context)
                 let y = try tail(residual: a, hidden: hidden, rows: rows, context: context)
                 mapped = tail.replacesHead ? y : try head.rows(y, count: rows, context: context)
             } else {
-                var y = try layer(x, batch: batches.count, queryRows: range.count, keyValues: kv,
-                                  batchOffset: batches.lowerBound, projectedQueries: projected, context: context)
-                if let finalLayer { y = try finalLayer(y, rows: rows, context: context) }
-                mapped = try head.rows(y, count: rows, context: context)
+                try layer.mlp2.accumulate(hidden, rows: rows, into: &a, context: context)
+                if let finalLayer { a = try finalLayer(a, rows: rows, context: context) }
+                mapped = try head.rows(a, count: rows, context: context)
             }
             // One chunk is the whole output, already in place.
             if chunks.count == 1 { return mapped }
@@ -216,8 +231,11 @@ protocol QuerySource {
     func rows(batches: Range<Int>, range: Range<Int>) -> [Float]
     /// The same rows' attention queries `(batches.count, range.count, qk)` when computed before, else nil.
     func projectedRows(batches: Range<Int>, range: Range<Int>) -> [Float]?
+    /// Whether `projectedRows` answers.
+    var hasProjections: Bool { get }
 }
 
 extension QuerySource {
     func projectedRows(batches: Range<Int>, range: Range<Int>) -> [Float]? { nil }
+    var hasProjections: Bool { false }
 }

@@ -241,7 +241,11 @@ struct PerceiverLayer: Sendable {
         } else {
             a = try output(heads, rows: rows, context: context)
         }
-        let hidden = try mlp1(try mlpNorm(a, rows: rows, context: context), rows: rows, context: context, gelu: true)
-        return (a, hidden)
+        return (a, try mlpHidden(a, rows: rows, context: context))
+    }
+
+    /// The MLP's hidden rows `GELU(LN(A) W1^T + b1)` of the residual `a (rows, Dq)`.
+    func mlpHidden(_ a: [Float], rows: Int, context: ComputeContext) throws(InferenceError) -> [Float] {
+        try mlp1(try mlpNorm(a, rows: rows, context: context), rows: rows, context: context, gelu: true)
     }
 }

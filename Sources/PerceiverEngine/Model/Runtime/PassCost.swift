@@ -107,6 +107,11 @@ extension PerceiverModel {
         var bytes = chunk * work * f
             + PassCost.scoreBytes(batch: batch, heads: layer.attention.heads, queries: rows, keys: n)
         bytes += batch * n * (layer.key.outFeatures + layer.value.outFeatures) * f
+        // A single-head attention folded into its keys and values (`FoldedDecoderAttention`) holds them once more,
+        // as `(B, N, E)` and `(B, N, Dout)`, with a bias per key.
+        if decoder.foldsAttention && layer.attention.heads == 1 {
+            bytes += batch * n * (e + layer.output.outFeatures + 1) * f
+        }
         bytes += 2 * batch * rows * outputs * f
         if inputs.queries != nil || inputs.outputPositions != nil || decoder.defaultQueries != .preparedInputs {
             bytes += batch * rows * e * f

@@ -53,10 +53,13 @@ public final class PerceiverModel: Sendable {
         preprocessor = try Self.interpolating(parts.preprocessor, options.interpolatePositionEncoding)
         let encoder = try PerceiverEncoder(source, config: config, inputChannels: parts.preprocessor.numChannels,
                                            folding: folds, text: parts.preprocessor as? TextPreprocessor)
-        multimodal = parts.multimodal
-        guard let decoder = parts.multimodal?.shared ?? parts.decoder else {
+        var multimodal = parts.multimodal
+        multimodal?.shared.foldsAttention = folds
+        self.multimodal = multimodal
+        guard var decoder = multimodal?.shared ?? parts.decoder else {
             throw ModelLoadError.invalidConfig(key: "architectures", reason: "\(architecture) builds no decoder")
         }
+        decoder.foldsAttention = folds
         // The query side that is weights (the latents, a query table) projected once, here.
         let context = self.context
         do {

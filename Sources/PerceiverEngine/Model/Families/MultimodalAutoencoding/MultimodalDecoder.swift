@@ -11,7 +11,7 @@
 /// image = Fourier features (32 bands, max_resolution (num_frames, image_size, image_size)) of the unravelled
 /// index over `output_shape[1:4]`; label = one trainable row.
 struct MultimodalDecoder: Sendable {
-    let shared: PerceiverDecoder                 // decoder.decoder: layer + final_layer (E -> output_num_channels)
+    var shared: PerceiverDecoder                 // decoder.decoder: layer + final_layer (E -> output_num_channels)
     let audioPoints: Int                         // num_frames·audio_samples_per_frame / samples_per_patch
     let imageDims: [Int]                         // output_shape[1:4], (T, H, W)
     let audioMaxResolution: [Int]
