@@ -168,8 +168,8 @@ final class ComputeContext: @unchecked Sendable {
     /// Matmul FLOPs run so far (`MatMulSpec.flops`): the benchmark's achieved GFLOP/s.
     private(set) var matmulFLOPs = 0
     /// Matmul FLOPs of the model's arithmetic as `transformers` computes it that a fold at load removed from the
-    /// passes so far (`FoldedCrossAttention`, `TabulatedKeyValues`): `matmulFLOPs + foldedFLOPs` is what the
-    /// unfolded passes run.
+    /// passes so far (`FoldedCrossAttention`, `TabulatedKeyValues`, `FoldedDecoderAttention`, `DecoderTail`):
+    /// `matmulFLOPs + foldedFLOPs` is what the unfolded passes run.
     private(set) var foldedFLOPs = 0
 
     /// Counts `flops` the pass did not run because of a fold (negative where the fold costs more).

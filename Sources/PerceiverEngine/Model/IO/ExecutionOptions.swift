@@ -34,11 +34,12 @@ public struct ExecutionOptions: Sendable, Equatable {
     /// What multiplies the linear layers of an f32 model; `.auto` picks the faster kernel for this CPU.
     /// Benchmarks and tests set the others to compare the two on one machine.
     public var f32Linear = F32Linear.auto
-    /// Whether an f32 encoder folds its cross-attention at load where that costs fewer FLOPs: a single head into
-    /// its constant queries (`FoldedCrossAttention`: the scores against the layer-normed inputs directly, the
-    /// values projected after the attention), or a text model's keys and values into tables of its token and
-    /// position embeddings (`TabulatedKeyValues`); either way with no key or value projection over the inputs.
-    /// Benchmarks and tests turn it off to compare on one machine.
+    /// Whether an f32 model folds work away where that costs fewer FLOPs, the outputs the same up to the order of
+    /// f32 sums: the encoder's single-head cross-attention into its constant queries (`FoldedCrossAttention`), a
+    /// text model's keys and values into tables of its token and position embeddings (`TabulatedKeyValues`), a
+    /// single-head decoder attention into its keys and values per request (`FoldedDecoderAttention`), and the
+    /// decoder's last product into a narrowing map after it (`DecoderTail`). Benchmarks and tests turn it off to
+    /// compare on one machine.
     public var foldsCrossAttention = true
 
     /// Defaults: f32 on every available core, decoder chunks of 4096 query rows.

@@ -154,8 +154,8 @@ public final class PerceiverModel: Sendable {
     public var matmulFLOPs: Int { context.run { context.matmulFLOPs } }
 
     /// The matmul FLOPs of the model's arithmetic as `transformers` computes it that folds removed from this
-    /// model's passes so far (`FoldedCrossAttention`, `TabulatedKeyValues`): `matmulFLOPs + foldedFLOPs` is
-    /// what they would have run.
+    /// model's passes so far (`FoldedCrossAttention`, `TabulatedKeyValues`, `FoldedDecoderAttention`,
+    /// `DecoderTail`): `matmulFLOPs + foldedFLOPs` is what they would have run.
     public var foldedFLOPs: Int { context.run { context.foldedFLOPs } }
 
     /// `body` (calls of this model's own `predict`) with every primitive timed, and the table of those times
