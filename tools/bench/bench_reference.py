@@ -556,17 +556,18 @@ def report(args: argparse.Namespace) -> int:
                              "in-process", results["language-perceiver", batch, "f32", "perceiverd-http"], TARGET_HTTP_ORT_SPEEDUP))
     f32_peak = peak.get("f32_gflops") if peak else None
     for batch in (1, 8):
-        # The model's FLOPs per second against the peak; the rate of the FLOPs perceiverd runs after its folds
-        # (the table's GFLOP/s) beside it.
+        # Both rates against the peak: the model's FLOPs per second (the issue's 121 GFLOP a sequence, which
+        # counts work the folds removed, so it can pass 100%) and the FLOPs perceiverd runs after its folds
+        # (the table's GFLOP/s, the kernels' efficiency). The target asks both to reach it.
         rate = results["language-perceiver", batch, "f32", "model_rate"]
         executed = results["language-perceiver", batch, "f32", "rate"]
-        fraction = ratio(rate, f32_peak)
-        shown = None if fraction is None else (
-            f"{fraction:.1%} ({rate:.1f} of {f32_peak:.1f} GFLOP/s; the FLOPs it runs after its folds: "
-            f"{executed:.1f} GFLOP/s, {ratio(executed, f32_peak):.1%})")
+        fraction, executed_fraction = ratio(rate, f32_peak), ratio(executed, f32_peak)
+        shown = None if fraction is None or executed_fraction is None else (
+            f"{fraction:.1%} on the model's FLOPs ({rate:.1f} of {f32_peak:.1f} GFLOP/s), {executed_fraction:.1%} "
+            f"on the FLOPs it runs ({executed:.1f})")
         print(target_line(f"language-perceiver, batch {batch}: f32 perceiverd >= {TARGET_F32_PEAK_FRACTION:.0%} of "
-                          "the f32 matmul peak on the model's FLOPs", shown,
-                          fraction is not None and fraction >= TARGET_F32_PEAK_FRACTION))
+                          "the f32 matmul peak", shown,
+                          shown is not None and min(fraction, executed_fraction) >= TARGET_F32_PEAK_FRACTION))
     for config, batch in configs:
         if not bf16_native:
             print(f"- {config}, batch {batch}: bf16 — not measured (this CPU has no native bf16)")

@@ -41,7 +41,8 @@ import Support
     /// then `K`; `V Wo^T` then `P`, against `P V` then `Wo`), each a sum of at most K = 40 terms of order 1,
     /// within (K - 1) u of their magnitude both ways (Higham 3.1); the MLP carries that through products of at
     /// most 40 terms more, so 4 x 2 x 2 x 39 u relative to the largest output (at least 1) bounds the
-    /// difference, as for the encoder's fold. The per-key bias `s K bq` and the mask move outputs by far more.
+    /// difference, as for the encoder's fold (an estimate in the same terms: the MLP's layer norm rescales what it
+    /// reads, here by at most a few). Dropping the per-key bias `s K bq`, or the mask, moves outputs by far more.
     @Test(arguments: [false, true])
     func aLayerFoldsWithMaskedLatents(queryResidual: Bool) throws {
         let context = try ComputeContext(threads: 1)
@@ -55,7 +56,7 @@ import Support
         var bias = [Float](repeating: 0, count: batch * nk)
         for key in [1, 5] { bias[key] = -Float.greatestFiniteMagnitude }
         bias[nk + 3] = -Float.greatestFiniteMagnitude
-        let (folded, projected, unmasked) = try context.run { () throws in
+        let (folded, projected, unmasked, oneAtOffset, withoutKeyBias) = try context.run { () throws in
             let kv = try layer.project(latents, batch: batch, rows: nk, bias: bias, context: context)
             let fold = try #require(try FoldedDecoderAttention(layer, keyValues: kv, rows: batch * nq,
                                                                projected: false, context: context))
@@ -64,19 +65,31 @@ import Support
             let one = try fold.residualAndHidden(layer, second, batch: 1, queryRows: nq, batchOffset: 1, context: context)
             let both = try fold.residualAndHidden(layer, queries, batch: batch, queryRows: nq, batchOffset: 0,
                                                   context: context)
-            #expect(Array(both.residual[(nq * dq)...]) == one.residual)
+            // The fold's keys and values with the mask alone as their bias: the queries' bias term left out.
+            let masked = KeyValues(k: fold.keyValues.k, v: fold.keyValues.v, batch: batch, rows: nk, bias: bias)
+            let normalized = try layer.queryNorm(queries, rows: batch * nq, context: context)
+            let withoutKeyBias = try fold.attention(q: normalized, keyValues: masked, batchOffset: 0, batch: batch,
+                                                    queryRows: nq, context: context)
+            let withKeyBias = try fold.attention(q: normalized, keyValues: fold.keyValues, batchOffset: 0,
+                                                 batch: batch, queryRows: nq, context: context)
             let plain = try layer.residualAndHidden(queries, batch: batch, queryRows: nq, keyValues: kv, batchOffset: 0,
                                                     context: context)
             let open = try layer.project(latents, batch: batch, rows: nk, bias: nil, context: context)
             let unmasked = try layer.residualAndHidden(queries, batch: batch, queryRows: nq, keyValues: open,
                                                        batchOffset: 0, context: context)
-            return (both.residual + both.hidden, plain.residual + plain.hidden, unmasked.residual + unmasked.hidden)
+            return (both.residual + both.hidden, plain.residual + plain.hidden, unmasked.residual + unmasked.hidden,
+                    (Array(both.residual[(nq * dq)...]), one.residual),
+                    NaiveReference.maxAbsDifference(withoutKeyBias, withKeyBias))
         }
         let largest = projected.reduce(Float(0)) { max($0, abs($1)) }
         let tolerance = 4 * 2 * 2 * 39 * Float.ulpOfOne / 2 * max(largest, 1)
         let difference = NaiveReference.maxAbsDifference(folded, projected)
         print("decoder fold (query residual \(queryResidual)): max abs \(difference), tolerance \(tolerance)")
         #expect(difference <= tolerance)
+        // Element 1 read at its batch offset, as a chunk of a longer decode: the same rows up to oneDNN's blocking
+        // of a shorter product.
+        #expect(NaiveReference.maxAbsDifference(oneAtOffset.0, oneAtOffset.1) <= tolerance)
         #expect(NaiveReference.maxAbsDifference(unmasked, projected) > 100 * tolerance)
+        #expect(withoutKeyBias > 100 * tolerance)
     }
 }

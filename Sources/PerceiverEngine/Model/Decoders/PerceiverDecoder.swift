@@ -3,9 +3,11 @@
 /// single row), the preprocessed input itself (optical flow), or generated per modality (multimodal).
 ///
 /// Shapes: B batch, O output queries of E channels, N latents of D channels.
-/// Queries are independent rows, so computing any subset gives exactly the matching rows of the full
-/// decode (docs/reference/perceiver.md B.13): `output_positions` selects rows, `queries` replaces the table, and the
-/// decoder works through the queries a chunk at a time, so memory stays bounded whatever O is.
+/// Queries are independent rows, so computing any subset gives the matching rows of the full decode
+/// (docs/reference/perceiver.md B.13), up to the order of f32 sums (the blocking of a shorter matmul; a single-head
+/// attention folded for many rows and not for a few, `FoldedDecoderAttention`): `output_positions` selects rows,
+/// `queries` replaces the table, and the decoder works through the queries a chunk at a time, so memory stays
+/// bounded whatever O is.
 struct PerceiverDecoder: Sendable {
     /// How many queries a request gets when it names none.
     enum DefaultQueries: Sendable {

@@ -21,6 +21,12 @@ struct LinearWeights: Sendable {
         if packed != nil && !source.retains(prefix) { weight.releaseLoadedPages() }
     }
 
+    /// Frees the loaded pages of a packed layer's original, kept after packing because a fold at load read it
+    /// (`WeightSource.retainedLayers`), once nothing reads it any more; nothing for a layer that is not packed.
+    func releaseRetainedOriginal() {
+        if packed != nil { weight.releaseLoadedPages() }
+    }
+
     /// `weight` packed by `packer`, or nil without one (or when the packer keeps this layer as it is).
     private static func pack(_ weight: WeightTensor, name: String,
                              packer: ComputeContext?) throws(ModelLoadError) -> PackedWeights? {

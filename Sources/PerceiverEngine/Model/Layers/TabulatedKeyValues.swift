@@ -9,9 +9,9 @@
 ///       = (1/σ) (TK[t] + PK[l]) + cK,     TK = (Ē ⊙ g) Wk^T  (V, qk),  PK = (P̄ ⊙ g) Wk^T  (P, qk)
 ///
 /// and the values likewise with `Wv`, `bv`. The four tables and the two offsets are computed once at load; a
-/// pass takes `σ` from the row itself (`LayerNormKernel.statistics`, as the layer norm does) and adds and scales
-/// two table rows per input row: `qk + v` adds and multiplies instead of a layer norm and `C (qk + v)`
-/// multiply-adds. The language perceiver (C = 768, qk + v = 1536) saves 4.8 of its 120 GFLOP at 2048 bytes.
+/// pass takes `σ` from the row itself (`LayerNormKernel.statistics`, the layer norm's own two passes over the
+/// row) and adds and scales two table rows per input row: `qk + v` adds and multiplies instead of the layer
+/// norm's normalizing pass and `C (qk + v)` multiply-adds. The language perceiver (C = 768, qk + v = 1536) saves 4.8 of its 120 GFLOP at 2048 bytes.
 ///
 /// The rounding is that of a reordered sum: each table entry is a C-term product as the projection's is, the two
 /// are added once more and scaled (`TabulatedKeyValuesTests` holds the keys and values to the projected ones

@@ -4,11 +4,11 @@
 /// Shapes: B batch, M input rows of C channels after preprocessing, N latents of D channels, O output queries
 /// of E channels. Every term is a buffer the pass allocates at its largest: the inputs themselves, the
 /// preprocessor's intermediates and its `(B, M, C)` result, the cross-attention's layer-normed chunk and its
-/// keys and values `(B, M, qk + v)` (folded: every row layer-normed, no keys or values; tabulated: no
-/// layer-normed chunk), the score buffer (`MultiHeadAttention.scoreBudget`, or at least 128 query rows against
-/// every key), the latents' working copies, the decoder's queries `(B, O, E)`, one decoder chunk's working set
-/// and the outputs. It is an upper bound in the sense that every buffer counted is alive at once, which the
-/// engine never needs; `PassCostTests` checks it against the resident memory a pass really takes.
+/// keys and values `(B, M, qk + v)` (folded: every row layer-normed, no keys or values), the score buffer
+/// (`MultiHeadAttention.scoreBudget`, or at least 128 query rows against every key), the latents' working
+/// copies, the decoder's queries `(B, O, E)`, one decoder chunk's working set and the outputs. It is an upper
+/// bound in the sense that every buffer counted is alive at once, which the engine never needs; `PassCostTests`
+/// checks it against the resident memory a pass really takes.
 struct PassCost {
     /// Rows M per batch element after preprocessing, and bytes of preprocessing intermediates (grids, patches,
     /// convolution rows) beyond the `(B, M, C)` result.
@@ -61,9 +61,10 @@ extension PerceiverModel {
             bytes += batch * m * c * f + batch * encoder.numLatents * c * f
             bytes += PassCost.scoreBytes(batch: batch, heads: 1, queries: folded.rows, keys: m)
         } else {
-            // Cross-attention: one layer-normed chunk (none where they are tabulated), keys and values of every
-            // input row, the scores.
-            if !encoder.tabulatesKeyValues { bytes += min(batch * m, PerceiverLayer.projectionChunkRows) * c * f }
+            // Cross-attention: one layer-normed chunk (counted where keys and values are tabulated too, which
+            // need none: inputs without token ids would be projected), keys and values of every input row, the
+            // scores.
+            bytes += min(batch * m, PerceiverLayer.projectionChunkRows) * c * f
             bytes += batch * m * (cross.key.outFeatures + cross.value.outFeatures) * f
             bytes += PassCost.scoreBytes(batch: batch, heads: cross.attention.heads, queries: encoder.numLatents,
                                          keys: m)

@@ -72,6 +72,11 @@ public final class PerceiverModel: Sendable {
         postprocessor = parts.postprocessor
         outputTail = folds && parts.multimodal == nil
             ? try DecoderTail.of(decoder, head: parts.postprocessor, context: context) : nil
+        // The originals kept for the folds (`DecoderTail.readLayers`): the tail has read its two; the query
+        // projection stays only where a decode may fold a single-head attention (`FoldedDecoderAttention`).
+        decoder.layer.mlp2.releaseRetainedOriginal()
+        decoder.finalLayer?.releaseRetainedOriginal()
+        if decoder.layer.attention.heads != 1 { decoder.layer.query.releaseRetainedOriginal() }
         parameterCount = source.parameterCount
     }
 
