@@ -46,28 +46,17 @@ struct DecoderTail: Sendable {
           context: ComputeContext) throws(ModelLoadError) {
         let (k, d, h) = (map.outFeatures, map.inFeatures, layer.mlp2.inFeatures)
         guard k < d, layer.mlp2.outFeatures == d else { return nil }
-        // Wt W2: (K, D) x (D, h), both read as stored (out, in) row-major.
-        let spec = MatMulSpec(src: TensorLayout([k, d]), weights: TensorLayout([d, h]), dst: TensorLayout([k, h]),
-                              hasBias: false, scale: 1, epilogue: .none)
-        var folded = uninitializedFloats(k * h)
+        // Wt W2: (K, D) x (D, h), both read as stored; b2 Wt^T + bt.
+        let folded: [Float]
         do {
-            try context.run { () throws(InferenceError) in try map.weight.withUnsafeBufferPointer { (wt) throws(InferenceError) in
-                try layer.mlp2.weight.withUnsafeBufferPointer { (w2) throws(InferenceError) in
-                    try folded.withUnsafeMutableBufferPointer { (dst) throws(InferenceError) in
-                        try context.matmul(spec, src: wt.baseAddress!, weights: w2.baseAddress!, bias: nil,
-                                           dst: dst.baseAddress!)
-                    }
-                }
-            } }
+            folded = try context.run { () throws(InferenceError) in
+                try layer.mlp2.leftMultiplying(map.weight.values, rows: k, context: context)
+            }
         } catch {
             throw ModelLoadError.invalidConfig(key: "architectures", reason: "folding the decoder's last product: \(error)")
         }
-        // b2 Wt^T + bt, summed in Double.
-        let bias: [Float] = (0..<k).map { o in
-            var sum = Double(map.bias?.data[o] ?? 0)
-            for j in 0..<d { sum += Double(map.weight.data[o * d + j]) * Double(layer.mlp2.bias?.data[j] ?? 0) }
-            return Float(sum)
-        }
+        let b2 = layer.mlp2.bias?.values ?? [Float](repeating: 0, count: d)
+        let bias = b2.withUnsafeBufferPointer { map.applied(toConstant: $0.baseAddress!) }
         let packer = context.packsWeights ? context : nil
         residualMap = try LinearWeights(weight: map.weight, bias: WeightTensor(shape: [k], values: bias),
                                         packer: packer)

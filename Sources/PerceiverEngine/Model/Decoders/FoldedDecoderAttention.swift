@@ -49,13 +49,8 @@ struct FoldedDecoderAttention {
         guard folded < unfolded else { return nil }
         let (dq, qk, total) = (layer.query.inFeatures, layer.query.outFeatures, kv.batch * kv.rows)
         let scale = layer.attention.scoreScale ?? Float(1 / Double(qk).squareRoot())
-        // G = s K Wq: (B Nk, qk) x (qk, Dq), Wq read as stored, (out, in) row-major.
-        let spec = MatMulSpec(src: TensorLayout([total, qk]), weights: TensorLayout([qk, dq]),
-                              dst: TensorLayout([total, dq]), hasBias: false, scale: scale, epilogue: .none)
-        var g = uninitializedFloats(total * dq)
-        try layer.query.weight.withUnsafeBufferPointer { (w) throws(InferenceError) in
-            try context.matmul(spec, src: k, weights: w.baseAddress!, bias: nil, dst: &g)
-        }
+        // G = s K Wq: (B Nk, qk) x (qk, Dq), Wq read as stored.
+        let g = try layer.query.leftMultiplying(k, rows: total, scale: scale, context: context)
         // The bias per key, s K bq, added to the latents' own.
         var bias = kv.bias ?? [Float](repeating: 0, count: total)
         if let bq = layer.query.bias {

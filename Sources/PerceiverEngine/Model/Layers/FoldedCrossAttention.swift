@@ -40,14 +40,8 @@ struct FoldedCrossAttention: Sendable {
         let (qk, c) = (layer.key.outFeatures, layer.key.inFeatures)
         precondition(layer.attention.heads == 1 && q.count == n * qk, "fold: one head, (N, qk) queries")
         let scale = layer.attention.scoreScale ?? Float(1 / Double(qk).squareRoot())
-        // (N, qk) x (qk, C): Wk read as stored, (out, in) row-major.
-        let spec = MatMulSpec(src: TensorLayout([n, qk]), weights: TensorLayout([qk, c]), dst: TensorLayout([n, c]),
-                              hasBias: false, scale: scale, epilogue: .none)
-        var f = uninitializedFloats(n * c)
-        try layer.key.weight.withUnsafeBufferPointer { (w) throws(InferenceError) in
-            try context.matmul(spec, src: q, weights: w.baseAddress!, bias: nil, dst: &f)
-        }
-        queries = f
+        // (N, qk) x (qk, C): Wk read as stored.
+        queries = try layer.key.leftMultiplying(q, rows: n, scale: scale, context: context)
         attention = MultiHeadAttention(heads: 1, qkChannels: c, vChannels: c, scoreScale: 1)
     }
 

@@ -90,6 +90,32 @@ struct LinearWeights: Sendable {
     }
 }
 
+extension LinearWeights {
+    /// `scale x W (rows, in)` for `x (rows, out)`: the weight as stored, not transposed, as the folds made at
+    /// load or per request multiply it (`FoldedCrossAttention`, `FoldedDecoderAttention`, `DecoderTail`). Reads
+    /// the loaded original: the layer is not packed, or the source retains it (`WeightSource.retainedLayers`).
+    func leftMultiplying(_ x: [Float], rows: Int, scale: Float = 1,
+                         context: ComputeContext) throws(InferenceError) -> [Float] {
+        precondition(x.count == rows * outFeatures, "leftMultiplying: shape mismatch")
+        let spec = MatMulSpec(src: TensorLayout([rows, outFeatures]), weights: TensorLayout([outFeatures, inFeatures]),
+                              dst: TensorLayout([rows, inFeatures]), hasBias: false, scale: scale, epilogue: .none)
+        var y = uninitializedFloats(rows * inFeatures)
+        try weight.withUnsafeBufferPointer { (w) throws(InferenceError) in
+            try context.matmul(spec, src: x, weights: w.baseAddress!, bias: nil, dst: &y)
+        }
+        return y
+    }
+
+    /// `shift W^T + b (out)` for one row `shift (in)`, each sum in Double: a constant a fold adds to every row.
+    func applied(toConstant shift: UnsafePointer<Float>) -> [Float] {
+        (0..<outFeatures).map { o in
+            var sum = Double(bias?.data[o] ?? 0)
+            for j in 0..<inFeatures { sum += Double(weight.data[o * inFeatures + j]) * Double(shift[j]) }
+            return Float(sum)
+        }
+    }
+}
+
 /// A PyTorch `nn.LayerNorm(channels)` (eps 1e-5, affine): `weight`, `bias`.
 struct LayerNormWeights: Sendable {
     let gamma: WeightTensor

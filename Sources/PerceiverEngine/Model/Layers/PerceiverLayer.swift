@@ -103,8 +103,8 @@ struct PerceiverLayer: Sendable {
         let rows = batch * queryRows
         let qn = try queryNorm(x, rows: rows, context: context)
         let kv = try project(normalized: qn, batch: batch, rows: queryRows, context: context)
-        return try attend(x, queries: try query(qn, rows: rows, context: context), batch: batch,
-                          queryRows: queryRows, keyValues: kv, batchOffset: 0, context: context)
+        return try self(x, batch: batch, queryRows: queryRows, keyValues: kv, batchOffset: 0,
+                        projectedQueries: try query(qn, rows: rows, context: context), context: context)
     }
 
     /// Cross-attention of `x (B, Nq, Dq)` to key/values already projected by `project`; batch element b of `x`
@@ -209,15 +209,6 @@ struct PerceiverLayer: Sendable {
         attention.keyValues(k: try key(normalized, rows: batch * rows, context: context),
                             v: try value(normalized, rows: batch * rows, context: context),
                             batch: batch, rows: rows, bias: nil, precision: context.precision)
-    }
-
-    /// Attention of the projected queries `q (B, Nq, qk)`, output projection, optional query residual (`x`),
-    /// then the MLP with its residual.
-    private func attend(_ x: [Float], queries q: [Float], batch: Int, queryRows: Int, keyValues: KeyValues,
-                        batchOffset: Int, context: ComputeContext) throws(InferenceError) -> [Float] {
-        let heads = try attention(q: q, keyValues: keyValues, batchOffset: batchOffset, batch: batch,
-                                  queryRows: queryRows, context: context)
-        return try finish(x, attended: heads, rows: batch * queryRows, context: context)
     }
 
     /// The rest of the layer after the attention, from its heads `(rows, v)`: the output projection, the optional

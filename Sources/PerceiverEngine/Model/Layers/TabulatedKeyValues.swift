@@ -55,8 +55,8 @@ struct TabulatedKeyValues: Sendable {
         tokenValues = try Self.project(tokens, rows: vocabulary, layer.value, context: context)
         positionKeys = try Self.project(positions, rows: length, layer.key, context: context)
         positionValues = try Self.project(positions, rows: length, layer.value, context: context)
-        keyOffset = Self.offset(layer.key, shift: norm.beta)
-        valueOffset = Self.offset(layer.value, shift: norm.beta)
+        keyOffset = layer.key.applied(toConstant: norm.beta.data)
+        valueOffset = layer.value.applied(toConstant: norm.beta.data)
     }
 
     /// `(rows, C)` with each row less its mean (`LayerNormKernel.statistics`), times `scale` per channel.
@@ -79,15 +79,6 @@ struct TabulatedKeyValues: Sendable {
         var y = uninitializedFloats(rows * layer.outFeatures)
         try context.matmul(spec, src: x, weights: layer.weight.data, bias: nil, dst: &y)
         return y
-    }
-
-    /// `shift W^T + b`, summed in Double.
-    private static func offset(_ layer: LinearWeights, shift: WeightTensor) -> [Float] {
-        (0..<layer.outFeatures).map { o in
-            var sum = Double(layer.bias?.data[o] ?? 0)
-            for j in 0..<layer.inFeatures { sum += Double(layer.weight.data[o * layer.inFeatures + j]) * Double(shift.data[j]) }
-            return Float(sum)
-        }
     }
 
     /// The keys `(B, M, qk)` and values `(B, M, v)` of the inputs `x (B, M, C)` made of `tokens (B, M)` (-1: a
